@@ -1,0 +1,79 @@
+package v1alpha1
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// Condition types shared by every kind.
+const (
+	// ConditionReady tells whether the controller has caught up with the spec.
+	ConditionReady = "Ready"
+)
+
+// Labels put on every resource the receiver creates, so users and other
+// controllers can select by channel or customer.
+const (
+	LabelChannel  = "commerce.wa.dev/channel"
+	LabelCustomer = "commerce.wa.dev/customer"
+)
+
+// Customer identifies the WhatsApp user who sent a message. WhatsApp may withhold
+// the phone number (waID) and give only the business-scoped userID.
+// +kubebuilder:validation:XValidation:rule="has(self.waID) || has(self.userID)",message="customer needs a waID or a userID"
+type Customer struct {
+	// WaID is the customer's WhatsApp id (their phone number in international form).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	WaID string `json:"waID,omitempty"`
+	// UserID is the business-scoped user id (for example US.13491208655302741918).
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	UserID string `json:"userID,omitempty"`
+	// Name is the customer's WhatsApp profile name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Name string `json:"name,omitempty"`
+}
+
+// DeliveryStatus is how far WhatsApp got delivering a message the operator sent.
+// sent < delivered < read; failed is final.
+// +kubebuilder:validation:Enum=sent;delivered;read;failed
+type DeliveryStatus string
+
+const (
+	DeliverySent      DeliveryStatus = "sent"
+	DeliveryDelivered DeliveryStatus = "delivered"
+	DeliveryRead      DeliveryStatus = "read"
+	DeliveryFailed    DeliveryStatus = "failed"
+)
+
+// MessageError is the error WhatsApp reported for a message.
+type MessageError struct {
+	// Code is WhatsApp's error code (131047 or 470: the 24-hour window was closed).
+	Code int64 `json:"code"`
+	// Title is WhatsApp's short description.
+	// +optional
+	Title string `json:"title,omitempty"`
+	// Message carries WhatsApp's details, when it gave any.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// SentMessage is a message the operator sent to the customer and what WhatsApp
+// has said about its delivery since.
+type SentMessage struct {
+	// MessageID is the id WhatsApp returned for the message; status webhooks refer to it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	MessageID string `json:"messageID"`
+	// DeliveryStatus is the furthest delivery status reported; it never moves backwards.
+	// +optional
+	DeliveryStatus DeliveryStatus `json:"deliveryStatus,omitempty"`
+	// Error is WhatsApp's reason for a failed delivery.
+	// +optional
+	Error *MessageError `json:"error,omitempty"`
+	// SentAt is when the operator sent the message.
+	// +optional
+	SentAt *metav1.Time `json:"sentAt,omitempty"`
+	// UpdatedAt is the timestamp of the delivery status, as WhatsApp reported it.
+	// +optional
+	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
+}
