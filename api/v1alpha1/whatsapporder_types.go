@@ -99,7 +99,7 @@ type OrderItem struct {
 // OrderNotification is a message sent to the customer about a state of the order.
 type OrderNotification struct {
 	// State is the order state the message announced.
-	State OrderState `json:"state"`
+	State       OrderState `json:"state"`
 	SentMessage `json:",inline"`
 }
 
