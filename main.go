@@ -3,9 +3,11 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -16,6 +18,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 var scheme = runtime.NewScheme()
@@ -28,6 +32,7 @@ func init() {
 type options struct {
 	metricsAddr, probeAddr, webhookAddr string
 	leaderElect                         bool
+	secretResync                        time.Duration
 }
 
 func main() {
@@ -36,6 +41,7 @@ func main() {
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.StringVar(&opts.webhookAddr, "webhook-bind-address", ":8082", "Address the WhatsApp webhook receiver binds to (served on every replica).")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
+	flag.DurationVar(&opts.secretResync, "secret-resync-period", 30*time.Second, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -48,7 +54,14 @@ func main() {
 }
 
 func run(opts options) error {
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	// controller-runtime leaves client-side rate limiting off and relies on the
+	// API server's priority and fairness, which suits a receiver that creates a
+	// resource per order.
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress: opts.probeAddr,
@@ -60,6 +73,28 @@ func run(opts options) error {
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
+	}
+	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if err := (&controllers.WhatsAppChannelReconciler{
+		Client:       mgr.GetClient(),
+		SecretReader: mgr.GetAPIReader(),
+		Recorder:     mgr.GetEventRecorder("whatsappchannel-controller"),
+		ResyncPeriod: opts.secretResync,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the channel controller: %w", err)
+	}
+	receiver := webhookreceiver.New(webhookreceiver.Options{
+		Addr:      opts.webhookAddr,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("whatsapp-webhook-receiver"),
+		Log:       ctrl.Log.WithName("webhookreceiver"),
+		SecretTTL: opts.secretResync,
+	})
+	if err := mgr.Add(receiver); err != nil {
+		return fmt.Errorf("adding the webhook receiver: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)

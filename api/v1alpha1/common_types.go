@@ -77,3 +77,22 @@ type SentMessage struct {
 	// +optional
 	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
 }
+
+// SentMessage returns the record of the message with the given id that the
+// operator sent about this order, or nil.
+func (o *WhatsAppOrder) SentMessage(messageID string) *SentMessage {
+	for i := range o.Status.Notifications {
+		if o.Status.Notifications[i].MessageID == messageID {
+			return &o.Status.Notifications[i].SentMessage
+		}
+	}
+	return nil
+}
+
+// SentMessage returns the record of the reply with the given id, or nil.
+func (p *ProductInquiry) SentMessage(messageID string) *SentMessage {
+	if p.Status.Reply != nil && p.Status.Reply.MessageID == messageID {
+		return p.Status.Reply
+	}
+	return nil
+}

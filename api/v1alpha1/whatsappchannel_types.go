@@ -97,6 +97,14 @@ type WhatsAppChannelList struct {
 	Items           []WhatsAppChannel `json:"items"`
 }
 
+// API is the channel's API generation, Cloud when unset.
+func (c *WhatsAppChannel) API() APIGeneration {
+	if c.Spec.API == "" {
+		return APICloud
+	}
+	return c.Spec.API
+}
+
 func init() {
 	SchemeBuilder.Register(&WhatsAppChannel{}, &WhatsAppChannelList{})
 }

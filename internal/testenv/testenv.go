@@ -78,15 +78,35 @@ func Start() (*Env, error) {
 // Stop stops the control plane.
 func (e *Env) Stop() error { return e.env.Stop() }
 
-// Run is a TestMain body: it starts the control plane, runs the tests and stops it.
-func Run(m *testing.M, env **Env) int {
+// Run is a TestMain body: it starts the control plane, then each of setup (which
+// may return a function to undo it), runs the tests and stops everything.
+func Run(m *testing.M, env **Env, setup ...func(*Env) (func(), error)) int {
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	*env = e
+	var undos []func()
+	teardown := func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i]()
+		}
+	}
+	for _, s := range setup {
+		undo, err := s(e)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test setup:", err)
+			teardown()
+			_ = e.Stop()
+			return 1
+		}
+		if undo != nil {
+			undos = append(undos, undo)
+		}
+	}
 	code := m.Run()
+	teardown()
 	if err := e.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
 	}

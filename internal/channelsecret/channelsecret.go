@@ -1,0 +1,104 @@
+// Package channelsecret reads the Secret a WhatsAppChannel references, checks it
+// has the keys the channel's API generation needs, and derives the channel's
+// webhook path from it.
+//
+// Secrets are read with `get` by name only: the operator never lists or watches
+// Secrets, so it cannot see any Secret a channel does not name.
+package channelsecret
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+)
+
+// WebhookPathPrefix starts every channel's webhook path.
+const WebhookPathPrefix = "/webhooks/"
+
+// Reasons a channel's Secret is not usable, used as condition reasons.
+const (
+	ReasonSecretNotFound    = "SecretNotFound"
+	ReasonSecretUnreadable  = "SecretUnreadable"
+	ReasonMissingSecretKey  = "MissingSecretKey"
+	ReasonSecretKeyNotValid = "SecretKeyNotValid"
+)
+
+// Values are the secrets of one channel. They must never reach a log, an event
+// or a status: String and GoString redact them.
+type Values struct {
+	WebhookToken []byte
+	AppSecret    []byte
+	VerifyToken  []byte
+	AccessToken  []byte
+}
+
+// String redacts the values so they cannot leak through logging.
+func (Values) String() string { return "channelsecret.Values{redacted}" }
+
+// GoString redacts the values for %#v too.
+func (v Values) GoString() string { return v.String() }
+
+// Error says why a channel's Secret is not usable. Transient is true when the
+// cause is the API server rather than the Secret's content.
+type Error struct {
+	Reason    string
+	Message   string
+	Transient bool
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Load gets the channel's Secret and checks that the keys its API generation
+// requires are present. The returned Values are usable only when err is nil; an
+// *Error tells the condition reason.
+func Load(ctx context.Context, reader client.Reader, ch *v1.WhatsAppChannel) (Values, error) {
+	var secret corev1.Secret
+	key := client.ObjectKey{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}
+	if err := reader.Get(ctx, key, &secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return Values{}, &Error{Reason: ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q not found in namespace %q", key.Name, key.Namespace)}
+		}
+		return Values{}, &Error{Reason: ReasonSecretUnreadable, Message: fmt.Sprintf("reading Secret %q: %v", key.Name, err), Transient: true}
+	}
+	vals := Values{
+		WebhookToken: secret.Data[v1.SecretKeyWebhookToken],
+		AppSecret:    secret.Data[v1.SecretKeyAppSecret],
+		VerifyToken:  secret.Data[v1.SecretKeyVerifyToken],
+		AccessToken:  secret.Data[v1.SecretKeyAccessToken],
+	}
+	if len(vals.WebhookToken) == 0 {
+		return vals, missing(key.Name, v1.SecretKeyWebhookToken, "the webhook path is derived from it")
+	}
+	// A short token would make the webhook path guessable again.
+	if len(vals.WebhookToken) < 16 {
+		return vals, &Error{Reason: ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", v1.SecretKeyWebhookToken, key.Name)}
+	}
+	if ch.API() == v1.APICloud && len(vals.AppSecret) == 0 {
+		return vals, missing(key.Name, v1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
+	}
+	return vals, nil
+}
+
+func missing(secret, key, why string) error {
+	return &Error{Reason: ReasonMissingSecretKey, Message: fmt.Sprintf("Secret %q has no key %q (%s)", secret, key, why)}
+}
+
+// WebhookPath is the path a channel receives webhooks on. It hashes the secret
+// webhook token with the channel's namespace and name, so the path cannot be
+// guessed without the token and no two channels share one.
+func WebhookPath(token []byte, namespace, name string) string {
+	h := sha256.New()
+	h.Write(token)
+	h.Write([]byte{0})
+	h.Write([]byte(namespace))
+	h.Write([]byte{0})
+	h.Write([]byte(name))
+	return WebhookPathPrefix + hex.EncodeToString(h.Sum(nil))
+}

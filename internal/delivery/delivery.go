@@ -1,0 +1,52 @@
+// Package delivery applies WhatsApp status webhooks to the record of a message
+// the operator sent. Statuses arrive out of order and `delivered` may be skipped,
+// so a status only ever moves a message forward: sent < delivered < read, and
+// failed is final.
+package delivery
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+)
+
+// Update is one status webhook for a message.
+type Update struct {
+	Status v1.DeliveryStatus
+	At     metav1.Time
+	// Error is WhatsApp's reason, for failed.
+	Error *v1.MessageError
+}
+
+var rank = map[v1.DeliveryStatus]int{
+	v1.DeliverySent:      1,
+	v1.DeliveryDelivered: 2,
+	v1.DeliveryRead:      3,
+}
+
+// Tracked reports whether a status value is one the operator records. Others
+// (played, deleted, warning) say nothing about a text reaching the customer.
+func Tracked(status string) bool {
+	switch v1.DeliveryStatus(status) {
+	case v1.DeliverySent, v1.DeliveryDelivered, v1.DeliveryRead, v1.DeliveryFailed:
+		return true
+	}
+	return false
+}
+
+// Apply moves m forward by u and reports whether m changed. A status that is not
+// further than the current one (a late delivered after read, anything after
+// failed, a redelivered webhook) leaves m as it is.
+func Apply(m *v1.SentMessage, u Update) bool {
+	if m.DeliveryStatus == v1.DeliveryFailed || !Tracked(string(u.Status)) {
+		return false
+	}
+	if u.Status != v1.DeliveryFailed && rank[u.Status] <= rank[m.DeliveryStatus] {
+		return false
+	}
+	m.DeliveryStatus = u.Status
+	m.Error = u.Error
+	at := u.At
+	m.UpdatedAt = &at
+	return true
+}

@@ -1,0 +1,210 @@
+package webhookreceiver
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+)
+
+// Retry-After values: a channel that is not Ready waits on a person; an API
+// server that refused waits on the cluster.
+const (
+	retryNotReady = 60 * time.Second
+	retryCluster  = 10 * time.Second
+	// storeTimeout bounds the work on one body, below the server's WriteTimeout.
+	storeTimeout = 25 * time.Second
+)
+
+// Handler returns the receiver's HTTP handler.
+func (r *Receiver) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		r.serve(rec, req)
+		code := strconv.Itoa(rec.code)
+		deliveries.WithLabelValues(code).Inc()
+		requestDuration.WithLabelValues(req.Method, code).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
+		return
+	}
+	ch, err := r.channelAt(req.Context(), req.URL.Path)
+	if err != nil {
+		writeUnavailable(w, retryCluster, "looking up the channel: %v", err)
+		return
+	}
+	if ch == nil {
+		writeError(w, http.StatusNotFound, "no WhatsAppChannel serves this path")
+		return
+	}
+	log := r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch))
+	if !meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+		writeUnavailable(w, retryNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
+		return
+	}
+	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretTTL)
+	if err != nil {
+		log.Error(err, "reading the channel's Secret")
+		writeUnavailable(w, retryNotReady, "the channel's Secret is not usable")
+		return
+	}
+	if req.Method == http.MethodGet {
+		r.verifyEndpoint(w, req, ch, vals.VerifyToken)
+		return
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes", MaxBodyBytes)
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading body: %v", err)
+		return
+	}
+	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
+		reason := signatureReason(err)
+		signatureFailures.WithLabelValues(reason).Inc()
+		log.Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
+		writeError(w, http.StatusUnauthorized, "signature refused: %s", reason)
+		return
+	}
+	delivery, err := payload.Parse(body, ch.API())
+	if err != nil {
+		log.Info("webhook body refused", "error", err.Error())
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
+	defer cancel()
+	report := r.store(ctx, ch, delivery.Elements)
+	r.answer(w, report)
+}
+
+// channelAt finds the channel whose published webhook path is path, from the cache.
+func (r *Receiver) channelAt(ctx context.Context, path string) (*v1.WhatsAppChannel, error) {
+	if !strings.HasPrefix(path, channelsecret.WebhookPathPrefix) {
+		return nil, nil
+	}
+	var list v1.WhatsAppChannelList
+	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}); err != nil {
+		return nil, err
+	}
+	if len(list.Items) == 0 {
+		return nil, nil
+	}
+	return &list.Items[0], nil
+}
+
+// verify checks the body's signature. The app secret is required for Cloud and,
+// when present, for On-Premises (a gateway in front may sign). A mismatch with a
+// secret cached for more than a moment is checked once more against a fresh read,
+// so a rotated app secret works at once.
+func (r *Receiver) verify(ctx context.Context, ch *v1.WhatsAppChannel, vals channelsecret.Values, fetched time.Time, body []byte, header string) error {
+	if len(vals.AppSecret) == 0 && ch.API() == v1.APIOnPremises {
+		return nil
+	}
+	err := hubsignature.Verify(vals.AppSecret, body, header)
+	if errors.Is(err, hubsignature.ErrMismatch) && time.Since(fetched) > time.Second {
+		fresh, _, loadErr := r.secrets.get(ctx, ch, 0)
+		if loadErr == nil {
+			err = hubsignature.Verify(fresh.AppSecret, body, header)
+		}
+	}
+	return err
+}
+
+func signatureReason(err error) string {
+	switch {
+	case errors.Is(err, hubsignature.ErrMissing):
+		return "missing"
+	case errors.Is(err, hubsignature.ErrMalformed):
+		return "malformed"
+	case errors.Is(err, hubsignature.ErrMismatch):
+		return "mismatch"
+	default:
+		return "no_secret"
+	}
+}
+
+// verifyEndpoint answers Meta's GET handshake: hub.challenge is echoed only to a
+// caller that knows the verify token.
+func (r *Receiver) verifyEndpoint(w http.ResponseWriter, req *http.Request, ch *v1.WhatsAppChannel, token []byte) {
+	q := req.URL.Query()
+	if q.Get("hub.mode") != "subscribe" || !q.Has("hub.verify_token") || !q.Has("hub.challenge") {
+		writeError(w, http.StatusBadRequest, "expected hub.mode=subscribe, hub.verify_token and hub.challenge")
+		return
+	}
+	if len(token) == 0 {
+		writeError(w, http.StatusForbidden, "verification is disabled: the channel's Secret has no %q", v1.SecretKeyVerifyToken)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), token) != 1 {
+		writeError(w, http.StatusForbidden, "wrong verify token")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, q.Get("hub.challenge"))
+}
+
+// answer writes the outcome of a body: 503 if anything could not be stored now
+// (WhatsApp retries and the stored part is deduplicated), else 400 if some
+// element can never be stored, else 200.
+func (r *Receiver) answer(w http.ResponseWriter, rep *report) {
+	switch {
+	case rep.Failed > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryCluster.Seconds())))
+		writeJSON(w, http.StatusServiceUnavailable, rep)
+	case len(rep.Invalid) > 0:
+		writeJSON(w, http.StatusBadRequest, rep)
+	default:
+		writeJSON(w, http.StatusOK, rep)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
+}
+
+func writeUnavailable(w http.ResponseWriter, retry time.Duration, format string, args ...any) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
+	writeError(w, http.StatusServiceUnavailable, format, args...)
+}

@@ -1,0 +1,216 @@
+package webhookreceiver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+)
+
+// The receiver is tested end to end: real HTTP requests into its handler, a real
+// API server behind it, and the real channel controller making channels Ready.
+
+var (
+	env      *testenv.Env
+	mgrCache client.Client
+	server   *httptest.Server
+	ctx      = context.Background()
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Run(m, &env, startManager))
+}
+
+func startManager(e *testenv.Env) (func(), error) {
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(testLogs())))
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := webhookreceiver.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
+	if err := (&controllers.WhatsAppChannelReconciler{
+		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("whatsappchannel-controller"), ResyncPeriod: time.Second,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	receiver := webhookreceiver.New(webhookreceiver.Options{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("whatsapp-webhook-receiver"), Log: ctrl.Log.WithName("receiver"),
+	})
+	server = httptest.NewServer(receiver.Handler())
+	mgrCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mgrCtx) }()
+	if !mgr.GetCache().WaitForCacheSync(mgrCtx) {
+		cancel()
+		return nil, <-done
+	}
+	mgrCache = mgr.GetClient()
+	return func() { server.Close(); cancel(); <-done }, nil
+}
+
+// testLogs is where the operator's logs go: nowhere, unless TEST_LOGS is set.
+func testLogs() io.Writer {
+	if os.Getenv("TEST_LOGS") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+const (
+	appSecret   = "app-secret-for-tests"
+	verifyToken = "verify-me"
+	cloudPhone  = "106540352242922"
+)
+
+type channelOpts struct {
+	api   v1.APIGeneration
+	phone string
+	// secret overrides the Secret's data.
+	secret map[string]string
+}
+
+// newChannel creates a Secret and a channel in a fresh namespace and waits until
+// the receiver can see the channel Ready at its webhook path.
+func newChannel(t *testing.T, o channelOpts) *v1.WhatsAppChannel {
+	t.Helper()
+	ns := env.Namespace(t)
+	data := o.secret
+	if data == nil {
+		data = map[string]string{
+			v1.SecretKeyWebhookToken: "a-long-random-webhook-token-" + ns,
+			v1.SecretKeyAppSecret:    appSecret,
+			v1.SecretKeyVerifyToken:  verifyToken,
+		}
+	}
+	mustCreate(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wa"}, StringData: data})
+	ch := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
+		Spec: v1.WhatsAppChannelSpec{API: o.api, PhoneNumberID: o.phone, SecretRef: v1.SecretReference{Name: "wa"}}}
+	if o.api == v1.APIOnPremises {
+		ch.Spec.APIURL = "https://wa.example.internal"
+	}
+	if o.api == v1.APICloud && o.phone == "" {
+		ch.Spec.PhoneNumberID = cloudPhone
+	}
+	mustCreate(t, ch)
+	eventually(t, "channel Ready with a webhook path", func() bool {
+		if err := mgrCache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err != nil {
+			return false
+		}
+		return ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady)
+	})
+	return ch
+}
+
+type response struct {
+	code       int
+	body       string
+	retryAfter string
+}
+
+func post(t *testing.T, path string, body []byte, secret string) response {
+	t.Helper()
+	header := map[string]string{}
+	if secret != "" {
+		header[hubsignature.Header] = hubsignature.Sign([]byte(secret), body)
+	}
+	return do(t, http.MethodPost, path, body, header)
+}
+
+func do(t *testing.T, method, path string, body []byte, header map[string]string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, server.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{code: resp.StatusCode, body: string(b), retryAfter: resp.Header.Get("Retry-After")}
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(testenv.RepoRoot() + "/../shared/samples/" + name)
+	if err != nil {
+		t.Fatalf("reading sample: %v", err)
+	}
+	return b
+}
+
+func mustCreate(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := env.Client.Create(ctx, obj); err != nil {
+		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func orders(t *testing.T, ns string) []v1.WhatsAppOrder {
+	t.Helper()
+	var list v1.WhatsAppOrderList
+	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func inquiries(t *testing.T, ns string) []v1.ProductInquiry {
+	t.Helper()
+	var list v1.ProductInquiryList
+	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func reportOf(t *testing.T, r response) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("response body %q is not JSON: %v", r.body, err)
+	}
+	return m
+}

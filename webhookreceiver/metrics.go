@@ -1,0 +1,43 @@
+package webhookreceiver
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Element outcomes, the values of the "outcome" label.
+const (
+	OutcomeCreated          = "created"
+	OutcomeDuplicate        = "duplicate"
+	OutcomeUpdated          = "updated"
+	OutcomeUnchanged        = "unchanged"
+	OutcomeIgnored          = "ignored"
+	OutcomeUnmatchedStatus  = "unmatched_status"
+	OutcomeWrongPhoneNumber = "wrong_phone_number"
+	OutcomeInvalid          = "invalid"
+	OutcomeFailed           = "failed"
+)
+
+var (
+	deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_deliveries_total",
+		Help: "Webhook deliveries received, by HTTP response code.",
+	}, []string{"code"})
+	elements = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_elements_total",
+		Help: "Elements of webhook bodies (orders, inquiries, statuses, others), by kind and outcome.",
+	}, []string{"kind", "outcome"})
+	signatureFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_signature_failures_total",
+		Help: "Webhook deliveries refused for their X-Hub-Signature-256, by reason.",
+	}, []string{"reason"})
+	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "whatsapp_receiver_request_duration_seconds",
+		Help:    "Time from a webhook request's arrival to its answer.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method", "code"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(deliveries, elements, signatureFailures, requestDuration)
+}

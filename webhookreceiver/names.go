@@ -1,0 +1,36 @@
+package webhookreceiver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+)
+
+// ResourceName is the name of the resource for a message of a channel. It is a
+// pure function of the two, so every replica, and every redelivery, arrives at
+// the same name and the API server's AlreadyExists does the deduplication. The
+// channel name leads so that `kubectl get` groups by channel.
+func ResourceName(channel, messageID string) string {
+	sum := sha256.Sum256([]byte(channel + "\x00" + messageID))
+	prefix := channel
+	if len(prefix) > 40 {
+		prefix = strings.TrimRight(prefix[:40], "-.")
+	}
+	return prefix + "-" + hex.EncodeToString(sum[:])[:20]
+}
+
+// labels are the labels of a resource created for a customer's message.
+func labels(channel string, customer v1.Customer) map[string]string {
+	l := map[string]string{}
+	if len(validation.IsValidLabelValue(channel)) == 0 {
+		l[v1.LabelChannel] = channel
+	}
+	if customer.WaID != "" && len(validation.IsValidLabelValue(customer.WaID)) == 0 {
+		l[v1.LabelCustomer] = customer.WaID
+	}
+	return l
+}

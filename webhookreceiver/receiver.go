@@ -1,0 +1,93 @@
+// Package webhookreceiver turns WhatsApp webhook deliveries into resources: it
+// verifies each request against its channel's secrets, parses the body (Cloud or
+// On-Premises), creates a WhatsAppOrder or ProductInquiry per customer message,
+// exactly once, and moves the delivery status of the messages the operator sent.
+//
+// WhatsApp resends any delivery not answered 200 for up to a week, so the receiver
+// answers 200 only once every element is stored (or was already), 503 while the
+// cluster cannot store it, and 4xx for what can never be stored.
+package webhookreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// MaxBodyBytes bounds a webhook body. Meta documents bodies up to 3 MB.
+const MaxBodyBytes = 4 << 20
+
+// Options configure a Receiver.
+type Options struct {
+	// Addr is the address to listen on, such as ":8082".
+	Addr string
+	// Client reads channels and sent messages from the informer cache and writes
+	// resources to the API server.
+	Client client.Client
+	// APIReader reads Secrets (by name, never listed or watched) and fresh copies
+	// of resources when an update conflicts.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Log       logr.Logger
+	// Workers bounds how many elements of one body are stored at once.
+	Workers int
+	// SecretTTL is how long a channel's secrets are used before being read again.
+	SecretTTL time.Duration
+}
+
+// +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders/status;productinquiries/status,verbs=update
+
+// Receiver is the webhook HTTP server. It runs on every replica, leader or not.
+type Receiver struct {
+	opts    Options
+	secrets *secretCache
+}
+
+// New returns a Receiver; start it with Start or mount Handler.
+func New(opts Options) *Receiver {
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.SecretTTL <= 0 {
+		opts.SecretTTL = 30 * time.Second
+	}
+	return &Receiver{opts: opts, secrets: newSecretCache(opts.APIReader, opts.SecretTTL)}
+}
+
+// NeedLeaderElection is false: every replica receives webhooks.
+func (r *Receiver) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx is done, then lets the requests in flight finish: their
+// contexts are not ctx, so a shutdown does not turn a stored delivery into a 503.
+func (r *Receiver) Start(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              r.opts.Addr,
+		Handler:           r.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errCh := make(chan error, 1)
+	go func() { errCh <- srv.ListenAndServe() }()
+	r.opts.Log.Info("webhook receiver listening", "address", r.opts.Addr)
+	select {
+	case err := <-errCh:
+		return fmt.Errorf("webhook receiver: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("webhook receiver shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package webhookreceiver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+)
+
+// report is what the receiver did with a body; it is also the response body.
+type report struct {
+	Created    int            `json:"created"`
+	Duplicates int            `json:"duplicates"`
+	Updated    int            `json:"updated"`
+	Ignored    int            `json:"ignored"`
+	Unmatched  int            `json:"unmatched"`
+	Failed     int            `json:"failed"`
+	Invalid    []elementError `json:"invalid,omitempty"`
+}
+
+type elementError struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// store stores every element of a body, several at a time, and reports what
+// happened to each. One element's failure never stops the others.
+func (r *Receiver) store(ctx context.Context, ch *v1.WhatsAppChannel, elems []payload.Element) *report {
+	outcomes := make([]string, len(elems))
+	sem := make(chan struct{}, r.opts.Workers)
+	var wg sync.WaitGroup
+	for i := range elems {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			outcomes[i] = r.storeElement(ctx, ch, &elems[i])
+		}()
+	}
+	wg.Wait()
+
+	rep := &report{}
+	for i, outcome := range outcomes {
+		el := &elems[i]
+		elements.WithLabelValues(string(el.Kind), outcome).Inc()
+		switch outcome {
+		case OutcomeCreated:
+			rep.Created++
+		case OutcomeDuplicate:
+			rep.Duplicates++
+		case OutcomeUpdated, OutcomeUnchanged:
+			rep.Updated++
+		case OutcomeUnmatchedStatus:
+			rep.Unmatched++
+		case OutcomeFailed:
+			rep.Failed++
+		case OutcomeInvalid:
+			rep.Invalid = append(rep.Invalid, elementError{Path: el.Path, Reason: el.Reason})
+		default:
+			rep.Ignored++
+		}
+	}
+	if len(rep.Invalid) > 0 {
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "InvalidWebhookElement", "Receive",
+			"%d element(s) of a webhook can never be stored, first %s: %s", len(rep.Invalid), rep.Invalid[0].Path, rep.Invalid[0].Reason)
+	}
+	return rep
+}
+
+func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el *payload.Element) string {
+	log := r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch), "element", el.Path, "messageID", el.MessageID)
+	switch el.Kind {
+	case payload.KindIgnored:
+		log.V(1).Info("ignoring webhook element", "reason", el.Reason)
+		return OutcomeIgnored
+	case payload.KindInvalid:
+		log.Info("webhook element can never be stored", "reason", el.Reason)
+		return OutcomeInvalid
+	}
+	if ch.API() == v1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
+		log.Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "UnexpectedPhoneNumber", "Receive",
+			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
+		return OutcomeWrongPhoneNumber
+	}
+	var (
+		outcome string
+		err     error
+	)
+	switch el.Kind {
+	case payload.KindOrder:
+		outcome, err = r.createOnce(ctx, orderFor(ch, el.Order), &v1.WhatsAppOrder{})
+	case payload.KindInquiry:
+		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &v1.ProductInquiry{})
+	case payload.KindStatus:
+		outcome, err = r.applyStatus(ctx, ch, el.Status)
+	default:
+		return OutcomeIgnored
+	}
+	if err != nil {
+		log.Error(err, "storing webhook element")
+		return OutcomeFailed
+	}
+	return outcome
+}
+
+// originOf is the channel and message a receiver-created resource stands for.
+func originOf(o client.Object) (channel, messageID string) {
+	switch o := o.(type) {
+	case *v1.WhatsAppOrder:
+		return o.Spec.Channel, o.Spec.MessageID
+	case *v1.ProductInquiry:
+		return o.Spec.Channel, o.Spec.MessageID
+	}
+	return "", ""
+}
+
+// createOnce creates obj unless the resource for its message exists already. The
+// name is derived from channel and message id, so the API server's AlreadyExists
+// is the deduplication, across redeliveries and replicas. An existing resource
+// for another message under the same name is an error, never a silent success.
+func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) (string, error) {
+	err := r.opts.Client.Create(ctx, obj)
+	if err == nil {
+		return OutcomeCreated, nil
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("creating %s: %w", obj.GetName(), err)
+	}
+	if err := r.opts.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), existing); err != nil {
+		return "", fmt.Errorf("reading existing %s: %w", obj.GetName(), err)
+	}
+	wantCh, wantID := originOf(obj)
+	gotCh, gotID := originOf(existing)
+	if gotCh != wantCh || gotID != wantID {
+		return "", fmt.Errorf("%s already exists for message %q of channel %q, not %q of %q", obj.GetName(), gotID, gotCh, wantID, wantCh)
+	}
+	return OutcomeDuplicate, nil
+}
+
+// applyStatus moves the delivery status of the message a status webhook is about.
+// The message is found through the sent-message index of the cache; the update
+// itself reads a fresh copy and retries on conflict, since the reconcilers write
+// the same status.
+func (r *Receiver) applyStatus(ctx context.Context, ch *v1.WhatsAppChannel, st *payload.Status) (string, error) {
+	if !delivery.Tracked(st.Status) {
+		return OutcomeIgnored, nil
+	}
+	update := delivery.Update{Status: v1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp)}
+	if len(st.Errors) > 0 {
+		e := st.Errors[0]
+		msg := e.Message
+		if e.Details != "" {
+			msg = e.Details
+		}
+		update.Error = &v1.MessageError{Code: e.Code, Title: e.Title, Message: msg}
+	}
+	target, err := r.sentBy(ctx, ch, st.MessageID)
+	if err != nil {
+		return "", err
+	}
+	if target == nil {
+		return OutcomeUnmatchedStatus, nil
+	}
+	changed := false
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := r.opts.APIReader.Get(ctx, client.ObjectKeyFromObject(target), target); err != nil {
+			return err
+		}
+		m := sentMessage(target, st.MessageID)
+		if m == nil || !delivery.Apply(m, update) {
+			changed = false
+			return nil
+		}
+		changed = true
+		return r.opts.Client.Status().Update(ctx, target)
+	})
+	if err != nil {
+		return "", fmt.Errorf("updating the delivery status of message %s on %s: %w", st.MessageID, target.GetName(), err)
+	}
+	if !changed {
+		return OutcomeUnchanged, nil
+	}
+	return OutcomeUpdated, nil
+}
+
+// sentBy finds the order or inquiry of the channel that recorded sending messageID.
+func (r *Receiver) sentBy(ctx context.Context, ch *v1.WhatsAppChannel, messageID string) (client.Object, error) {
+	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
+	var orders v1.WhatsAppOrderList
+	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
+		return nil, fmt.Errorf("looking up the order that sent %s: %w", messageID, err)
+	}
+	for i := range orders.Items {
+		if orders.Items[i].Spec.Channel == ch.Name {
+			return &orders.Items[i], nil
+		}
+	}
+	var inquiries v1.ProductInquiryList
+	if err := r.opts.Client.List(ctx, &inquiries, match...); err != nil {
+		return nil, fmt.Errorf("looking up the inquiry that sent %s: %w", messageID, err)
+	}
+	for i := range inquiries.Items {
+		if inquiries.Items[i].Spec.Channel == ch.Name {
+			return &inquiries.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func sentMessage(o client.Object, messageID string) *v1.SentMessage {
+	switch o := o.(type) {
+	case *v1.WhatsAppOrder:
+		return o.SentMessage(messageID)
+	case *v1.ProductInquiry:
+		return o.SentMessage(messageID)
+	}
+	return nil
+}
