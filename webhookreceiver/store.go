@@ -2,7 +2,9 @@ package webhookreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -106,11 +108,40 @@ func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el 
 	default:
 		return OutcomeIgnored
 	}
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		log.Info("the API server refuses the webhook element", "reason", refused.Error())
+		el.Reason = refused.Error()
+		return OutcomeInvalid
+	}
 	if err != nil {
 		log.Error(err, "storing webhook element")
 		return OutcomeFailed
 	}
 	return outcome
+}
+
+// refusedError is a create the API server refuses because the object breaks the
+// CRD's schema (a name longer than WhatsApp should ever send, say): retrying the
+// delivery can never store it.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+
+// breaksSchema tells schema violations, which name the offending field, from
+// other 422s such as an admission policy's denial, which a cluster admin may lift
+// while WhatsApp is still retrying.
+func breaksSchema(err error) bool {
+	var status apierrors.APIStatus
+	if !apierrors.IsInvalid(err) || !errors.As(err, &status) || status.Status().Details == nil {
+		return false
+	}
+	for _, cause := range status.Status().Details.Causes {
+		if strings.HasPrefix(cause.Field, "spec.") || strings.HasPrefix(cause.Field, "metadata.") {
+			return true
+		}
+	}
+	return false
 }
 
 // originOf is the channel and message a receiver-created resource stands for.
@@ -132,6 +163,9 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 	err := r.opts.Client.Create(ctx, obj)
 	if err == nil {
 		return OutcomeCreated, nil
+	}
+	if breaksSchema(err) {
+		return "", &refusedError{err: err}
 	}
 	if !apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("creating %s: %w", obj.GetName(), err)

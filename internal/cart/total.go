@@ -1,0 +1,58 @@
+package cart
+
+import (
+	"golang.org/x/text/currency"
+	"gopkg.in/inf.v0"
+)
+
+// Summary is what the order status shows about a cart.
+type Summary struct {
+	// ItemCount is the sum of the quantities.
+	ItemCount int64
+	// Total is the exact sum of quantity × price; see Summarize for its form.
+	Total string
+	// Currency is the cart's ISO 4217 code.
+	Currency string
+}
+
+// Summarize validates the cart (see Validate) and adds it up exactly.
+//
+// Total is rendered so that it reads like a price and never loses money:
+//   - an integral total has no decimals, whatever the currency: "85" (USD),
+//     "1600" (JPY);
+//   - a fractional total has exactly the currency's minor units from
+//     x/text (currency.Standard): "15.98" and "10.50" (USD, 2), "1.250" (BHD, 3);
+//   - a total with more fractional digits than the currency has, which a price
+//     such as "0.333" USD can give, is not rounded: it keeps every digit it
+//     needs ("0.333"), since rounding would change what the customer is charged.
+func Summarize(items []Item) (Summary, error) {
+	unit, err := validate(items)
+	if err != nil {
+		return Summary{}, err
+	}
+	var count int64
+	total := new(inf.Dec)
+	for _, it := range items {
+		// validate matched the price against pricePattern, which SetString accepts.
+		price, _ := new(inf.Dec).SetString(it.ItemPrice)
+		total.Add(total, price.Mul(price, inf.NewDec(it.Quantity, 0)))
+		count += it.Quantity
+	}
+	scale, _ := currency.Standard.Rounding(unit)
+	return Summary{ItemCount: count, Total: render(total, inf.Scale(scale)), Currency: items[0].Currency}, nil
+}
+
+// render writes d by the rule in Summarize's doc: at scale 0 when d is
+// integral, else at the smallest scale from the currency's minor units up that
+// holds d exactly. The loop ends by d.Scale() at the latest, where rounding is
+// exact by definition.
+func render(d *inf.Dec, minor inf.Scale) string {
+	if whole := new(inf.Dec).Round(d, 0, inf.RoundExact); whole != nil {
+		return whole.String()
+	}
+	for s := minor; ; s++ {
+		if exact := new(inf.Dec).Round(d, s, inf.RoundExact); exact != nil {
+			return exact.String()
+		}
+	}
+}

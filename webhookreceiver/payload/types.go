@@ -1,0 +1,108 @@
+package payload
+
+import (
+	"time"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+)
+
+// Delivery is everything one webhook body holds, flattened.
+type Delivery struct {
+	// Elements are in body order: entries, their changes, and within a change
+	// (or an On-Premises body) malformed contacts, then messages, statuses and
+	// errors, each in array order.
+	Elements []Element
+}
+
+// Kind says what an Element is and which of its fields are set.
+type Kind string
+
+const (
+	// KindOrder is a customer's cart; Element.Order is set.
+	KindOrder Kind = "Order"
+	// KindInquiry is a question about a catalog product; Element.Inquiry is set.
+	KindInquiry Kind = "Inquiry"
+	// KindStatus is news about a message the business sent; Element.Status is set.
+	KindStatus Kind = "Status"
+	// KindIgnored is a well-formed element the operator has no use for (another
+	// webhook field, a plain text, an error report); Element.Reason says which.
+	KindIgnored Kind = "Ignored"
+	// KindInvalid is an element that can never be stored (no id, a bad cart, a
+	// malformed field); Element.Reason says why.
+	KindInvalid Kind = "Invalid"
+)
+
+// Element is one message, status, error or change of a body.
+type Element struct {
+	Kind Kind
+	// Path locates the element in the body, e.g.
+	// "entry[0].changes[1].value.messages[2]" or "statuses[0]", for logs.
+	Path string
+	// PhoneNumberID is the Cloud change's value.metadata.phone_number_id, which
+	// routes the element to its channel; "" for On-Premises bodies.
+	PhoneNumberID string
+	// MessageID is the message or status id, when the element has one.
+	MessageID string
+	Order     *Order
+	Inquiry   *Inquiry
+	Status    *Status
+	// Reason says, for people, why the element is Ignored or Invalid.
+	Reason string
+}
+
+// Customer is who sent a message. WhatsApp may withhold the phone number
+// (WaID) and give only the business-scoped UserID.
+type Customer struct {
+	WaID   string
+	UserID string
+	Name   string
+}
+
+// Order is a cart a customer sent. Items passed cart.Validate.
+type Order struct {
+	MessageID string
+	Timestamp time.Time
+	Customer  Customer
+	CatalogID string
+	// Text is the customer's note; often empty.
+	Text string
+	// ReplyToMessageID is the product message the order came from (context.id).
+	ReplyToMessageID string
+	Items            []cart.Item
+}
+
+// Inquiry is a customer's question about a catalog product.
+type Inquiry struct {
+	MessageID         string
+	Timestamp         time.Time
+	Customer          Customer
+	CatalogID         string
+	ProductRetailerID string
+	// Question is the text the customer wrote (text.body).
+	Question string
+	// ReplyToMessageID is the product message the customer asked from (context.id).
+	ReplyToMessageID string
+}
+
+// Status is WhatsApp's news about a message the business sent.
+type Status struct {
+	// MessageID is the id the send call returned.
+	MessageID   string
+	RecipientID string
+	// Status is the value as sent, lower case: sent, delivered, read, failed,
+	// played, deleted or warning.
+	Status    string
+	Timestamp time.Time
+	// Errors say why a failed status failed.
+	Errors []StatusError
+}
+
+// StatusError is one error WhatsApp attached to a status.
+type StatusError struct {
+	Code  int64
+	Title string
+	// Message is the Cloud API's message; the On-Premises API has none.
+	Message string
+	// Details is Cloud's error_data.details or On-Premises' details.
+	Details string
+}
