@@ -7,12 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -33,6 +35,7 @@ type options struct {
 	metricsAddr, probeAddr, webhookAddr string
 	leaderElect                         bool
 	secretResync                        time.Duration
+	namespaces                          string
 }
 
 func main() {
@@ -42,6 +45,7 @@ func main() {
 	flag.StringVar(&opts.webhookAddr, "webhook-bind-address", ":8082", "Address the WhatsApp webhook receiver binds to (served on every replica).")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
 	flag.DurationVar(&opts.secretResync, "secret-resync-period", 30*time.Second, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
+	flag.StringVar(&opts.namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -65,6 +69,7 @@ func run(opts options) error {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress: opts.probeAddr,
+		Cache:                  cacheOptions(opts.namespaces),
 		LeaderElection:         opts.leaderElect,
 		LeaderElectionID:       "whatsapp-commerce-operator.commerce.wa.dev",
 		// Reconcilers stop at once when leadership is lost, so a new leader can start
@@ -104,4 +109,19 @@ func run(opts options) error {
 	}
 	ctrl.Log.Info("starting manager", "webhookAddress", opts.webhookAddr, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// cacheOptions restricts the informers, and so everything the operator sees and
+// serves, to the given namespaces.
+func cacheOptions(namespaces string) cache.Options {
+	var opts cache.Options
+	for _, ns := range strings.Split(namespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if opts.DefaultNamespaces == nil {
+				opts.DefaultNamespaces = map[string]cache.Config{}
+			}
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
 }

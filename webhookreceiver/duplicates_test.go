@@ -86,7 +86,7 @@ func refuseOrder(t *testing.T, ns, messageID string) func() {
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
 				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
 					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-					Rule: admissionregistrationv1.Rule{APIGroups: []string{"commerce.wa.dev"}, APIVersions: []string{"*"}, Resources: []string{"whatsapporders"}},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"commerce.wa.dev"}, APIVersions: []string{"*"}, Resources: []string{"whatsapporders"}},
 				},
 			}}},
 			Validations: []admissionregistrationv1.Validation{{
