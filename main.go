@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -89,6 +91,19 @@ func run(opts options) error {
 		ResyncPeriod: opts.secretResync,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the channel controller: %w", err)
+	}
+	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
+	if err := (&controllers.WhatsAppOrderReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: clock.RealClock{},
+		Recorder: mgr.GetEventRecorder("whatsapporder-controller"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the order controller: %w", err)
+	}
+	if err := (&controllers.ProductInquiryReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: clock.RealClock{},
+		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
 		Addr:      opts.webhookAddr,

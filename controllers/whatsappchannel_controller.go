@@ -17,10 +17,16 @@ import (
 
 	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
 )
 
-// ReasonChannelReady is the Ready reason of a channel that can receive webhooks.
-const ReasonChannelReady = "ChannelReady"
+// Ready reasons of a channel besides the Secret's (see channelsecret).
+const (
+	// ReasonChannelReady: the channel receives webhooks and can send.
+	ReasonChannelReady = "ChannelReady"
+	// ReasonInvalidNotifications: a configured message text or template parameter does not parse.
+	ReasonInvalidNotifications = "InvalidNotifications"
+)
 
 // WhatsAppChannelReconciler checks the Secret each channel references and
 // publishes the webhook path derived from it, so users know where to point Meta
@@ -66,6 +72,8 @@ func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		Message: fmt.Sprintf("Receiving %s API webhooks at %s", ch.API(), status.WebhookPath)}
 	if loadErr != nil {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, secretErr.Reason, secretErr.Message
+	} else if err := notification.Validate(ch.Spec.Notifications); err != nil {
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, ReasonInvalidNotifications, err.Error()
 	}
 	before := meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady)
 	meta.SetStatusCondition(&status.Conditions, ready)

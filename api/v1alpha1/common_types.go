@@ -60,10 +60,11 @@ type MessageError struct {
 // SentMessage is a message the operator sent to the customer and what WhatsApp
 // has said about its delivery since.
 type SentMessage struct {
-	// MessageID is the id WhatsApp returned for the message; status webhooks refer to it.
-	// +kubebuilder:validation:MinLength=1
+	// MessageID is the id WhatsApp returned for the message; status webhooks refer
+	// to it. Empty when WhatsApp refused the message or it was never sent.
+	// +optional
 	// +kubebuilder:validation:MaxLength=256
-	MessageID string `json:"messageID"`
+	MessageID string `json:"messageID,omitempty"`
 	// DeliveryStatus is the furthest delivery status reported; it never moves backwards.
 	// +optional
 	DeliveryStatus DeliveryStatus `json:"deliveryStatus,omitempty"`

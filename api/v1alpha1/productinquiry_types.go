@@ -86,6 +86,10 @@ type ProductInquiryStatus struct {
 	// WindowExpiresAt is when the customer service window closes: 24 hours after the question.
 	// +optional
 	WindowExpiresAt *metav1.Time `json:"windowExpiresAt,omitempty"`
+	// FinishedAt is when the phase became final; the resource is deleted once
+	// the channel's retention period has passed since.
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
 	// Reply is the reply message sent and its delivery status.
 	// +optional
 	Reply *SentMessage `json:"reply,omitempty"`

@@ -1,6 +1,10 @@
 package v1alpha1
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // APIGeneration is the WhatsApp Business API generation a channel speaks.
 // +kubebuilder:validation:Enum=Cloud;OnPremises
@@ -45,6 +49,54 @@ type WhatsAppChannelSpec struct {
 	// SecretRef names a Secret in the channel's namespace holding webhookToken
 	// (required), appSecret (required for Cloud), verifyToken and accessToken.
 	SecretRef SecretReference `json:"secretRef"`
+
+	// Notifications configures what customers are told about their orders.
+	// +optional
+	Notifications NotificationSettings `json:"notifications,omitempty"`
+
+	// Retention is how long finished orders (Rejected, Delivered, Cancelled) and
+	// inquiries (Answered, Expired, Failed) are kept before they are deleted.
+	// +kubebuilder:default="720h"
+	// +optional
+	Retention *metav1.Duration `json:"retention,omitempty"`
+}
+
+// NotificationSettings configures the messages sent to customers.
+type NotificationSettings struct {
+	// OrderMessages overrides the text sent when an order enters a state, keyed by
+	// the state (Accepted, Rejected, Shipped, Delivered, Cancelled). Each is a Go
+	// text/template over .Order (the order's name), .State, .CustomerName,
+	// .Items (e.g. "2 x di9ozbzfi4, 1 x nqryix03ez"), .ItemCount, .Total and
+	// .Currency. States without an entry get a default message naming the items
+	// and total.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=5
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['Accepted', 'Rejected', 'Shipped', 'Delivered', 'Cancelled'])",message="orderMessages keys must be Accepted, Rejected, Shipped, Delivered or Cancelled"
+	OrderMessages map[string]string `json:"orderMessages,omitempty"`
+
+	// Template is an approved message template used when the customer's 24-hour
+	// service window has closed, where free-form text is refused. Without one, a
+	// notification outside the window is not sent (CustomerNotified=False,
+	// reason WindowClosed).
+	// +optional
+	Template *MessageTemplate `json:"template,omitempty"`
+}
+
+// MessageTemplate names an approved WhatsApp message template.
+type MessageTemplate struct {
+	// Name is the template's name as approved in WhatsApp Manager.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Name string `json:"name"`
+	// Language is the template's language code.
+	// +kubebuilder:default=en_US
+	// +optional
+	Language string `json:"language,omitempty"`
+	// Parameters fill the template body's {{1}}, {{2}}, ... in order; each is a Go
+	// text/template over the same fields as orderMessages.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	Parameters []string `json:"parameters,omitempty"`
 }
 
 // SecretReference names a Secret in the same namespace.
@@ -95,6 +147,17 @@ type WhatsAppChannelList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []WhatsAppChannel `json:"items"`
+}
+
+// DefaultRetention applies when a channel sets none.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// RetentionPeriod is how long finished resources of the channel are kept.
+func (c *WhatsAppChannel) RetentionPeriod() time.Duration {
+	if c.Spec.Retention == nil || c.Spec.Retention.Duration <= 0 {
+		return DefaultRetention
+	}
+	return c.Spec.Retention.Duration
 }
 
 // API is the channel's API generation, Cloud when unset.

@@ -120,6 +120,10 @@ type WhatsAppOrderStatus struct {
 	// Currency is the order's ISO 4217 currency.
 	// +optional
 	Currency string `json:"currency,omitempty"`
+	// FinishedAt is when the phase became final; the resource is deleted once
+	// the channel's retention period has passed since.
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
 	// Notifications are the messages sent to the customer about this order, oldest first.
 	// +optional
 	// +listType=atomic

@@ -1,0 +1,188 @@
+package controllers_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+)
+
+// Every test here runs the real operator (controllers and receiver, restricted
+// to the test's namespace) against a real API server and a fake WhatsApp API
+// that is a real HTTP server.
+
+var (
+	env *testenv.Env
+	ctx = context.Background()
+)
+
+func TestMain(m *testing.M) {
+	logs := io.Discard
+	if os.Getenv("TEST_LOGS") != "" {
+		logs = os.Stderr
+	}
+	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
+	os.Exit(testenv.Run(m, &env))
+}
+
+const (
+	appSecret   = "app-secret-for-tests"
+	accessToken = "access-token-for-tests"
+)
+
+// world is one test's operator, fake WhatsApp API and channel.
+type world struct {
+	t        *testing.T
+	ns       string
+	clock    *clocktesting.FakePassiveClock
+	fake     *fakewhatsapp.Server
+	receiver *httptest.Server
+	channel  *v1.WhatsAppChannel
+	stop     func()
+}
+
+func newWorld(t *testing.T, api v1.APIGeneration, customize ...func(*v1.WhatsAppChannelSpec)) *world {
+	t.Helper()
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second))}
+	w.fake = fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"})
+	if err := w.fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.fake.Close() })
+	w.start()
+	t.Cleanup(func() { w.stop() })
+
+	w.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "wa"}, StringData: map[string]string{
+		v1.SecretKeyWebhookToken: "a-long-random-webhook-token", v1.SecretKeyAppSecret: appSecret, v1.SecretKeyAccessToken: accessToken,
+	}})
+	ch := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "shop"}, Spec: v1.WhatsAppChannelSpec{
+		API: api, APIURL: w.fake.URL(), SecretRef: v1.SecretReference{Name: "wa"},
+	}}
+	if api == v1.APICloud {
+		ch.Spec.PhoneNumberID = "106540352242922"
+	}
+	for _, c := range customize {
+		c(&ch.Spec)
+	}
+	w.create(ch)
+	w.eventually("the channel to be Ready", func() bool {
+		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(ch), ch)
+		return meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) && ch.Status.WebhookPath != ""
+	})
+	w.channel = ch
+	return w
+}
+
+// start runs the operator, as main.go wires it, watching only this namespace.
+func (w *world) start() {
+	w.t.Helper()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}},
+		// Each restart registers the same controller names again.
+		Controller: config.Controller{SkipNameValidation: ptr(true)},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	must(w.t, webhookreceiver.SetupIndexes(ctx, mgr.GetFieldIndexer()))
+	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader()}
+	must(w.t, (&controllers.WhatsAppChannelReconciler{Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("whatsappchannel-controller"), ResyncPeriod: time.Second}).SetupWithManager(mgr))
+	must(w.t, (&controllers.WhatsAppOrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger,
+		Clock: w.clock, Recorder: mgr.GetEventRecorder("whatsapporder-controller")}).SetupWithManager(mgr))
+	must(w.t, (&controllers.ProductInquiryReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger,
+		Clock: w.clock, Recorder: mgr.GetEventRecorder("productinquiry-controller")}).SetupWithManager(mgr))
+	w.receiver = httptest.NewServer(webhookreceiver.New(webhookreceiver.Options{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("whatsapp-webhook-receiver"),
+		Log: ctrl.Log.WithName("receiver"),
+	}).Handler())
+	mgrCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mgrCtx) }()
+	w.stop = func() {
+		w.receiver.Close()
+		cancel()
+		if err := <-done; err != nil {
+			w.t.Errorf("manager: %v", err)
+		}
+	}
+}
+
+// restart stops the operator and starts a new one, as a rollout or crash would.
+func (w *world) restart() {
+	w.stop()
+	w.start()
+}
+
+func (w *world) webhookURL() string { return w.receiver.URL + w.channel.Status.WebhookPath }
+
+func (w *world) create(obj client.Object) {
+	w.t.Helper()
+	if err := env.Client.Create(ctx, obj); err != nil {
+		w.t.Fatalf("creating %T: %v", obj, err)
+	}
+}
+
+func (w *world) eventually(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// touch makes the controllers look at obj again, as a RequeueAfter firing would
+// once the fake clock has been moved forward.
+func (w *world) touch(obj client.Object) {
+	w.t.Helper()
+	patch := []byte(`{"metadata":{"annotations":{"test/touched":"` + time.Now().Format(time.RFC3339Nano) + `"}}}`)
+	if err := env.Client.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) hasEvent(obj client.Object, eventType, reason string) bool {
+	var list eventsv1.EventList
+	_ = env.Client.List(ctx, &list, client.InNamespace(w.ns))
+	for _, e := range list.Items {
+		if e.Regarding.Name == obj.GetName() && e.Type == eventType && e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,28 @@
+// Package fakewhatsapp is a stand-in for the WhatsApp Business API that runs
+// as a real HTTP server, so tests and local demos exercise the operator's
+// actual HTTP client: it accepts sends in both generations, records them,
+// fails on request in each way the client classifies, and posts status
+// webhooks back to the operator's receiver.
+//
+// The API paths it serves:
+//
+//	POST /{phone-number-id}/messages        Cloud
+//	POST /v23.0/{phone-number-id}/messages  Cloud, with any vNN.N version prefix
+//	POST /v1/messages                       On-Premises
+//
+// The record of sends, failure injection and status posting are also reachable
+// over HTTP under /_fake/, so a shell user can drive a running fake with curl:
+//
+//	GET  /_fake/sent                              accepted sends as a JSON array
+//	POST /_fake/fail?mode=window-closed&count=2   fail the next 2 sends
+//	POST /_fake/fail?mode=server-error&count=all  fail every send until reset
+//	POST /_fake/reset                             forget sends and failures
+//	POST /_fake/statuses?id=ID&statuses=sent,read&shuffle=true
+//	                                              post status webhooks about an
+//	                                              accepted send to Options.WebhookURL
+//
+// Modes are window-closed, rate-limited, server-error and permanent; count
+// defaults to 1. statuses defaults to sent,delivered,read. The id must be
+// query-escaped, since Cloud ids contain "+", "/" and "=". The admin API has no
+// authentication, which is why the fake listens on loopback by default.
+package fakewhatsapp

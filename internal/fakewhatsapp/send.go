@@ -1,0 +1,200 @@
+package fakewhatsapp
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
+)
+
+// maxSendBytes bounds a send request; real ones are a few kilobytes.
+const maxSendBytes = 1 << 20
+
+// graphVersion matches the version prefix of Graph API paths, e.g. v23.0.
+var graphVersion = regexp.MustCompile(`^v[0-9]+(\.[0-9]+)?$`)
+
+// SentMessage is a send the fake accepted.
+type SentMessage struct {
+	Generation whatsapp.Generation `json:"generation"`
+	// PhoneNumberID is the Cloud sender from the request path; empty for
+	// On-Premises.
+	PhoneNumberID    string    `json:"phoneNumberID,omitempty"`
+	To               string    `json:"to"`
+	Type             string    `json:"type"`
+	Text             string    `json:"text,omitempty"`
+	TemplateName     string    `json:"templateName,omitempty"`
+	TemplateLanguage string    `json:"templateLanguage,omitempty"`
+	TemplateParams   []string  `json:"templateParams,omitempty"`
+	ContextMessageID string    `json:"contextMessageID,omitempty"`
+	MessageID        string    `json:"messageID"`
+	Time             time.Time `json:"time"`
+}
+
+// sendRequest is the message object of both generations, as far as the fake
+// checks and records it.
+type sendRequest struct {
+	MessagingProduct *string `json:"messaging_product"`
+	To               string  `json:"to"`
+	Type             string  `json:"type"`
+	Context          *struct {
+		MessageID string `json:"message_id"`
+	} `json:"context"`
+	Text *struct {
+		Body string `json:"body"`
+	} `json:"text"`
+	Template *struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+		Language  struct {
+			Code string `json:"code"`
+		} `json:"language"`
+		Components []struct {
+			Type       string `json:"type"`
+			Parameters []struct {
+				Text string `json:"text"`
+			} `json:"parameters"`
+		} `json:"components"`
+	} `json:"template"`
+}
+
+// Sent returns a copy of the sends accepted since start or the last Reset,
+// oldest first.
+func (s *Server) Sent() []SentMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.sent)
+}
+
+// lookup returns the accepted send with the given message id.
+func (s *Server) lookup(messageID string) (SentMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.sent, func(m SentMessage) bool { return m.MessageID == messageID })
+	if i < 0 {
+		return SentMessage{}, false
+	}
+	return s.sent[i], true
+}
+
+func (s *Server) handleCloudSend(w http.ResponseWriter, r *http.Request) {
+	if v := r.PathValue("version"); v != "" && !graphVersion.MatchString(v) {
+		writeAPIError(w, whatsapp.Cloud, apiError{status: http.StatusNotFound, code: 100, message: fmt.Sprintf("Unknown path component %q", v)})
+		return
+	}
+	s.handleSend(w, r, whatsapp.Cloud, r.PathValue("phone"))
+}
+
+func (s *Server) handleOnPremSend(w http.ResponseWriter, r *http.Request) {
+	s.handleSend(w, r, whatsapp.OnPremises, "")
+}
+
+// handleSend checks a send as the real API would (token, then message
+// shape), then applies any injected failure, and only then records it.
+func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp.Generation, phoneNumberID string) {
+	if !s.authorized(r) {
+		writeAPIError(w, gen, unauthorized[gen])
+		return
+	}
+	var req sendRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxSendBytes)).Decode(&req); err != nil {
+		writeAPIError(w, gen, invalidParameter(gen, "request body is not a JSON message object: "+err.Error()))
+		return
+	}
+	if problem := validate(gen, &req); problem != "" {
+		writeAPIError(w, gen, invalidParameter(gen, problem))
+		return
+	}
+	if failure, ok := s.takeFailure(gen); ok {
+		s.log.Info("send refused (injected failure)", "generation", gen, "to", req.To, "code", failure.code, "status", failure.status)
+		writeAPIError(w, gen, failure)
+		return
+	}
+	m := record(gen, phoneNumberID, &req)
+	s.mu.Lock()
+	s.sent = append(s.sent, m)
+	s.mu.Unlock()
+	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.To,
+		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
+
+	writeJSON(w, http.StatusOK, sendAnswer(m))
+	if s.opts.AutoStatus && s.opts.WebhookURL != "" {
+		s.goPostStatuses(m)
+	}
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.AccessToken == "" {
+		return true
+	}
+	want := "Bearer " + s.opts.AccessToken
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) == 1
+}
+
+// validate returns why WhatsApp would refuse req, or "" when it would not.
+func validate(gen whatsapp.Generation, req *sendRequest) string {
+	switch {
+	case gen == whatsapp.Cloud && (req.MessagingProduct == nil || *req.MessagingProduct != "whatsapp"):
+		return `messaging_product must be "whatsapp"`
+	case gen == whatsapp.OnPremises && req.MessagingProduct != nil:
+		return "messaging_product is not an On-Premises field"
+	case req.To == "":
+		return "to is required"
+	case req.Type == "":
+		return "type is required"
+	case req.Context != nil && req.Context.MessageID == "":
+		return "context.message_id is required"
+	}
+	switch req.Type {
+	case "text":
+		if req.Text == nil || req.Text.Body == "" {
+			return "text.body is required"
+		}
+		if n := utf8.RuneCountInString(req.Text.Body); n > whatsapp.MaxTextLength {
+			return fmt.Sprintf("text.body has %d characters, the limit is %d", n, whatsapp.MaxTextLength)
+		}
+	case "template":
+		if req.Template == nil || req.Template.Name == "" || req.Template.Language.Code == "" {
+			return "template.name and template.language.code are required"
+		}
+		if gen == whatsapp.OnPremises && req.Template.Namespace == "" {
+			return "template.namespace is required"
+		}
+	}
+	return ""
+}
+
+// record turns an accepted request into a SentMessage with a fresh id.
+func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) SentMessage {
+	m := SentMessage{
+		Generation:    gen,
+		PhoneNumberID: phoneNumberID,
+		To:            req.To,
+		Type:          req.Type,
+		MessageID:     newMessageID(gen),
+		Time:          time.Now().UTC(),
+	}
+	if req.Context != nil {
+		m.ContextMessageID = req.Context.MessageID
+	}
+	if req.Text != nil {
+		m.Text = req.Text.Body
+	}
+	if t := req.Template; t != nil {
+		m.TemplateName, m.TemplateLanguage = t.Name, t.Language.Code
+		for _, c := range t.Components {
+			if c.Type == "body" {
+				for _, p := range c.Parameters {
+					m.TemplateParams = append(m.TemplateParams, p.Text)
+				}
+			}
+		}
+	}
+	return m
+}

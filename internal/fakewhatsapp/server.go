@@ -1,0 +1,157 @@
+package fakewhatsapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// DefaultAddr listens on a free loopback port: the fake has no
+// authentication on its admin API, so it must not be reachable from outside
+// by default.
+const DefaultAddr = "127.0.0.1:0"
+
+// Options configure a Server. The zero value is a working fake on a free
+// loopback port that accepts any token and posts no webhooks on its own.
+type Options struct {
+	// Addr is the listen address; empty means DefaultAddr.
+	Addr string
+	// AccessToken, when set, is the only bearer token sends may carry; others
+	// get 401 as from the real API.
+	AccessToken string
+	// WebhookURL is the receiver status webhooks go to from the admin API and
+	// with AutoStatus.
+	WebhookURL string
+	// AppSecret signs those webhooks; empty sends them unsigned, as an
+	// On-Premises client does.
+	AppSecret []byte
+	// AutoStatus posts sent, delivered and read to WebhookURL after each
+	// accepted send.
+	AutoStatus bool
+	// StatusDelay is waited before each auto-posted status, so the sender has
+	// stored the message id before its statuses arrive.
+	StatusDelay time.Duration
+	// PhoneNumberID goes into the metadata of Cloud status webhooks for
+	// message ids the fake did not send itself.
+	PhoneNumberID string
+	// Logger receives one line per send; nil discards.
+	Logger *slog.Logger
+}
+
+// Server is the fake API. It is safe for concurrent use.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	http   *http.Server
+	poster *http.Client
+
+	// ctx ends background status posting on Close; wg waits for it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	listener net.Listener
+	closed   bool
+	sent     []SentMessage
+	failure  FailureMode
+	failLeft int // sends still to fail; failAlways means until Reset
+}
+
+// New returns a Server that is not listening yet; call Start.
+func New(opts Options) *Server {
+	if opts.Addr == "" {
+		opts.Addr = DefaultAddr
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:   opts,
+		log:    log,
+		poster: &http.Client{Timeout: 10 * time.Second},
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	return s
+}
+
+// routes wires the API paths of both generations and the admin API.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/messages", s.handleOnPremSend)
+	mux.HandleFunc("POST /{phone}/messages", s.handleCloudSend)
+	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleCloudSend)
+	mux.HandleFunc("GET /_fake/sent", s.handleSent)
+	mux.HandleFunc("POST /_fake/fail", s.handleFail)
+	mux.HandleFunc("POST /_fake/reset", s.handleReset)
+	mux.HandleFunc("POST /_fake/statuses", s.handleStatuses)
+	return mux
+}
+
+// Start listens on the configured address and serves in the background.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener != nil || s.closed {
+		return errors.New("fakewhatsapp: already started or closed")
+	}
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("fakewhatsapp: listening on %s: %w", s.opts.Addr, err)
+	}
+	s.listener = ln
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serving stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL is the base URL of the running server, e.g. http://127.0.0.1:41234.
+// It is empty before Start.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listener == nil {
+		return ""
+	}
+	return "http://" + s.listener.Addr().String()
+}
+
+// Close stops the server at once, aborting requests in flight (a fake has
+// no work worth draining), then stops status posting and waits for it.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	err := s.http.Close()
+	s.cancel()
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("fakewhatsapp: closing: %w", err)
+	}
+	return nil
+}
+
+// goPostStatuses runs autoStatus for m in the background unless the server
+// is closing; the check and wg.Add share the lock with Close so no goroutine
+// starts after Close began waiting.
+func (s *Server) goPostStatuses(m SentMessage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go s.autoStatus(m)
+}

@@ -1,0 +1,212 @@
+package fakewhatsapp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
+)
+
+// Fixed account data in Cloud status envelopes; receivers route by
+// phone_number_id only.
+const (
+	businessAccountID  = "102290129340398"
+	displayPhoneNumber = "15550783881"
+)
+
+// validStatuses are the status values each generation sends.
+var validStatuses = map[whatsapp.Generation][]string{
+	whatsapp.Cloud:      {"sent", "delivered", "read", "failed", "played"},
+	whatsapp.OnPremises: {"sent", "delivered", "read", "failed", "deleted", "warning"},
+}
+
+// autoStatuses are what a successful delivery reports, in order.
+var autoStatuses = []string{"sent", "delivered", "read"}
+
+// statusTarget is where status webhooks about one message go.
+type statusTarget struct {
+	url           string
+	secret        []byte
+	generation    whatsapp.Generation
+	phoneNumberID string
+	messageID     string
+	recipient     string
+}
+
+// status is one element of a webhook's statuses array.
+type status struct {
+	ID          string        `json:"id"`
+	Status      string        `json:"status"`
+	Timestamp   string        `json:"timestamp"`
+	RecipientID string        `json:"recipient_id"`
+	Errors      []statusError `json:"errors,omitempty"`
+}
+
+type statusError struct {
+	Code      int64      `json:"code"`
+	Title     string     `json:"title"`
+	Message   string     `json:"message,omitempty"`
+	ErrorData *errorData `json:"error_data,omitempty"`
+}
+
+type errorData struct {
+	Details string `json:"details"`
+}
+
+// PostStatuses posts one status webhook per element of statuses about
+// messageID to webhookURL, in the generation's body format, signed with
+// appSecret when it is non-empty. Timestamps increase in the order given;
+// shuffle changes only the order of arrival, as WhatsApp's own delivery does.
+// A failed status carries the window-closed error. Cloud envelopes name the
+// phone number that sent messageID, or Options.PhoneNumberID for ids the fake
+// did not send. Posting stops at the first answer other than 200, and the
+// error names that status.
+func (s *Server) PostStatuses(ctx context.Context, webhookURL string, appSecret []byte, generation whatsapp.Generation, messageID, recipient string, statuses []string, shuffle bool) error {
+	t := statusTarget{url: webhookURL, secret: appSecret, generation: generation, messageID: messageID, recipient: recipient, phoneNumberID: s.opts.PhoneNumberID}
+	if m, ok := s.lookup(messageID); ok && m.PhoneNumberID != "" {
+		t.phoneNumberID = m.PhoneNumberID
+	}
+	return s.postStatuses(ctx, t, statuses, shuffle, 0)
+}
+
+// targetFor addresses the configured webhook about an accepted send.
+func (s *Server) targetFor(m SentMessage) statusTarget {
+	return statusTarget{
+		url: s.opts.WebhookURL, secret: s.opts.AppSecret, generation: m.Generation,
+		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.To,
+	}
+}
+
+// autoStatus reports a successful delivery of m, unless Close comes first.
+func (s *Server) autoStatus(m SentMessage) {
+	defer s.wg.Done()
+	if err := s.postStatuses(s.ctx, s.targetFor(m), autoStatuses, false, s.opts.StatusDelay); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("posting status webhook failed", "message_id", m.MessageID, "err", err)
+	}
+}
+
+func (s *Server) postStatuses(ctx context.Context, t statusTarget, statuses []string, shuffle bool, delay time.Duration) error {
+	if err := t.validate(statuses); err != nil {
+		return err
+	}
+	base := time.Now().Unix()
+	order := make([]int, len(statuses))
+	for i := range order {
+		order[i] = i
+	}
+	if shuffle {
+		rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	for _, i := range order {
+		if delay > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("fakewhatsapp: posting %q status of %s: %w", statuses[i], t.messageID, ctx.Err())
+			case <-time.After(delay):
+			}
+		}
+		body, err := json.Marshal(t.body(statuses[i], base+int64(i)))
+		if err != nil {
+			return fmt.Errorf("fakewhatsapp: encoding %q status: %w", statuses[i], err)
+		}
+		if err := s.post(ctx, t, body); err != nil {
+			return fmt.Errorf("fakewhatsapp: posting %q status of %s: %w", statuses[i], t.messageID, err)
+		}
+	}
+	return nil
+}
+
+func (t statusTarget) validate(statuses []string) error {
+	valid, ok := validStatuses[t.generation]
+	switch {
+	case !ok:
+		return fmt.Errorf("fakewhatsapp: unknown API generation %q", t.generation)
+	case t.url == "":
+		return errors.New("fakewhatsapp: no webhook URL")
+	case t.messageID == "" || t.recipient == "":
+		return errors.New("fakewhatsapp: message id and recipient are required")
+	case t.generation == whatsapp.Cloud && t.phoneNumberID == "":
+		return fmt.Errorf("fakewhatsapp: no phone number id for Cloud statuses of %s: the fake did not send it and Options.PhoneNumberID is empty", t.messageID)
+	case len(statuses) == 0:
+		return errors.New("fakewhatsapp: no statuses to post")
+	}
+	for _, st := range statuses {
+		if !slices.Contains(valid, st) {
+			return fmt.Errorf("fakewhatsapp: %q is not a %s status (want one of %s)", st, t.generation, strings.Join(valid, ", "))
+		}
+	}
+	return nil
+}
+
+// body builds the webhook body carrying one status.
+func (t statusTarget) body(state string, unix int64) any {
+	st := status{ID: t.messageID, Status: state, Timestamp: strconv.FormatInt(unix, 10), RecipientID: t.recipient}
+	if t.generation == whatsapp.OnPremises {
+		if state == "failed" {
+			st.Errors = []statusError{{Code: 470, Title: windowClosedTitleOnPrem}}
+		}
+		return struct {
+			Statuses []status `json:"statuses"`
+		}{[]status{st}}
+	}
+	if state == "failed" {
+		st.Errors = []statusError{{Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, ErrorData: &errorData{Details: windowClosedDetails}}}
+	}
+	type metadata struct {
+		DisplayPhoneNumber string `json:"display_phone_number"`
+		PhoneNumberID      string `json:"phone_number_id"`
+	}
+	type value struct {
+		MessagingProduct string   `json:"messaging_product"`
+		Metadata         metadata `json:"metadata"`
+		Statuses         []status `json:"statuses"`
+	}
+	type change struct {
+		Value value  `json:"value"`
+		Field string `json:"field"`
+	}
+	type entry struct {
+		ID      string   `json:"id"`
+		Changes []change `json:"changes"`
+	}
+	return struct {
+		Object string  `json:"object"`
+		Entry  []entry `json:"entry"`
+	}{"whatsapp_business_account", []entry{{businessAccountID, []change{{
+		Value: value{"whatsapp", metadata{displayPhoneNumber, t.phoneNumberID}, []status{st}},
+		Field: "messages",
+	}}}}}
+}
+
+// post delivers one webhook body and insists on 200, as Meta does.
+func (s *Server) post(ctx context.Context, t statusTarget, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("building request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if len(t.secret) > 0 {
+		req.Header.Set(hubsignature.Header, hubsignature.Sign(t.secret, body))
+	}
+	resp, err := s.poster.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512)) // only to explain a refusal
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("receiver answered %s: %s", resp.Status, strings.TrimSpace(string(answer)))
+	}
+	return nil
+}
