@@ -70,7 +70,9 @@ type sendResult struct {
 	RetryAfter time.Duration
 }
 
-func (r sendResult) final() bool { return r.Reason == ReasonWindowClosed || r.Reason == ReasonSendFailed }
+func (r sendResult) final() bool {
+	return r.Reason == ReasonWindowClosed || r.Reason == ReasonSendFailed
+}
 
 // send sends msg on ch and classifies the outcome. Nothing it returns is an
 // error to the caller: every outcome is something to record.
