@@ -112,5 +112,3 @@ func TestInquiryReplyRefused(t *testing.T) {
 		})
 	}
 }
-
-

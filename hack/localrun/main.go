@@ -50,7 +50,7 @@ func main() {
 }
 
 func run(ctx context.Context, stateDir, crdDir string, manager []string) (int, error) {
-	kubeconfig, cleanup, err := cluster(ctx, stateDir, crdDir)
+	kubeconfig, local, cleanup, err := cluster(ctx, stateDir, crdDir)
 	if err != nil {
 		return 1, err
 	}
@@ -58,31 +58,44 @@ func run(ctx context.Context, stateDir, crdDir string, manager []string) (int, e
 	if ctx.Err() != nil {
 		return 0, nil
 	}
-	return runManager(ctx, kubeconfig, manager)
+	var onStarted func()
+	if local {
+		// The demo needs the operator running (its channel must turn Ready).
+		onStarted = func() {
+			stopDemo, err := startDemo(ctx, kubeconfig, stateDir, flagValue(manager[1:], "webhook-bind-address", ":8082"))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "localrun: demo not started:", err)
+				return
+			}
+			go func() { <-ctx.Done(); stopDemo() }()
+		}
+	}
+	return runManager(ctx, kubeconfig, manager, onStarted)
 }
 
 // cluster returns the path of a kubeconfig for a cluster with the CRDs installed,
-// and a function that stops whatever it started.
-func cluster(ctx context.Context, stateDir, crdDir string) (string, func(), error) {
+// whether it is a local control plane, and a function that stops what it started.
+func cluster(ctx context.Context, stateDir, crdDir string) (string, bool, func(), error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 	raw, rawErr := loader.RawConfig()
 	cfg, cfgErr := loader.ClientConfig()
 	if rawErr == nil && cfgErr == nil && raw.CurrentContext != localContext {
 		if err := reachable(cfg); err != nil {
-			return "", nil, fmt.Errorf("the current kubeconfig context %q does not answer (%w); fix it, or unset KUBECONFIG to start a local control plane", raw.CurrentContext, err)
+			return "", false, nil, fmt.Errorf("the current kubeconfig context %q does not answer (%w); fix it, or unset KUBECONFIG to start a local control plane", raw.CurrentContext, err)
 		}
 		fmt.Printf("Using the cluster of kubeconfig context %q.\n", raw.CurrentContext)
 		if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{crdDir}, ErrorIfPathMissing: true}); err != nil {
-			return "", nil, fmt.Errorf("installing CRDs: %w", err)
+			return "", false, nil, fmt.Errorf("installing CRDs: %w", err)
 		}
 		path := rules.GetDefaultFilename()
 		if len(rules.ExplicitPath) > 0 {
 			path = rules.ExplicitPath
 		}
-		return path, func() {}, nil
+		return path, false, func() {}, nil
 	}
-	return startLocal(ctx, stateDir, crdDir)
+	path, stop, err := startLocal(stateDir, crdDir)
+	return path, err == nil, stop, err
 }
 
 func reachable(cfg *rest.Config) error {
@@ -99,7 +112,7 @@ func reachable(cfg *rest.Config) error {
 	return resp.Body.Close()
 }
 
-func startLocal(ctx context.Context, stateDir, crdDir string) (string, func(), error) {
+func startLocal(stateDir, crdDir string) (string, func(), error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return "", nil, errors.New("KUBEBUILDER_ASSETS is not set: run through `make run`, which builds etcd and kube-apiserver first")
 	}
@@ -184,7 +197,7 @@ func writeKubeconfig(env *envtest.Environment, stateDir string) (string, error) 
 
 // runManager runs the manager until it exits or ctx is cancelled, then stops it
 // gracefully and returns its exit code.
-func runManager(ctx context.Context, kubeconfig string, manager []string) (int, error) {
+func runManager(ctx context.Context, kubeconfig string, manager []string, onStarted func()) (int, error) {
 	cmd := exec.Command(manager[0], manager[1:]...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -195,6 +208,9 @@ func runManager(ctx context.Context, kubeconfig string, manager []string) (int, 
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if onStarted != nil {
+		go onStarted()
+	}
 	select {
 	case err := <-done:
 		return exitCode(err), err

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+)
+
+// The demo: on a local control plane, a namespace with a channel whose WhatsApp
+// API is a fake that answers every send and then reports it sent, delivered and
+// read, so the whole loop can be tried without Meta.
+const (
+	demoNamespace = "whatsapp-demo"
+	demoPhone     = "106540352242922"
+	demoCustomer  = "16505551234"
+	fakeAddr      = "127.0.0.1:8090"
+)
+
+// startDemo creates the demo channel once the operator runs, starts the fake API
+// and prints how to place an order. It returns a function that stops the fake.
+func startDemo(ctx context.Context, kubeconfig, stateDir, webhookAddr string) (func(), error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	appSecret := "demo-app-secret"
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: demoNamespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop-whatsapp"}, StringData: map[string]string{
+			v1.SecretKeyWebhookToken: "demo-webhook-token-change-me-for-real-use", v1.SecretKeyAppSecret: appSecret,
+			v1.SecretKeyVerifyToken: "demo-verify-token", v1.SecretKeyAccessToken: "demo-access-token",
+		}},
+		&v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop"}, Spec: v1.WhatsAppChannelSpec{
+			API: v1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr, SecretRef: v1.SecretReference{Name: "shop-whatsapp"},
+		}},
+	} {
+		if err := c.Create(ctx, obj); client.IgnoreAlreadyExists(err) != nil {
+			return nil, fmt.Errorf("creating the demo %T: %w", obj, err)
+		}
+	}
+	var ch v1.WhatsAppChannel
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err == nil &&
+			meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("the demo channel did not become Ready")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	webhookURL := "http://" + loopback(webhookAddr) + ch.Status.WebhookPath
+	fake := fakewhatsapp.New(fakewhatsapp.Options{
+		Addr: fakeAddr, AccessToken: "demo-access-token", WebhookURL: webhookURL, AppSecret: []byte(appSecret),
+		AutoStatus: true, StatusDelay: 2 * time.Second, PhoneNumberID: demoPhone,
+	})
+	if err := fake.Start(); err != nil {
+		return nil, fmt.Errorf("starting the fake WhatsApp API on %s: %w", fakeAddr, err)
+	}
+	secretFile := filepath.Join(stateDir, "demo-app-secret")
+	orderFile := filepath.Join(stateDir, "demo-order.json")
+	if err := os.WriteFile(secretFile, []byte(appSecret), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(orderFile, demoOrder(time.Now()), 0o644); err != nil {
+		return nil, err
+	}
+	fmt.Printf(`Demo: namespace %s has a Ready channel "shop" whose WhatsApp API is a fake on http://%s
+(it reports every message sent, delivered and read). Place an order as a customer would:
+
+    go run ./hack/postwebhook --url %s --secret-file %s --file %s
+
+then decide it and watch the customer's notification arrive:
+
+    kubectl -n %s get whatsapporders
+    kubectl -n %s patch whatsapporder <name> --type=merge -p '{"spec":{"state":"Accepted"}}'
+    kubectl -n %s get whatsapporders -o wide -w
+
+`, demoNamespace, fakeAddr, webhookURL, secretFile, orderFile, demoNamespace, demoNamespace, demoNamespace)
+	return func() { _ = fake.Close() }, nil
+}
+
+// demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
+// window is open and the notification goes out as text.
+func demoOrder(now time.Time) []byte {
+	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
+  "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
+  "contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}],
+  "messages":[{"from":%q,"id":"wamid.demo-%d","timestamp":"%d","type":"order",
+    "order":{"catalog_id":"194836987003835","text":"Love these!","product_items":[
+      {"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
+      {"product_retailer_id":"nqryix03ez","quantity":1,"item_price":25,"currency":"USD"}]}}]}}]}]}
+`, demoPhone, demoCustomer, demoCustomer, now.Unix(), now.Unix()))
+}
+
+// loopback turns a bind address such as ":8082" into one to connect to.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// flagValue returns the value of --name in args (either --name=v or --name v).
+func flagValue(args []string, name, def string) string {
+	for i, a := range args {
+		a = "--" + strings.TrimLeft(a, "-")
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return def
+}
