@@ -54,6 +54,14 @@ envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where
 test: manifests generate fmt vet ## Run every test against a real kube-apiserver + etcd.
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 $(TESTARGS)
 
+.PHONY: bench
+bench: ## Receiver vs direct-create throughput on a local control plane (BENCHARGS="-n 2000 -c 16").
+	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/bench $(BENCHARGS)
+
+.PHONY: fuzz
+fuzz: ## Fuzz the webhook parser for FUZZTIME (default 60s).
+	go test ./webhookreceiver/payload/ -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),60s)
+
 ##@ Build
 
 .PHONY: build
@@ -67,3 +75,18 @@ run: build ## Run the operator against the current kubeconfig, or a local contro
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).
 	docker build -t $(IMG) .
+
+KUBECTL = $$(hack/envtest-assets.sh)/kubectl
+
+.PHONY: build-installer
+build-installer: manifests ## Render config/default into one dist/install.yaml.
+	mkdir -p dist
+	$(KUBECTL) kustomize config/default > dist/install.yaml
+
+.PHONY: deploy
+deploy: manifests ## Install the operator into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -k config/default
+
+.PHONY: undeploy
+undeploy: ## Remove the operator; the CRDs, and so every order, go with it.
+	$(KUBECTL) delete --ignore-not-found -k config/default

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -90,6 +91,16 @@ func newWorld(t *testing.T, api v1.APIGeneration, customize ...func(*v1.WhatsApp
 		return meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) && ch.Status.WebhookPath != ""
 	})
 	w.channel = ch
+	// The receiver looks channels up in its own cache: wait until it knows this
+	// one (a bare GET is then refused as a bad handshake, not 404 or 503).
+	w.eventually("the receiver to serve the channel", func() bool {
+		resp, err := http.Get(w.webhookURL())
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusBadRequest
+	})
 	return w
 }
 
@@ -122,6 +133,15 @@ func (w *world) start() {
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mgrCtx) }()
+	// Wait for the informers, so the receiver knows existing channels at once.
+	for _, obj := range []client.Object{&v1.WhatsAppChannel{}, &v1.WhatsAppOrder{}, &v1.ProductInquiry{}} {
+		if _, err := mgr.GetCache().GetInformer(mgrCtx, obj); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if !mgr.GetCache().WaitForCacheSync(mgrCtx) {
+		w.t.Fatal("caches did not sync")
+	}
 	w.stop = func() {
 		w.receiver.Close()
 		cancel()

@@ -99,20 +99,24 @@ func (s *Server) handleOnPremSend(w http.ResponseWriter, r *http.Request) {
 // shape), then applies any injected failure, and only then records it.
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp.Generation, phoneNumberID string) {
 	if !s.authorized(r) {
+		s.log.Info("send refused: wrong or missing access token", "generation", gen)
 		writeAPIError(w, gen, unauthorized[gen])
 		return
 	}
 	var req sendRequest
+	problem := ""
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxSendBytes)).Decode(&req); err != nil {
-		writeAPIError(w, gen, invalidParameter(gen, "request body is not a JSON message object: "+err.Error()))
-		return
+		problem = "request body is not a JSON message object: " + err.Error()
+	} else {
+		problem = validate(gen, &req)
 	}
-	if problem := validate(gen, &req); problem != "" {
+	if problem != "" {
+		s.log.Info("send refused: invalid message", "generation", gen, "problem", problem)
 		writeAPIError(w, gen, invalidParameter(gen, problem))
 		return
 	}
 	if failure, ok := s.takeFailure(gen); ok {
-		s.log.Info("send refused (injected failure)", "generation", gen, "to", req.To, "code", failure.code, "status", failure.status)
+		s.log.Info("send refused: injected failure", "generation", gen, "to", req.To, "code", failure.code, "status", failure.status)
 		writeAPIError(w, gen, failure)
 		return
 	}

@@ -123,6 +123,7 @@ func (s *Server) postStatuses(ctx context.Context, t statusTarget, statuses []st
 		if err := s.post(ctx, t, body); err != nil {
 			return fmt.Errorf("fakewhatsapp: posting %q status of %s: %w", statuses[i], t.messageID, err)
 		}
+		s.log.Info("status webhook posted", "message_id", t.messageID, "status", statuses[i], "url", t.url)
 	}
 	return nil
 }
