@@ -16,6 +16,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
@@ -28,12 +29,11 @@ const (
 	demoNamespace = "whatsapp-demo"
 	demoPhone     = "106540352242922"
 	demoCustomer  = "16505551234"
-	fakeAddr      = "127.0.0.1:8090"
 )
 
 // startDemo creates the demo channel once the operator runs, starts the fake API
 // and prints how to place an order. It returns a function that stops the fake.
-func startDemo(ctx context.Context, kubeconfig, stateDir, webhookAddr string) (func(), error) {
+func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr string) (func(), error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, err
@@ -46,26 +46,37 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, webhookAddr string) (f
 		return nil, err
 	}
 	appSecret := "demo-app-secret"
+	channel := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop"}}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: demoNamespace}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop-whatsapp"}, StringData: map[string]string{
-			v1.SecretKeyWebhookToken: "demo-webhook-token-change-me-for-real-use", v1.SecretKeyAppSecret: appSecret,
-			v1.SecretKeyVerifyToken: "demo-verify-token", v1.SecretKeyAccessToken: "demo-access-token",
-		}},
-		&v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop"}, Spec: v1.WhatsAppChannelSpec{
-			API: v1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr, SecretRef: v1.SecretReference{Name: "shop-whatsapp"},
-		}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop-whatsapp"}},
+		channel,
 	} {
-		if err := c.Create(ctx, obj); client.IgnoreAlreadyExists(err) != nil {
-			return nil, fmt.Errorf("creating the demo %T: %w", obj, err)
+		// Created or updated, so a kept data directory follows a changed address.
+		if _, err := controllerutil.CreateOrUpdate(ctx, c, obj, func() error {
+			switch o := obj.(type) {
+			case *corev1.Secret:
+				o.StringData = map[string]string{
+					v1.SecretKeyWebhookToken: "demo-webhook-token-change-me-for-real-use", v1.SecretKeyAppSecret: appSecret,
+					v1.SecretKeyVerifyToken: "demo-verify-token", v1.SecretKeyAccessToken: "demo-access-token",
+				}
+			case *v1.WhatsAppChannel:
+				o.Spec = v1.WhatsAppChannelSpec{API: v1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr,
+					SecretRef: v1.SecretReference{Name: "shop-whatsapp"}}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("setting up the demo %T: %w", obj, err)
 		}
 	}
 	var ch v1.WhatsAppChannel
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err == nil &&
-			meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
-			break
+		if err := c.Get(ctx, client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err == nil {
+			if ready := meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady); ready != nil &&
+				ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == ch.Generation {
+				break
+			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return nil, fmt.Errorf("the demo channel did not become Ready")

@@ -30,8 +30,10 @@ import (
 const localContext = "whatsapp-commerce-local"
 
 func main() {
-	stateDir := flag.String("state-dir", "bin/local", "Where the local control plane keeps its kubeconfig and etcd data.")
-	crdDir := flag.String("crds", "config/crd/bases", "Directory of the CRD manifests to install.")
+	var opts options
+	flag.StringVar(&opts.stateDir, "state-dir", "bin/local", "Where the local control plane keeps its kubeconfig and etcd data.")
+	flag.StringVar(&opts.crdDir, "crds", "config/crd/bases", "Directory of the CRD manifests to install.")
+	flag.StringVar(&opts.fakeAddr, "demo-fake-api", "127.0.0.1:8090", "Where the demo's fake WhatsApp API listens (local control plane only).")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: localrun [flags] -- <manager binary> [manager flags...]")
@@ -39,7 +41,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, *stateDir, *crdDir, flag.Args())
+	opts.manager = flag.Args()
+	code, err := run(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localrun:", err)
 		if code == 0 {
@@ -49,8 +52,14 @@ func main() {
 	os.Exit(code)
 }
 
-func run(ctx context.Context, stateDir, crdDir string, manager []string) (int, error) {
-	kubeconfig, local, cleanup, err := cluster(ctx, stateDir, crdDir)
+type options struct {
+	stateDir, crdDir, fakeAddr string
+	// manager is the manager binary and its flags.
+	manager []string
+}
+
+func run(ctx context.Context, opts options) (int, error) {
+	kubeconfig, local, cleanup, err := cluster(ctx, opts.stateDir, opts.crdDir)
 	if err != nil {
 		return 1, err
 	}
@@ -62,7 +71,7 @@ func run(ctx context.Context, stateDir, crdDir string, manager []string) (int, e
 	if local {
 		// The demo needs the operator running (its channel must turn Ready).
 		onStarted = func() {
-			stopDemo, err := startDemo(ctx, kubeconfig, stateDir, flagValue(manager[1:], "webhook-bind-address", ":8082"))
+			stopDemo, err := startDemo(ctx, kubeconfig, opts.stateDir, opts.fakeAddr, flagValue(opts.manager[1:], "webhook-bind-address", ":8082"))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "localrun: demo not started:", err)
 				return
@@ -70,7 +79,7 @@ func run(ctx context.Context, stateDir, crdDir string, manager []string) (int, e
 			go func() { <-ctx.Done(); stopDemo() }()
 		}
 	}
-	return runManager(ctx, kubeconfig, manager, onStarted)
+	return runManager(ctx, kubeconfig, opts.manager, onStarted)
 }
 
 // cluster returns the path of a kubeconfig for a cluster with the CRDs installed,

@@ -54,10 +54,7 @@ func Start() (*Env, error) {
 			return nil, err
 		}
 	}
-	scheme := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(commercev1alpha1.AddToScheme(scheme))
-
+	scheme := Scheme()
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
@@ -73,6 +70,14 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("creating client: %w", err)
 	}
 	return &Env{Config: cfg, Client: c, Scheme: scheme, env: env}, nil
+}
+
+// Scheme knows the Kubernetes built-in kinds and the operator's.
+func Scheme() *k8sruntime.Scheme {
+	scheme := k8sruntime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(commercev1alpha1.AddToScheme(scheme))
+	return scheme
 }
 
 // Stop stops the control plane.

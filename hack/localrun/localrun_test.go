@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+)
+
+// TestLocalRun is `make run` on a machine with no cluster: it starts the
+// control plane and the demo, takes a demo order, stops everything on Ctrl-C,
+// runs again on the same data, and survives a broken data directory.
+func TestLocalRun(t *testing.T) {
+	root := testenv.RepoRoot()
+	manager := filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", manager, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		out, err := exec.Command(filepath.Join(root, "hack", "envtest-assets.sh")).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out)))
+	}
+	// No cluster configured.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	stateDir := t.TempDir()
+
+	first := start(t, stateDir, manager, root)
+	order := placeDemoOrder(t, first)
+	first.stop(t)
+
+	second := start(t, stateDir, manager, root)
+	var o v1.WhatsAppOrder
+	if err := second.client.Get(context.Background(), client.ObjectKey{Namespace: demoNamespace, Name: order}, &o); err != nil {
+		t.Fatalf("the order placed before the restart is gone: %v", err)
+	}
+	second.stop(t)
+
+	// Garbage where etcd's database should be: the next run starts afresh.
+	db := filepath.Join(stateDir, "etcd", "member", "snap", "db")
+	if err := os.WriteFile(db, []byte("not a bolt database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := start(t, stateDir, manager, root)
+	placeDemoOrder(t, third)
+	third.stop(t)
+	if stale, _ := filepath.Glob(filepath.Join(stateDir, "etcd.stale-*")); len(stale) != 1 {
+		t.Fatalf("the broken data directory was not moved aside: %v", stale)
+	}
+}
+
+type running struct {
+	cancel      context.CancelFunc
+	done        chan error
+	client      client.Client
+	webhookAddr string
+	stateDir    string
+}
+
+func start(t *testing.T, stateDir, manager, root string) *running {
+	t.Helper()
+	webhookAddr, fakeAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), webhookAddr: webhookAddr, stateDir: stateDir}
+	go func() {
+		_, err := run(ctx, options{stateDir: stateDir, crdDir: filepath.Join(root, "config", "crd", "bases"), fakeAddr: fakeAddr,
+			manager: []string{manager, "--metrics-bind-address=0", "--health-probe-bind-address=0", "--webhook-bind-address=" + webhookAddr}})
+		r.done <- err
+	}()
+	orderFile := filepath.Join(stateDir, "demo-order.json")
+	_ = os.Remove(orderFile)
+	waitFor(t, "the demo to be set up", func() bool { _, err := os.Stat(orderFile); return err == nil })
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(stateDir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme := testenv.Scheme()
+	if r.client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// stop is Ctrl-C: run must return, and no process it started may be left.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("localrun: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("localrun did not stop")
+	}
+	if left := processesMentioning(r.stateDir); len(left) > 0 {
+		t.Fatalf("processes left behind: %v", left)
+	}
+	if conn, err := net.Dial("tcp", r.webhookAddr); err == nil {
+		conn.Close()
+		t.Fatal("the operator still listens after Ctrl-C")
+	}
+}
+
+// placeDemoOrder posts the demo order as postwebhook would and returns the
+// name of the order created.
+func placeDemoOrder(t *testing.T, r *running) string {
+	t.Helper()
+	var ch v1.WhatsAppChannel
+	if err := r.client.Get(context.Background(), client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join(r.stateDir, "demo-order.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := os.ReadFile(filepath.Join(r.stateDir, "demo-app-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp *http.Response
+	waitFor(t, "the receiver to take the demo order", func() bool {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+r.webhookAddr+ch.Status.WebhookPath, bytes.NewReader(body))
+		req.Header.Set(hubsignature.Header, hubsignature.Sign(secret, body))
+		if resp, err = http.DefaultClient.Do(req); err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	var list v1.WhatsAppOrderList
+	if err := r.client.List(context.Background(), &list, client.InNamespace(demoNamespace)); err != nil || len(list.Items) == 0 {
+		t.Fatalf("no demo order: %v", err)
+	}
+	return list.Items[len(list.Items)-1].Name
+}
+
+func processesMentioning(s string) []string {
+	var found []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(b, []byte(s)) {
+			found = append(found, string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+		}
+	}
+	return found
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
