@@ -6,7 +6,7 @@
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
-IMG ?= whatsapp-commerce-operator:latest
+IMG ?= ghcr.io/whatsapp-commerce-operator/manager:v0.1.0
 ARGS ?=
 # controller-gen is a `tool` in go.mod: its version is the one go.mod pins.
 CONTROLLER_GEN := go tool controller-gen
@@ -79,14 +79,22 @@ docker-build: ## Build the container image (needs a Docker engine).
 KUBECTL = $$(hack/envtest-assets.sh)/kubectl
 
 .PHONY: build-installer
-build-installer: manifests ## Render config/default into one dist/install.yaml.
+build-installer: manifests ## Render config/default into dist/install.yaml (kubectl apply --server-side -f).
 	mkdir -p dist
 	$(KUBECTL) kustomize config/default > dist/install.yaml
 
+.PHONY: install
+install: manifests ## Install or upgrade the CRDs only.
+	$(KUBECTL) apply --server-side -k config/crd
+
+.PHONY: uninstall
+uninstall: ## Delete the CRDs: this DELETES EVERY channel, order and inquiry in the cluster.
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
 .PHONY: deploy
-deploy: manifests ## Install the operator into the cluster of the current kubeconfig.
+deploy: manifests ## Install or upgrade the operator (CRDs, RBAC, Deployment) in the current cluster.
 	$(KUBECTL) apply --server-side -k config/default
 
 .PHONY: undeploy
-undeploy: ## Remove the operator; the CRDs, and so every order, go with it.
-	$(KUBECTL) delete --ignore-not-found -k config/default
+undeploy: ## Remove the operator; the CRDs, and so every channel, order and inquiry, are kept.
+	$(KUBECTL) delete --ignore-not-found -k config/default -l 'app.kubernetes.io/component!=crd'

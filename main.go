@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -14,16 +15,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
 var scheme = runtime.NewScheme()
@@ -71,72 +69,48 @@ func run(opts options) error {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress: opts.probeAddr,
-		Cache:                  cacheOptions(opts.namespaces),
+		Cache:                  operator.CacheOptions(splitList(opts.namespaces)),
 		LeaderElection:         opts.leaderElect,
 		LeaderElectionID:       "whatsapp-commerce-operator.commerce.wa.dev",
-		// Reconcilers stop at once when leadership is lost, so a new leader can start
-		// without waiting for the lease to expire.
+		// A replica that shuts down hands the lease over at once, so the next
+		// leader does not wait for it to expire.
 		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	parts := operator.Options{WebhookAddr: opts.webhookAddr, SecretResync: opts.secretResync, Log: ctrl.Log}
+	if _, err := operator.SetupReceiver(mgr, parts); err != nil {
 		return err
 	}
-	if err := (&controllers.WhatsAppChannelReconciler{
-		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
-		Recorder:     mgr.GetEventRecorder("whatsappchannel-controller"),
-		ResyncPeriod: opts.secretResync,
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the channel controller: %w", err)
-	}
-	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: &http.Client{Timeout: 15 * time.Second}}
-	if err := (&controllers.WhatsAppOrderReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: clock.RealClock{},
-		Recorder: mgr.GetEventRecorder("whatsapporder-controller"),
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the order controller: %w", err)
-	}
-	if err := (&controllers.ProductInquiryReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: clock.RealClock{},
-		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the inquiry controller: %w", err)
-	}
-	receiver := webhookreceiver.New(webhookreceiver.Options{
-		Addr:      opts.webhookAddr,
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("whatsapp-webhook-receiver"),
-		Log:       ctrl.Log.WithName("webhookreceiver"),
-		SecretTTL: opts.secretResync,
-	})
-	if err := mgr.Add(receiver); err != nil {
-		return fmt.Errorf("adding the webhook receiver: %w", err)
+	if err := operator.SetupReconcilers(mgr, parts); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	// Ready only once the informers have synced: before that the receiver does
+	// not know the channels' paths and would answer 404.
+	if err := mgr.AddReadyzCheck("caches", func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("informer caches have not synced")
+		}
+		return nil
+	}); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
 	ctrl.Log.Info("starting manager", "webhookAddress", opts.webhookAddr, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
-// cacheOptions restricts the informers, and so everything the operator sees and
-// serves, to the given namespaces.
-func cacheOptions(namespaces string) cache.Options {
-	var opts cache.Options
-	for _, ns := range strings.Split(namespaces, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" {
-			if opts.DefaultNamespaces == nil {
-				opts.DefaultNamespaces = map[string]cache.Config{}
-			}
-			opts.DefaultNamespaces[ns] = cache.Config{}
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
-	return opts
+	return out
 }

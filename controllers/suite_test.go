@@ -15,17 +15,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // Every test here runs the real operator (controllers and receiver, restricted
@@ -111,25 +109,18 @@ func (w *world) start() {
 		Scheme:                 env.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{w.ns: {}}},
+		Cache:                  operator.CacheOptions([]string{w.ns}),
 		// Each restart registers the same controller names again.
 		Controller: config.Controller{SkipNameValidation: ptr(true)},
 	})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	must(w.t, webhookreceiver.SetupIndexes(ctx, mgr.GetFieldIndexer()))
-	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader()}
-	must(w.t, (&controllers.WhatsAppChannelReconciler{Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("whatsappchannel-controller"), ResyncPeriod: time.Second}).SetupWithManager(mgr))
-	must(w.t, (&controllers.WhatsAppOrderReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger,
-		Clock: w.clock, Recorder: mgr.GetEventRecorder("whatsapporder-controller")}).SetupWithManager(mgr))
-	must(w.t, (&controllers.ProductInquiryReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger,
-		Clock: w.clock, Recorder: mgr.GetEventRecorder("productinquiry-controller")}).SetupWithManager(mgr))
-	w.receiver = httptest.NewServer(webhookreceiver.New(webhookreceiver.Options{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("whatsapp-webhook-receiver"),
-		Log: ctrl.Log.WithName("receiver"),
-	}).Handler())
+	parts := operator.Options{Clock: w.clock, SecretResync: time.Second, Log: ctrl.Log}
+	receiver, err := operator.SetupReceiver(mgr, parts)
+	must(w.t, err)
+	must(w.t, operator.SetupReconcilers(mgr, parts))
+	w.receiver = httptest.NewServer(receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mgrCtx) }()

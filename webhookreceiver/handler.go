@@ -1,6 +1,7 @@
 package webhookreceiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -57,14 +59,13 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "no WhatsAppChannel serves this path")
 		return
 	}
-	log := r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch))
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
 		writeUnavailable(w, retryNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 		return
 	}
 	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretTTL)
 	if err != nil {
-		log.Error(err, "reading the channel's Secret")
+		r.log(ch).Error(err, "reading the channel's Secret")
 		writeUnavailable(w, retryNotReady, "the channel's Secret is not usable")
 		return
 	}
@@ -73,7 +74,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	body, err := readBody(w, req)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -86,13 +87,13 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
-		log.Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
+		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
 		writeError(w, http.StatusUnauthorized, "signature refused: %s", reason)
 		return
 	}
 	delivery, err := payload.Parse(body, ch.API())
 	if err != nil {
-		log.Info("webhook body refused", "error", err.Error())
+		r.log(ch).Info("webhook body refused", "error", err.Error())
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
@@ -102,13 +103,32 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.answer(w, report)
 }
 
-// channelAt finds the channel whose published webhook path is path, from the cache.
+// log is the receiver's logger for a channel. It is built only where something
+// is logged: the fields cost allocations on every request otherwise.
+func (r *Receiver) log(ch *v1.WhatsAppChannel) logr.Logger {
+	return r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch))
+}
+
+// readBody reads the body up to MaxBodyBytes, in one allocation when the
+// sender says how long it is.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	limited := http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+	if n := req.ContentLength; n > 0 && n <= MaxBodyBytes {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(limited)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(limited)
+}
+
+// channelAt finds the channel whose published webhook path is path, from the
+// cache. The handler only reads the channel, so the cache's copy is not copied.
 func (r *Receiver) channelAt(ctx context.Context, path string) (*v1.WhatsAppChannel, error) {
 	if !strings.HasPrefix(path, channelsecret.WebhookPathPrefix) {
 		return nil, nil
 	}
 	var list v1.WhatsAppChannelList
-	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}); err != nil {
+	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	if len(list.Items) == 0 {

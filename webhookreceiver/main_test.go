@@ -20,10 +20,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // The receiver is tested end to end: real HTTP requests into its handler, a real
@@ -50,19 +49,10 @@ func startManager(e *testenv.Env) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := webhookreceiver.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	receiver, err := operator.SetupReceiver(mgr, operator.Options{SecretResync: time.Second, Log: ctrl.Log})
+	if err != nil {
 		return nil, err
 	}
-	if err := (&controllers.WhatsAppChannelReconciler{
-		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("whatsappchannel-controller"), ResyncPeriod: time.Second,
-	}).SetupWithManager(mgr); err != nil {
-		return nil, err
-	}
-	receiver := webhookreceiver.New(webhookreceiver.Options{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorder("whatsapp-webhook-receiver"), Log: ctrl.Log.WithName("receiver"),
-	})
 	server = httptest.NewServer(receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

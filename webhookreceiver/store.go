@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,17 +39,23 @@ type elementError struct {
 // happened to each. One element's failure never stops the others.
 func (r *Receiver) store(ctx context.Context, ch *v1.WhatsAppChannel, elems []payload.Element) *report {
 	outcomes := make([]string, len(elems))
-	sem := make(chan struct{}, r.opts.Workers)
-	var wg sync.WaitGroup
-	for i := range elems {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			outcomes[i] = r.storeElement(ctx, ch, &elems[i])
-		}()
+	if len(elems) == 1 {
+		// Most bodies hold one message: store it on the request's goroutine,
+		// whose stack is already grown, instead of a fresh one.
+		outcomes[0] = r.storeElement(ctx, ch, &elems[0])
+	} else {
+		sem := make(chan struct{}, r.opts.Workers)
+		var wg sync.WaitGroup
+		for i := range elems {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				outcomes[i] = r.storeElement(ctx, ch, &elems[i])
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	rep := &report{}
 	for i, outcome := range outcomes {
@@ -79,17 +86,20 @@ func (r *Receiver) store(ctx context.Context, ch *v1.WhatsAppChannel, elems []pa
 }
 
 func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el *payload.Element) string {
-	log := r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch), "element", el.Path, "messageID", el.MessageID)
+	// Built only when something is logged; the common path logs nothing.
+	log := func() logr.Logger {
+		return r.log(ch).WithValues("element", el.Path, "messageID", el.MessageID)
+	}
 	switch el.Kind {
 	case payload.KindIgnored:
-		log.V(1).Info("ignoring webhook element", "reason", el.Reason)
+		log().V(1).Info("ignoring webhook element", "reason", el.Reason)
 		return OutcomeIgnored
 	case payload.KindInvalid:
-		log.Info("webhook element can never be stored", "reason", el.Reason)
+		log().Info("webhook element can never be stored", "reason", el.Reason)
 		return OutcomeInvalid
 	}
 	if ch.API() == v1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
-		log.Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
+		log().Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
 		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "UnexpectedPhoneNumber", "Receive",
 			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
 		return OutcomeWrongPhoneNumber
@@ -110,12 +120,12 @@ func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el 
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {
-		log.Info("the API server refuses the webhook element", "reason", refused.Error())
+		log().Info("the API server refuses the webhook element", "reason", refused.Error())
 		el.Reason = refused.Error()
 		return OutcomeInvalid
 	}
 	if err != nil {
-		log.Error(err, "storing webhook element")
+		log().Error(err, "storing webhook element")
 		return OutcomeFailed
 	}
 	return outcome

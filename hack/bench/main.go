@@ -1,0 +1,506 @@
+// Command bench measures how fast the webhook receiver turns WhatsApp order
+// webhooks into WhatsAppOrders, next to the fastest the API server takes the
+// very same objects: plain creates with a client.
+//
+// It starts a local control plane (etcd and kube-apiserver, as the tests do)
+// and, in this process, a controller-runtime manager with the receiver's field
+// indexes, the channel controller, and the receiver served over real loopback
+// HTTP. Once a Cloud WhatsAppChannel is Ready, each round runs two phases:
+//
+//   - direct: N WhatsAppOrders created at concurrency C with a controller-runtime
+//     client on the same rest.Config as the manager's, client-side rate limiting
+//     off on both (as ctrl.GetConfig leaves it for the operator), with the name,
+//     labels and spec the receiver gives the same order;
+//   - receiver: N signed single-order Cloud webhooks carrying that cart, POSTed
+//     at concurrency C over keep-alive HTTP. Every answer must be 200, and the
+//     API server must then hold exactly one order per webhook.
+//
+// The baseline runs in the same process, on the same control plane, in the same
+// run, because the API server and etcd set the pace: their speed differs from
+// machine to machine and run to run, and drops as etcd fills, so the receiver's
+// rate means something only next to a direct rate measured alongside it. Rounds
+// alternate which phase goes first, so warm-up and drift favor neither. The
+// ratio receiver/direct is then the cost of what the receiver does besides the
+// create (HTTP, signature, parsing, lookups, logging, ...); on a machine it
+// shares with the control plane, that includes the CPU of the load generator's
+// HTTP client, which Meta pays in production.
+//
+// A second table says what each phase cost per object: CPU time of this
+// process and of the control plane (read from /proc, on Linux) and heap
+// allocated by this process. With the control plane on the same cpus,
+// throughput is CPU-bound, so the ratio of CPU per object is what the
+// throughput ratio tends to; it holds steadier than throughput when other
+// processes take cpu time ("others"). -cpuprofile and -memprofile show where
+// this process spends it.
+//
+// Usage:
+//
+//	make bench BENCHARGS="-n 2000 -c 16"
+//	KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./hack/bench [flags]
+//	go run ./hack/bench -cpuprofile cpu.out && go tool pprof -top -cum cpu.out
+//
+// Progress goes to stderr, the results tables to stdout. The exit status is 1
+// when any request fails or the orders stored differ from those sent, and 130
+// when interrupted; the control plane is stopped either way.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+)
+
+// params are the command-line flags.
+type params struct {
+	n, concurrency, rounds, warmup int
+	cpuProfile, memProfile         string
+}
+
+func parseFlags(args []string, output io.Writer) (params, error) {
+	var p params
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.IntVar(&p.n, "n", 2000, "orders per phase: created directly, then sent as webhooks, in each round")
+	fs.IntVar(&p.concurrency, "c", 16, "concurrent creates, and concurrent webhook requests")
+	fs.IntVar(&p.rounds, "rounds", 2, "rounds of one direct and one receiver phase; odd rounds start with direct, even ones with receiver")
+	fs.IntVar(&p.warmup, "warmup", 100, "orders of each kind sent before measuring, not counted")
+	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
+	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
+	if err := fs.Parse(args); err != nil {
+		return p, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return p, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case p.n < 1, p.concurrency < 1, p.rounds < 1:
+		return p, errors.New("-n, -c and -rounds must be at least 1")
+	case p.warmup < 0:
+		return p, errors.New("-warmup must not be negative")
+	}
+	return p, nil
+}
+
+func main() {
+	p, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	con := newConsole(os.Stderr)
+	go func() {
+		<-ctx.Done()
+		// A second Ctrl-C kills at once, leaving the control plane behind.
+		stop()
+	}()
+	err = run(ctx, p, os.Stdout, con)
+	interrupted := ctx.Err() != nil
+	stop()
+	switch {
+	case interrupted:
+		con.printf("bench: interrupted")
+		os.Exit(130)
+	case err != nil:
+		con.printf("bench: %v", err)
+		os.Exit(1)
+	}
+}
+
+// run sets everything up, measures, prints the results to out, and tears
+// everything down again, whatever happens.
+func run(ctx context.Context, p params, out io.Writer, con *console) (err error) {
+	// The operator's production logger (JSON, info level), writing nowhere: the
+	// receiver pays for its logging as it does in production, and a failure shows
+	// in the answer to its request anyway.
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+
+	con.printf("starting the control plane (etcd + kube-apiserver)")
+	env, err := testenv.Start()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		con.printf("stopping the control plane")
+		if stopErr := env.Stop(); stopErr != nil {
+			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
+		}
+	}()
+	cfg := unthrottled(env.Config)
+
+	con.printf("starting the manager and the receiver")
+	mgr, handler, err := newOperator(cfg, env.Scheme)
+	if err != nil {
+		return err
+	}
+	// The manager stopping for any reason ends the benchmark.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mgrCtx, stopMgr := context.WithCancel(context.Background())
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(mgrCtx); cancel() }()
+	defer func() {
+		stopMgr()
+		if mgrErr := <-mgrDone; mgrErr != nil {
+			err = errors.Join(err, fmt.Errorf("manager: %w", mgrErr))
+		}
+	}()
+
+	url, shutdown, err := serve(handler)
+	if err != nil {
+		return err
+	}
+	defer shutdown()
+
+	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		return fmt.Errorf("creating the direct client: %w", err)
+	}
+	ns, path, err := setupChannel(ctx, direct, mgr.GetClient())
+	if err != nil {
+		return err
+	}
+	con.printf("channel %s/%s is Ready at %s", ns, channelName, path)
+	b := &bench{p: p, ns: ns, direct: direct, http: webhookClient(p.concurrency), url: url + path, con: con}
+
+	if p.warmup > 0 {
+		if err := b.warmUp(ctx); err != nil {
+			return err
+		}
+	}
+
+	stopProfile := func() {}
+	if p.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+			return err
+		}
+	}
+	rounds, sent, problems := b.rounds(ctx)
+	stopProfile()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if p.memProfile != "" {
+		if err := writeHeapProfile(p.memProfile); err != nil {
+			return err
+		}
+	}
+	// Checked after all rounds, so that listing the orders burdens no phase.
+	for r, specs := range sent {
+		if err := b.verify(ctx, fmt.Sprintf("round %d receiver", r+1), specs); err != nil {
+			problems = append(problems, fmt.Errorf("round %d, receiver: %w", r+1, err))
+		}
+	}
+
+	writeHeader(out, p, serverVersion(cfg))
+	if err := writeTable(out, rounds); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if err := writeCPUTable(out, rounds, runtime.NumCPU()); err != nil {
+		return err
+	}
+	return errors.Join(problems...)
+}
+
+// unthrottled is cfg with client-side rate limiting off, as ctrl.GetConfig
+// leaves it for the operator; envtest's config limits to 1000 QPS instead. The
+// manager and the direct client are both built on it, so they are throttled
+// alike: not at all.
+func unthrottled(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS = -1
+	cfg.RateLimiter = nil
+	return cfg
+}
+
+// newOperator builds the manager as main.go does, with metrics and probes off
+// and without the order and inquiry reconcilers, whose status writes would
+// spill from one measured phase into the next; it returns the receiver's handler.
+func newOperator(cfg *rest.Config, scheme *k8sruntime.Scheme) (ctrl.Manager, http.Handler, error) {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  operator.CacheOptions(nil),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	receiver, err := operator.SetupReceiver(mgr, operator.Options{Log: ctrl.Log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return mgr, receiver.Handler(), nil
+}
+
+// serve serves handler on a loopback port with the receiver's own server
+// settings, and returns its base URL and a function that shuts it down.
+func serve(handler http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listening: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	go func() { _ = srv.Serve(ln) }()
+	shutdown := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), shutdown, nil
+}
+
+// webhookClient is a keep-alive HTTP client that holds a connection per
+// concurrent request.
+func webhookClient(concurrency int) *http.Client {
+	return &http.Client{
+		Timeout: time.Minute,
+		Transport: &http.Transport{
+			MaxIdleConns:        concurrency,
+			MaxIdleConnsPerHost: concurrency,
+			IdleConnTimeout:     2 * time.Minute,
+		},
+	}
+}
+
+// setupChannel creates a namespace, the channel's Secret and a Cloud channel,
+// and waits until the manager's cache, which the receiver reads, holds the
+// channel Ready. It returns the namespace and the channel's webhook path.
+func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (string, string, error) {
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
+	if err := c.Create(ctx, nsObj); err != nil {
+		return "", "", fmt.Errorf("creating the namespace: %w", err)
+	}
+	ns := nsObj.Name
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, StringData: map[string]string{
+		v1.SecretKeyWebhookToken: webhookToken,
+		v1.SecretKeyAppSecret:    appSecret,
+	}}
+	if err := c.Create(ctx, secret); err != nil {
+		return "", "", fmt.Errorf("creating the Secret: %w", err)
+	}
+	ch := &v1.WhatsAppChannel{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: channelName},
+		Spec:       v1.WhatsAppChannelSpec{API: v1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: v1.SecretReference{Name: secretName}},
+	}
+	if err := c.Create(ctx, ch); err != nil {
+		return "", "", fmt.Errorf("creating the channel: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if err := cache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err == nil &&
+			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+			return ns, ch.Status.WebhookPath, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// bench runs the phases.
+type bench struct {
+	p      params
+	ns     string
+	direct client.Client
+	http   *http.Client
+	url    string
+	con    *console
+}
+
+// rounds runs the measured rounds and returns them with the orders sent to
+// the receiver in each. Problems (failed requests) do not stop the rounds;
+// they are returned to fail the run.
+func (b *bench) rounds(ctx context.Context) ([]round, [][]v1.WhatsAppOrderSpec, []error) {
+	var (
+		rounds   []round
+		sent     [][]v1.WhatsAppOrderSpec
+		problems []error
+	)
+	for r := 1; r <= b.p.rounds; r++ {
+		order := phaseOrder(r)
+		rd := round{label: fmt.Sprint(r), first: order[0]}
+		for _, source := range order {
+			specs := orderSpecs(source, r, b.p.n)
+			res, err := b.measure(ctx, source, r, specs)
+			if ctx.Err() != nil {
+				return rounds, sent, problems
+			}
+			if err != nil {
+				problems = append(problems, fmt.Errorf("round %d, %s: %w", r, source, err))
+			}
+			if source == sourceDirect {
+				rd.direct = res
+			} else {
+				rd.receiver = res
+				sent = append(sent, specs)
+			}
+		}
+		rounds = append(rounds, rd)
+	}
+	return rounds, sent, problems
+}
+
+// warmUp sends p.warmup orders each way, uncounted: connections, caches, the
+// secret cache and the API server's paths all warm up before measuring.
+func (b *bench) warmUp(ctx context.Context) error {
+	for _, source := range []string{sourceDirect, sourceReceiver} {
+		specs := orderSpecs(source, 0, b.p.warmup)
+		if _, err := b.measure(ctx, source, 0, specs); err != nil {
+			return fmt.Errorf("warm-up, %s: %w", source, err)
+		}
+		if source == sourceReceiver {
+			if err := b.verify(ctx, "warm-up receiver", specs); err != nil {
+				return fmt.Errorf("warm-up, receiver: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// settle is the pause before each phase, so that what the previous one left
+// behind (watch events in flight, the API server's garbage) burdens neither.
+const settle = 500 * time.Millisecond
+
+// measure runs one phase (round 0 is the warm-up) creating the orders of
+// specs, directly or through the receiver. Any failed operation makes an error.
+func (b *bench) measure(ctx context.Context, source string, round int, specs []v1.WhatsAppOrderSpec) (phaseResult, error) {
+	var do op
+	if source == sourceDirect {
+		objs := make([]*v1.WhatsAppOrder, len(specs))
+		for i, spec := range specs {
+			objs[i] = orderObject(b.ns, spec)
+		}
+		do = createOrders(b.direct, objs)
+	} else {
+		bodies, err := signedBodies(specs)
+		if err != nil {
+			return phaseResult{}, err
+		}
+		do = postWebhooks(b.http, b.url, bodies)
+	}
+	name := fmt.Sprintf("round %d %s", round, source)
+	if round == 0 {
+		name = "warm-up " + source
+	}
+	runtime.GC()
+	select {
+	case <-ctx.Done():
+		return phaseResult{}, ctx.Err()
+	case <-time.After(settle):
+	}
+	var res phaseResult
+	pprof.Do(ctx, pprof.Labels("phase", source), func(ctx context.Context) {
+		res = runPhase(ctx, len(specs), b.p.concurrency, do, b.con.counter(name, len(specs)))
+	})
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	b.con.printf("%-18s %5d in %6.2fs  %7.1f/s  p50 %s  p99 %s  %d failed", name, len(res.latencies), res.elapsed.Seconds(),
+		res.rate(), ms(percentile(res.latencies, 50)), ms(percentile(res.latencies, 99)), res.failures)
+	for _, e := range res.errors {
+		b.con.printf("    %s", e)
+	}
+	if res.failures > 0 {
+		return res, fmt.Errorf("%d of %d requests failed", res.failures, len(specs))
+	}
+	return res, nil
+}
+
+// verify checks that the receiver stored exactly one order for each of specs.
+func (b *bench) verify(ctx context.Context, name string, specs []v1.WhatsAppOrderSpec) error {
+	err := verifyStored(ctx, b.direct, b.ns, specs)
+	if err != nil {
+		b.con.printf("%-18s exact-once check failed: %v", name, err)
+	} else {
+		b.con.printf("%-18s exact-once check: %d orders, one per webhook", name, len(specs))
+	}
+	return err
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// writeHeapProfile writes the heap profile, allocations included, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating the heap profile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return f.Close()
+}
+
+// serverVersion is the API server's version, for the record.
+func serverVersion(cfg *rest.Config) string {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "unknown"
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		return "unknown"
+	}
+	return v.GitVersion
+}
+
+// writeHeader prints the parameters and the environment of the run.
+func writeHeader(w io.Writer, p params, apiServer string) {
+	fmt.Fprintln(w, "WhatsAppOrder creates: direct client vs webhook receiver (single-order Cloud webhooks)")
+	fmt.Fprintf(w, "orders per phase -n %d, concurrency -c %d, rounds %d, warm-up %d of each (not counted)\n", p.n, p.concurrency, p.rounds, p.warmup)
+	fmt.Fprintf(w, "GOMAXPROCS %d (NumCPU %d), %s %s/%s, kube-apiserver %s, client-side rate limit off (QPS -1) on both clients\n",
+		runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, apiServer)
+	fmt.Fprintln(w)
+}
