@@ -377,6 +377,31 @@ func TestInstallerManifest(t *testing.T) {
 		t.Errorf("kubectl get whatsapp -n shop after applying the samples: %v, want %v", got, want)
 	}
 	c.mustKubectl(t, nil, "get", "secret", "shop-whatsapp", "-n", "shop")
+
+	// The columns the contract promises, from the CRDs' printer columns.
+	for resource, columns := range map[string][]string{
+		"whatsapporders":   {"NAME", "CUSTOMER", "ITEMS", "TOTAL", "CURRENCY", "PHASE", "AGE"},
+		"productinquiries": {"NAME", "CUSTOMER", "PRODUCT", "PHASE", "AGE"},
+		"whatsappchannels": {"NAME", "API", "PHONE NUMBER ID", "READY", "AGE"},
+	} {
+		stdout, _ = c.mustKubectl(t, nil, "get", resource, "-n", "shop")
+		header := strings.SplitN(stdout, "\n", 2)[0]
+		last := -1
+		for _, col := range columns {
+			i := strings.Index(header, col)
+			if i <= last {
+				t.Errorf("kubectl get %s: column %q missing or out of order in %q", resource, col, header)
+				break
+			}
+			last = i
+		}
+	}
+	stdout, _ = c.mustKubectl(t, nil, "get", "whatsapporders", "-n", "shop", "-o", "wide")
+	for _, col := range []string{"CUSTOMER NAME", "STATE", "CHANNEL", "NOTIFIED", "DELIVERY"} {
+		if !strings.Contains(strings.SplitN(stdout, "\n", 2)[0], col) {
+			t.Errorf("kubectl get whatsapporders -o wide has no %s column:\n%s", col, stdout)
+		}
+	}
 }
 
 // TestComponentsOverlay enables both optional components in an overlay of
