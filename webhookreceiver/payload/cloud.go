@@ -2,7 +2,7 @@ package payload
 
 import (
 	"encoding/json"
-	"fmt"
+	"strconv"
 )
 
 // cloudObject is the only "object" a Cloud webhook for WhatsApp carries.
@@ -26,7 +26,7 @@ func parseCloud(top map[string]json.RawMessage) (*Delivery, error) {
 	}
 	d := &Delivery{}
 	for i, raw := range entries {
-		d.Elements = append(d.Elements, entry(raw, fmt.Sprintf("entry[%d]", i))...)
+		d.Elements = append(d.Elements, entry(raw, entryPath(i))...)
 	}
 	return d, nil
 }
@@ -44,7 +44,7 @@ func entry(raw json.RawMessage, path string) []Element {
 	}
 	var out []Element
 	for j, c := range changes {
-		out = append(out, change(c, fmt.Sprintf("%s.changes[%d]", path, j))...)
+		out = append(out, change(c, changePath(path, j))...)
 	}
 	return out
 }
@@ -61,25 +61,19 @@ func change(raw json.RawMessage, path string) []Element {
 	if err := decodeObject(raw, "change", &c); err != nil {
 		return []Element{at(path, invalidf("", "%v", err))}
 	}
-	switch c.Field {
-	case "messages":
-	case "":
-		return []Element{at(path, invalidf("", "change has no field"))}
-	default:
-		return []Element{at(path, ignoredf("", "webhook field %q is not messages", c.Field))}
+	if e, ok := notMessages(c.Field); ok {
+		return []Element{at(path, e)}
 	}
 	members, err := fields(c.Value, "value")
 	if err != nil {
 		return []Element{at(path, invalidf("", "%v", err))}
 	}
-	var md struct {
-		PhoneNumberID string `json:"phone_number_id"`
-	}
+	var md metadata
 	if err := decodeObject(members["metadata"], "value.metadata", &md); err != nil {
 		return []Element{at(path, invalidf("", "%v", err))}
 	}
 	if md.PhoneNumberID == "" {
-		return []Element{at(path, invalidf("", "value.metadata has no phone_number_id, so no channel can take the change"))}
+		return []Element{at(path, unroutable())}
 	}
 	v, err := splitValue(members)
 	if err != nil {
@@ -87,8 +81,38 @@ func change(raw json.RawMessage, path string) []Element {
 		e.PhoneNumberID = md.PhoneNumberID
 		return []Element{e}
 	}
-	return v.elements(path+".value.", md.PhoneNumberID)
+	return v.elements(valuePrefix(path), md.PhoneNumberID)
 }
+
+// metadata is a Cloud change value's metadata: the business phone number the
+// change is for.
+type metadata struct {
+	PhoneNumberID string `json:"phone_number_id"`
+}
+
+// notMessages judges a change by its field: when the field is not messages,
+// ok is true and e is the element the whole change becomes.
+func notMessages(field string) (e Element, ok bool) {
+	switch field {
+	case "messages":
+		return Element{}, false
+	case "":
+		return invalidf("", "change has no field"), true
+	}
+	return ignoredf("", "webhook field %q is not messages", field), true
+}
+
+// unroutable is the element for a messages change without a phone_number_id.
+func unroutable() Element {
+	return invalidf("", "value.metadata has no phone_number_id, so no channel can take the change")
+}
+
+// The paths of entries, changes and their values, e.g.
+// "entry[0].changes[1].value.messages[2]"; concatenated rather than
+// formatted because they are built for every body.
+func entryPath(i int) string                { return "entry[" + strconv.Itoa(i) + "]" }
+func changePath(entry string, j int) string { return entry + ".changes[" + strconv.Itoa(j) + "]" }
+func valuePrefix(change string) string      { return change + ".value." }
 
 // at sets the path of an element that stands for a whole entry or change.
 func at(path string, e Element) Element {

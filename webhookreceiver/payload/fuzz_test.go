@@ -9,21 +9,27 @@ import (
 )
 
 // FuzzParse feeds Parse arbitrary bodies. Whatever comes in, Parse must not
-// panic, must fail only with a *BodyError, and every element it returns must
-// keep the promises the receiver relies on: orders have an id, a customer and
-// a cart that validates; every other kind is self-consistent.
+// panic, must answer as the walker alone would (its one-pass fast path is only
+// a shortcut), must fail only with a *BodyError, and every element it returns
+// must keep the promises the receiver relies on: orders have an id, a customer
+// and a cart that validates; every other kind is self-consistent.
 func FuzzParse(f *testing.F) {
 	for name, api := range sampleFiles(f) {
 		f.Add(readSample(f, name), api == v1alpha1.APIOnPremises)
 	}
 	f.Add(cloudValue(annContact+`,"messages":[`+orderMsg(item(`"2"`, `"1e2"`, "JPY"))+`,5]`), false)
 	f.Add(onPremValue(`"messages":[`+orderMsg(item("2.5", "-1", "XYZ"))+`],"statuses":[{"id":"s","status":"failed","timestamp":1,"errors":[{"code":"470"}]}]`), true)
+	// Envelope corners where the fast path must leave the body to the walker.
+	f.Add(cloudValue(`"messages":[`+orderMsg(item("1", "1", "USD"))+`],"Messages":[],"messages":[{"id":"m2"}]`), false)
+	f.Add(onPremValue(`"statuses":[null,{"id":"s","status":"read","timestamp":"1"}],"st\u0061tuses":[]`), true)
 
 	f.Fuzz(func(t *testing.T, body []byte, onPrem bool) {
 		api := v1alpha1.APICloud
 		if onPrem {
 			api = v1alpha1.APIOnPremises
 		}
+		// The fast path and the walker must give the same answer.
+		agree(t, body, api)
 		d, err := Parse(body, api)
 		if err != nil {
 			var be *BodyError

@@ -36,25 +36,95 @@ func (c *messageContext) replyTo() string {
 	return c.ID
 }
 
-// message turns one element of messages[] into an Order, an Inquiry, or an
-// Ignored or Invalid element.
+// orderBody and textBody are what order and text messages carry beyond the
+// header.
+type orderBody struct {
+	Context *messageContext `json:"context"`
+	Order   *wireOrder      `json:"order"`
+}
+
+type wireOrder struct {
+	CatalogID    string        `json:"catalog_id"`
+	Text         string        `json:"text"`
+	ProductItems []productItem `json:"product_items"`
+}
+
+type textBody struct {
+	Context *messageContext `json:"context"`
+	Text    wireText        `json:"text"`
+}
+
+type wireText struct {
+	Body string `json:"body"`
+}
+
+// messageBody gives the parts of a message that depend on its type. The
+// walker's rawMessage decodes them only when the type asks for them; the
+// one-pass wireMessage has them all already. Either way the same
+// messageElement judges them, so both paths give the same elements.
+type messageBody interface {
+	orderBody() (orderBody, error)
+	textBody() (textBody, error)
+	// reportedErrors are the errors WhatsApp attached; nil if they are unreadable.
+	reportedErrors() []wireError
+}
+
+// message is the walker's reading of one element of messages[].
 func message(raw json.RawMessage, contacts []contact) Element {
 	var h messageHeader
 	if err := decodeObject(raw, "message", &h); err != nil {
 		return invalidf("", "%v", err)
 	}
+	return messageElement(h, rawMessage(raw), contacts)
+}
+
+// messageElement turns a message into an Order, an Inquiry, or an Ignored or
+// Invalid element.
+func messageElement(h messageHeader, body messageBody, contacts []contact) Element {
 	if h.ID == "" {
 		return invalidf("", "message has no id")
 	}
 	switch h.Type {
 	case "order":
-		return order(raw, h, contacts)
+		b, err := body.orderBody()
+		if err != nil {
+			return invalidf(h.ID, "%v", err)
+		}
+		return order(h, b, contacts)
 	case "text":
-		return inquiry(raw, h, contacts)
+		b, err := body.textBody()
+		if err != nil {
+			return invalidf(h.ID, "%v", err)
+		}
+		return inquiry(h, b, contacts)
 	case "":
 		return ignoredf(h.ID, "message has no type")
 	}
-	return ignoredf(h.ID, "message of type %q is neither an order nor a product inquiry%s", h.Type, reportedErrors(raw))
+	return ignoredf(h.ID, "message of type %q is neither an order nor a product inquiry%s", h.Type, describeReported(body.reportedErrors()))
+}
+
+// rawMessage is a message as the walker holds it, still JSON.
+type rawMessage json.RawMessage
+
+func (r rawMessage) orderBody() (b orderBody, err error) {
+	err = decodeObject(json.RawMessage(r), "message", &b)
+	return b, err
+}
+
+func (r rawMessage) textBody() (b textBody, err error) {
+	err = decodeObject(json.RawMessage(r), "message", &b)
+	return b, err
+}
+
+// reportedErrors is best effort: the message is ignored either way.
+func (r rawMessage) reportedErrors() []wireError {
+	var b struct {
+		Errors []wireError `json:"errors"`
+	}
+	if json.Unmarshal(r, &b) != nil {
+		return nil
+	}
+	return b.Errors
 }
 
 // origin reads what orders and inquiries both need: when and from whom.
@@ -70,18 +140,7 @@ func origin(h messageHeader, contacts []contact) (time.Time, Customer, error) {
 	return ts, cust, nil
 }
 
-func order(raw json.RawMessage, h messageHeader, contacts []contact) Element {
-	var b struct {
-		Context *messageContext `json:"context"`
-		Order   *struct {
-			CatalogID    string        `json:"catalog_id"`
-			Text         string        `json:"text"`
-			ProductItems []productItem `json:"product_items"`
-		} `json:"order"`
-	}
-	if err := decodeObject(raw, "message", &b); err != nil {
-		return invalidf(h.ID, "%v", err)
-	}
+func order(h messageHeader, b orderBody, contacts []contact) Element {
 	if b.Order == nil {
 		return invalidf(h.ID, "order message has no order object")
 	}
@@ -138,16 +197,7 @@ func (p productItem) item() (cart.Item, error) {
 
 // inquiry reads a text message: a product inquiry when it refers to a
 // product, otherwise a conversation the operator has no use for.
-func inquiry(raw json.RawMessage, h messageHeader, contacts []contact) Element {
-	var b struct {
-		Context *messageContext `json:"context"`
-		Text    struct {
-			Body string `json:"body"`
-		} `json:"text"`
-	}
-	if err := decodeObject(raw, "message", &b); err != nil {
-		return invalidf(h.ID, "%v", err)
-	}
+func inquiry(h messageHeader, b textBody, contacts []contact) Element {
 	if b.Context == nil || b.Context.ReferredProduct == nil {
 		return ignoredf(h.ID, "text message without context.referred_product is not a product inquiry")
 	}
@@ -170,17 +220,14 @@ func inquiry(raw json.RawMessage, h messageHeader, contacts []contact) Element {
 	}}
 }
 
-// reportedErrors describes the errors WhatsApp attached to a message it could
-// not represent (types unsupported and unknown), as a suffix for a reason.
-// It is best effort: the message is ignored either way.
-func reportedErrors(raw json.RawMessage) string {
-	var b struct {
-		Errors []wireError `json:"errors"`
-	}
-	if json.Unmarshal(raw, &b) != nil || len(b.Errors) == 0 {
+// describeReported describes the errors WhatsApp attached to a message it
+// could not represent (types unsupported and unknown), as a suffix for a
+// reason.
+func describeReported(errs []wireError) string {
+	if len(errs) == 0 {
 		return ""
 	}
-	se, err := b.Errors[0].decode()
+	se, err := errs[0].decode()
 	if err != nil {
 		return ""
 	}

@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,6 +75,14 @@ func decimal(raw json.RawMessage) (*inf.Dec, error) {
 // "7.99", "7.99" → "7.99", 1e2 → "100". Sign and range are cart.Validate's
 // to judge, so its messages are the ones users see.
 func price(raw json.RawMessage) (string, error) {
+	if p, ok := plainPrice(raw); ok {
+		return p, nil
+	}
+	return decimalPrice(raw)
+}
+
+// decimalPrice is price for any number decimal takes.
+func decimalPrice(raw json.RawMessage) (string, error) {
 	d, err := decimal(raw)
 	if err != nil {
 		return "", err
@@ -83,6 +92,14 @@ func price(raw json.RawMessage) (string, error) {
 
 // integer reads a whole number: 2, "2" and 2.0 are 2; 2.5 is refused.
 func integer(raw json.RawMessage) (int64, error) {
+	if n, ok := plainInteger(raw); ok {
+		return n, nil
+	}
+	return decimalInteger(raw)
+}
+
+// decimalInteger is integer for any number decimal takes.
+func decimalInteger(raw json.RawMessage) (int64, error) {
 	d, err := decimal(raw)
 	if err != nil {
 		return 0, err
@@ -108,4 +125,74 @@ func timestamp(raw json.RawMessage) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%d is not a Unix time between 1970 and 9999", n)
 	}
 	return time.Unix(n, 0).UTC(), nil
+}
+
+// Nearly every number WhatsApp sends is plain: 2, "1750096325", 30, 7.99.
+// plainInteger and plainPrice read those directly, without the pattern and
+// big integers decimal needs, which cost more than the rest of an order; they
+// give exactly what decimalInteger and decimalPrice give
+// (TestPlainNumbers), and leave everything else to them (ok false).
+
+// plainText is raw's text when raw is a number, or what is between the quotes
+// when it is a string: the string's value unless it has escapes, and then it
+// has a backslash, which no plain number has.
+func plainText(raw json.RawMessage) []byte {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		return raw[1 : len(raw)-1]
+	}
+	return raw
+}
+
+// maxPlainIntegerDigits is the most digits that always fit in an int64.
+const maxPlainIntegerDigits = 18
+
+// plainInteger reads an optional minus and up to 18 digits.
+func plainInteger(raw json.RawMessage) (int64, bool) {
+	t := plainText(raw)
+	neg := len(t) > 0 && t[0] == '-'
+	if neg {
+		t = t[1:]
+	}
+	if len(t) == 0 || len(t) > maxPlainIntegerDigits {
+		return 0, false
+	}
+	var n int64
+	for _, c := range t {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// plainPrice reads digits with an optional fraction, no sign or exponent, of
+// at most maxDigits characters: written as inf.Dec writes it, which is with
+// the leading zeros of the whole part dropped and the fraction kept as sent.
+func plainPrice(raw json.RawMessage) (string, bool) {
+	t := plainText(raw)
+	if len(t) == 0 || len(t) > maxDigits {
+		return "", false
+	}
+	whole, frac, hasPoint := bytes.Cut(t, []byte("."))
+	if !allDigits(whole) || (hasPoint && !allDigits(frac)) {
+		return "", false
+	}
+	for len(whole) > 1 && whole[0] == '0' {
+		t, whole = t[1:], whole[1:]
+	}
+	return string(t), true
+}
+
+// allDigits tells whether b is one or more ASCII digits.
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
 }

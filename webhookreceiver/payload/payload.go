@@ -40,10 +40,25 @@ func bodyErrorf(format string, args ...any) *BodyError {
 // error it returns for a body is a *BodyError. An api other than
 // v1alpha1.APICloud or v1alpha1.APIOnPremises is the caller's bug and gets a
 // plain error, before the body is looked at.
+//
+// A well-typed body, which is nearly every body, is decoded in one pass
+// (parseOnePass); any other is walked level by level (parseWalk), which
+// gives the same answer for the first kind and can word what is wrong with
+// the second.
 func Parse(body []byte, api v1alpha1.APIGeneration) (*Delivery, error) {
 	if api != v1alpha1.APICloud && api != v1alpha1.APIOnPremises {
 		return nil, fmt.Errorf("payload: unknown API generation %q", api)
 	}
+	if d, ok := parseOnePass(body, api); ok {
+		return d, nil
+	}
+	return parseWalk(body, api)
+}
+
+// parseWalk reads body level by level, judging every entry, change and
+// element on its own; it is the reference parseOnePass must agree with, and
+// the only path that words what is wrong with a body.
+func parseWalk(body []byte, api v1alpha1.APIGeneration) (*Delivery, error) {
 	top, err := topLevel(body)
 	if err != nil {
 		return nil, err

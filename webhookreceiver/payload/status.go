@@ -23,14 +23,19 @@ type wireStatus struct {
 	Errors          []wireError     `json:"errors"`
 }
 
-// status turns one element of statuses[] into a Status element. A value
-// WhatsApp may add later is Ignored rather than Invalid: the body is fine, the
-// operator just has nothing to do with it yet.
+// status is the walker's reading of one element of statuses[].
 func status(raw json.RawMessage) Element {
 	var w wireStatus
 	if err := decodeObject(raw, "status", &w); err != nil {
 		return invalidf("", "%v", err)
 	}
+	return w.element()
+}
+
+// element turns a status into a Status element. A value WhatsApp may add
+// later is Ignored rather than Invalid: the body is fine, the operator just
+// has nothing to do with it yet.
+func (w *wireStatus) element() Element {
 	if w.ID == "" {
 		return invalidf("", "status has no id")
 	}
@@ -102,14 +107,19 @@ func (e StatusError) String() string {
 	return s
 }
 
-// reportedError turns an element of errors[] at value or body level, where
-// WhatsApp reports a problem not tied to one message, into an Ignored
-// element: it is counted and logged, never stored.
+// reportedError is the walker's reading of one element of errors[].
 func reportedError(raw json.RawMessage) Element {
 	var w wireError
 	if err := decodeObject(raw, "error", &w); err != nil {
 		return invalidf("", "%v", err)
 	}
+	return w.reported()
+}
+
+// reported turns an element of errors[] at value or body level, where WhatsApp
+// reports a problem not tied to one message, into an Ignored element: it is
+// counted and logged, never stored.
+func (w *wireError) reported() Element {
 	se, err := w.decode()
 	if err != nil {
 		return invalidf("", "error %v", err)

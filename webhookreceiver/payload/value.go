@@ -2,7 +2,7 @@ package payload
 
 import (
 	"encoding/json"
-	"fmt"
+	"strconv"
 )
 
 // value holds the four arrays that a Cloud change's value and a whole
@@ -33,30 +33,48 @@ func splitValue(members map[string]json.RawMessage) (value, error) {
 // elements walks v; prefix is v's path in the body ("" for On-Premises) and
 // phoneNumberID the channel key every element gets.
 func (v value) elements(prefix, phoneNumberID string) []Element {
-	out := make([]Element, 0, len(v.messages)+len(v.statuses)+len(v.errors))
-	add := func(e Element, name string, i int) {
-		e.Path = fmt.Sprintf("%s%s[%d]", prefix, name, i)
-		e.PhoneNumberID = phoneNumberID
-		out = append(out, e)
-	}
+	l := newElementList(prefix, phoneNumberID, len(v.messages)+len(v.statuses)+len(v.errors))
 	contacts := make([]contact, 0, len(v.contacts))
 	for i, raw := range v.contacts {
 		var c contact
 		if err := decodeObject(raw, "contact", &c); err != nil {
 			// Reported, so the loss of a name is seen; the messages still go on.
-			add(invalidf("", "%v", err), "contacts", i)
+			l.add(invalidf("", "%v", err), "contacts", i)
 			continue
 		}
 		contacts = append(contacts, c)
 	}
 	for i, raw := range v.messages {
-		add(message(raw, contacts), "messages", i)
+		l.add(message(raw, contacts), "messages", i)
 	}
 	for i, raw := range v.statuses {
-		add(status(raw), "statuses", i)
+		l.add(status(raw), "statuses", i)
 	}
 	for i, raw := range v.errors {
-		add(reportedError(raw), "errors", i)
+		l.add(reportedError(raw), "errors", i)
 	}
-	return out
+	return l.out
+}
+
+// elementList collects the elements of one value, in the order Delivery
+// promises, and gives each its path and channel. Both the walker and the
+// one-pass decode fill one, so their paths are spelled alike.
+type elementList struct {
+	out           []Element
+	prefix        string
+	phoneNumberID string
+}
+
+// newElementList makes a list for about n elements. out starts non-nil: an
+// On-Premises body without elements has always given empty, not nil, Elements.
+func newElementList(prefix, phoneNumberID string, n int) elementList {
+	return elementList{out: make([]Element, 0, n), prefix: prefix, phoneNumberID: phoneNumberID}
+}
+
+// add appends e as element i of the value's array; concatenation rather than
+// fmt because this runs for every element of every body.
+func (l *elementList) add(e Element, array string, i int) {
+	e.Path = l.prefix + array + "[" + strconv.Itoa(i) + "]"
+	e.PhoneNumberID = l.phoneNumberID
+	l.out = append(l.out, e)
 }
