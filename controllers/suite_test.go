@@ -159,13 +159,7 @@ func (w *world) create(obj client.Object) {
 
 func (w *world) eventually(what string, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			w.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	testenv.Eventually(w.t, 20*time.Second, what, cond)
 }
 
 // touch makes the controllers look at obj again, as a RequeueAfter firing would
