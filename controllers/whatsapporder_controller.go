@@ -44,11 +44,10 @@ type WhatsAppOrderReconciler struct {
 
 // Reasons of the Validated, CustomerNotified and Ready conditions.
 const (
-	ReasonCartValid        = "CartValid"
-	ReasonNothingToSend    = "NothingToSend"
-	ReasonUpToDate         = "UpToDate"
-	ReasonInvalidCart      = "InvalidCart"
-	ReasonNotificationDone = "NotificationsDone"
+	ReasonCartValid     = "CartValid"
+	ReasonNothingToSend = "NothingToSend"
+	ReasonUpToDate      = "UpToDate"
+	ReasonInvalidCart   = "InvalidCart"
 )
 
 // Reconcile brings one order's status up to its spec: fetch, expire a finished
