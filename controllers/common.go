@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -55,14 +56,13 @@ func withRetention(res ctrl.Result, keep time.Duration) ctrl.Result {
 // deleteExpired deletes a finished resource whose retention period is over, so
 // etcd does not grow without bound.
 func deleteExpired(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object) error {
-	if err := c.Delete(ctx, obj, client.Preconditions{UID: ptr(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
+	if err := c.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting after retention: %w", err)
 	}
 	rec.Eventf(obj, nil, corev1.EventTypeNormal, "RetentionExpired", "Delete", "deleted: finished longer ago than the channel's retention period")
 	return nil
 }
 
-func ptr[T any](v T) *T { return &v }
 
 // writeStatus applies mutate to obj's status and writes it in one update. On a
 // conflict (the receiver records delivery statuses on the same objects) it

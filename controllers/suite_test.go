@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -111,7 +112,7 @@ func (w *world) start() {
 		HealthProbeBindAddress: "0",
 		Cache:                  operator.CacheOptions([]string{w.ns}),
 		// Each restart registers the same controller names again.
-		Controller: config.Controller{SkipNameValidation: ptr(true)},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		w.t.Fatal(err)
@@ -190,4 +191,3 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
