@@ -63,7 +63,6 @@ func deleteExpired(ctx context.Context, c client.Client, rec events.EventRecorde
 	return nil
 }
 
-
 // writeStatus applies mutate to obj's status and writes it in one update. On a
 // conflict (the receiver records delivery statuses on the same objects) it
 // re-reads obj from the API server and applies mutate again, so what this
