@@ -15,13 +15,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // getChannel returns the channel an order or inquiry arrived on, or nil if it
 // is gone.
-func getChannel(ctx context.Context, c client.Reader, namespace, name string) (*v1.WhatsAppChannel, error) {
-	var ch v1.WhatsAppChannel
+func getChannel(ctx context.Context, c client.Reader, namespace, name string) (*commercev1alpha1.WhatsAppChannel, error) {
+	var ch commercev1alpha1.WhatsAppChannel
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &ch); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
@@ -33,11 +33,11 @@ func getChannel(ctx context.Context, c client.Reader, namespace, name string) (*
 
 // retention says how long a resource finished at finishedAt is still kept, and
 // whether its time is up. Unfinished resources are kept (0, false).
-func retention(finishedAt *metav1.Time, ch *v1.WhatsAppChannel, now time.Time) (time.Duration, bool) {
+func retention(finishedAt *metav1.Time, ch *commercev1alpha1.WhatsAppChannel, now time.Time) (time.Duration, bool) {
 	if finishedAt == nil {
 		return 0, false
 	}
-	period := v1.DefaultRetention
+	period := commercev1alpha1.DefaultRetention
 	if ch != nil {
 		period = ch.RetentionPeriod()
 	}

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -53,7 +53,7 @@ type Messenger struct {
 // window has closed.
 type message struct {
 	to, text, replyTo string
-	template          *v1.MessageTemplate
+	template          *commercev1alpha1.MessageTemplate
 	params            []string
 }
 
@@ -64,7 +64,7 @@ type sendResult struct {
 	Reason    string
 	Message   string
 	// Error is WhatsApp's refusal, to record on the message.
-	Error *v1.MessageError
+	Error *commercev1alpha1.MessageError
 	// RetryAfter is when to try again, for Retrying and ChannelNotReady; zero
 	// means "use the workqueue's backoff".
 	RetryAfter time.Duration
@@ -76,19 +76,19 @@ func (r sendResult) final() bool {
 
 // send sends msg on ch and classifies the outcome. Nothing it returns is an
 // error to the caller: every outcome is something to record.
-func (m *Messenger) send(ctx context.Context, about string, ch *v1.WhatsAppChannel, msg message) sendResult {
+func (m *Messenger) send(ctx context.Context, about string, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
 	res := m.deliver(ctx, ch, msg)
 	messagesSent.WithLabelValues(about, res.Reason).Inc()
 	return res
 }
 
-func (m *Messenger) deliver(ctx context.Context, ch *v1.WhatsAppChannel, msg message) sendResult {
-	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
+	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return sendResult{Reason: ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready", RetryAfter: channelRetry}
 	}
 	vals, err := channelsecret.Load(ctx, m.SecretReader, ch)
 	if err == nil && len(vals.AccessToken) == 0 {
-		err = fmt.Errorf("the channel's Secret has no %q", v1.SecretKeyAccessToken)
+		err = fmt.Errorf("the channel's Secret has no %q", commercev1alpha1.SecretKeyAccessToken)
 	}
 	if err != nil {
 		return sendResult{Reason: ReasonChannelNotReady, Message: err.Error(), RetryAfter: channelRetry}
@@ -116,7 +116,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *v1.WhatsAppChannel, msg mes
 	res := sendResult{Message: err.Error()}
 	var apiErr *whatsapp.Error
 	if errors.As(err, &apiErr) && apiErr.Code != 0 {
-		res.Error = &v1.MessageError{Code: apiErr.Code, Title: string(apiErr.Class), Message: apiErr.Message}
+		res.Error = &commercev1alpha1.MessageError{Code: apiErr.Code, Title: string(apiErr.Class), Message: apiErr.Message}
 	}
 	switch whatsapp.ClassOf(err) {
 	case whatsapp.WindowClosed:
@@ -131,7 +131,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *v1.WhatsAppChannel, msg mes
 
 // recipient is who a message to the customer goes to: the phone-number WhatsApp
 // id, or the business-scoped user id when WhatsApp withheld the number.
-func recipient(c v1.Customer) string {
+func recipient(c commercev1alpha1.Customer) string {
 	if c.WaID != "" {
 		return c.WaID
 	}

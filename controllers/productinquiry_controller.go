@@ -13,7 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // ProductInquiryReconciler keeps a customer's product question open for the 24
@@ -36,7 +36,7 @@ const ReasonAwaitingReply = "AwaitingReply"
 
 // Reconcile brings one inquiry's status up to its spec and the clock.
 func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var inq v1.ProductInquiry
+	var inq commercev1alpha1.ProductInquiry
 	if err := r.Get(ctx, req.NamespacedName, &inq); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -54,12 +54,12 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 	step := r.step(ctx, &inq, ch)
 	before := inq.Status.Phase
-	if err := writeStatus(ctx, r.Client, r.APIReader, &inq, func(q *v1.ProductInquiry) { step.apply(q, r.Clock.Now()) }); err != nil {
+	if err := writeStatus(ctx, r.Client, r.APIReader, &inq, func(q *commercev1alpha1.ProductInquiry) { step.apply(q, r.Clock.Now()) }); err != nil {
 		return ctrl.Result{}, err
 	}
 	if before != step.phase {
 		eventType := corev1.EventTypeNormal
-		if step.phase == v1.InquiryExpired || step.phase == v1.InquiryFailed {
+		if step.phase == commercev1alpha1.InquiryExpired || step.phase == commercev1alpha1.InquiryFailed {
 			eventType = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(&inq, nil, eventType, string(step.phase), "Reconcile", "%s", step.answered.Message)
@@ -68,16 +68,16 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 }
 
 type inquiryStep struct {
-	phase     v1.InquiryPhase
+	phase     commercev1alpha1.InquiryPhase
 	expiresAt time.Time
 	answered  metav1.Condition
 	ready     metav1.Condition
-	reply     *v1.SentMessage
+	reply     *commercev1alpha1.SentMessage
 	result    ctrl.Result
 	err       error
 }
 
-func (s *inquiryStep) apply(q *v1.ProductInquiry, now time.Time) {
+func (s *inquiryStep) apply(q *commercev1alpha1.ProductInquiry, now time.Time) {
 	st := &q.Status
 	st.ObservedGeneration = q.Generation
 	st.Phase = s.phase
@@ -85,7 +85,7 @@ func (s *inquiryStep) apply(q *v1.ProductInquiry, now time.Time) {
 	if s.reply != nil && st.Reply == nil {
 		st.Reply = s.reply
 	}
-	if s.phase != v1.InquiryOpen && st.FinishedAt == nil {
+	if s.phase != commercev1alpha1.InquiryOpen && st.FinishedAt == nil {
 		st.FinishedAt = &metav1.Time{Time: now}
 	}
 	for _, c := range []metav1.Condition{s.answered, s.ready} {
@@ -94,11 +94,11 @@ func (s *inquiryStep) apply(q *v1.ProductInquiry, now time.Time) {
 	}
 }
 
-func (r *ProductInquiryReconciler) step(ctx context.Context, q *v1.ProductInquiry, ch *v1.WhatsAppChannel) *inquiryStep {
+func (r *ProductInquiryReconciler) step(ctx context.Context, q *commercev1alpha1.ProductInquiry, ch *commercev1alpha1.WhatsAppChannel) *inquiryStep {
 	now := r.Clock.Now()
 	s := &inquiryStep{phase: q.Status.Phase, expiresAt: q.Spec.ReceivedAt.Add(window)}
-	s.ready = metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate}
-	if existing := meta.FindStatusCondition(q.Status.Conditions, v1.ConditionAnswered); existing != nil && finalInquiryPhase(s.phase) {
+	s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate}
+	if existing := meta.FindStatusCondition(q.Status.Conditions, commercev1alpha1.ConditionAnswered); existing != nil && finalInquiryPhase(s.phase) {
 		s.answered = *existing
 		s.ready.Message = "phase is " + string(s.phase)
 		return s
@@ -106,11 +106,11 @@ func (r *ProductInquiryReconciler) step(ctx context.Context, q *v1.ProductInquir
 	closed := windowClosed(q.Spec.ReceivedAt, now)
 	switch {
 	case q.Spec.Reply == nil && !closed:
-		s.phase = v1.InquiryOpen
+		s.phase = commercev1alpha1.InquiryOpen
 		s.answered = condAnswered(metav1.ConditionFalse, ReasonAwaitingReply, "set spec.reply.text to answer before "+s.expiresAt.UTC().Format(time.RFC3339))
 		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(now)}
 	case closed:
-		s.phase = v1.InquiryExpired
+		s.phase = commercev1alpha1.InquiryExpired
 		why := "the 24-hour window closed unanswered"
 		if q.Spec.Reply != nil {
 			why = "the reply was set after the 24-hour window closed; it was not sent"
@@ -123,8 +123,8 @@ func (r *ProductInquiryReconciler) step(ctx context.Context, q *v1.ProductInquir
 	return s
 }
 
-func (r *ProductInquiryReconciler) sendReply(ctx context.Context, s *inquiryStep, q *v1.ProductInquiry, ch *v1.WhatsAppChannel) {
-	var fresh v1.ProductInquiry
+func (r *ProductInquiryReconciler) sendReply(ctx context.Context, s *inquiryStep, q *commercev1alpha1.ProductInquiry, ch *commercev1alpha1.WhatsAppChannel) {
+	var fresh commercev1alpha1.ProductInquiry
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(q), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the inquiry before replying: %w", err)
 		return
@@ -137,19 +137,19 @@ func (r *ProductInquiryReconciler) sendReply(ctx context.Context, s *inquiryStep
 	res := r.Messenger.send(ctx, "inquiry", ch, message{to: recipient(q.Spec.Customer), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID})
 	switch res.Reason {
 	case ReasonSent:
-		s.phase = v1.InquiryAnswered
-		s.reply = &v1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: r.Clock.Now()}}
+		s.phase = commercev1alpha1.InquiryAnswered
+		s.reply = &commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: r.Clock.Now()}}
 		s.answered = condAnswered(metav1.ConditionTrue, ReasonSent, "replied in the customer's thread (message "+res.MessageID+")")
 	case ReasonWindowClosed:
-		s.phase = v1.InquiryExpired
+		s.phase = commercev1alpha1.InquiryExpired
 		s.answered = condAnswered(metav1.ConditionFalse, ReasonWindowClosed, "WhatsApp refused the reply, the window has closed: "+res.Message)
 	case ReasonSendFailed:
-		s.phase = v1.InquiryFailed
+		s.phase = commercev1alpha1.InquiryFailed
 		s.answered = condAnswered(metav1.ConditionFalse, ReasonSendFailed, res.Message)
 	default:
-		s.phase = v1.InquiryOpen
+		s.phase = commercev1alpha1.InquiryOpen
 		s.answered = condAnswered(metav1.ConditionFalse, res.Reason, res.Message)
-		s.ready = metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "replying: " + res.Message}
+		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "replying: " + res.Message}
 		if res.RetryAfter > 0 {
 			s.result = ctrl.Result{RequeueAfter: res.RetryAfter}
 		} else {
@@ -159,17 +159,17 @@ func (r *ProductInquiryReconciler) sendReply(ctx context.Context, s *inquiryStep
 }
 
 func condAnswered(status metav1.ConditionStatus, reason, message string) metav1.Condition {
-	return metav1.Condition{Type: v1.ConditionAnswered, Status: status, Reason: reason, Message: message}
+	return metav1.Condition{Type: commercev1alpha1.ConditionAnswered, Status: status, Reason: reason, Message: message}
 }
 
-func finalInquiryPhase(p v1.InquiryPhase) bool {
-	return p == v1.InquiryAnswered || p == v1.InquiryExpired || p == v1.InquiryFailed
+func finalInquiryPhase(p commercev1alpha1.InquiryPhase) bool {
+	return p == commercev1alpha1.InquiryAnswered || p == commercev1alpha1.InquiryExpired || p == commercev1alpha1.InquiryFailed
 }
 
 // SetupWithManager registers the reconciler.
 func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.ProductInquiry{}).
+		For(&commercev1alpha1.ProductInquiry{}).
 		Named("productinquiry").
 		Complete(r)
 }

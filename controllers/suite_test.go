@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
@@ -57,11 +57,11 @@ type world struct {
 	clock    *clocktesting.FakePassiveClock
 	fake     *fakewhatsapp.Server
 	receiver *httptest.Server
-	channel  *v1.WhatsAppChannel
+	channel  *commercev1alpha1.WhatsAppChannel
 	stop     func()
 }
 
-func newWorld(t *testing.T, api v1.APIGeneration, customize ...func(*v1.WhatsAppChannelSpec)) *world {
+func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
 	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second))}
 	w.fake = fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"})
@@ -73,12 +73,12 @@ func newWorld(t *testing.T, api v1.APIGeneration, customize ...func(*v1.WhatsApp
 	t.Cleanup(func() { w.stop() })
 
 	w.create(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "wa"}, StringData: map[string]string{
-		v1.SecretKeyWebhookToken: "a-long-random-webhook-token", v1.SecretKeyAppSecret: appSecret, v1.SecretKeyAccessToken: accessToken,
+		commercev1alpha1.SecretKeyWebhookToken: "a-long-random-webhook-token", commercev1alpha1.SecretKeyAppSecret: appSecret, commercev1alpha1.SecretKeyAccessToken: accessToken,
 	}})
-	ch := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "shop"}, Spec: v1.WhatsAppChannelSpec{
-		API: api, APIURL: w.fake.URL(), SecretRef: v1.SecretReference{Name: "wa"},
+	ch := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "shop"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
+		API: api, APIURL: w.fake.URL(), SecretRef: commercev1alpha1.SecretReference{Name: "wa"},
 	}}
-	if api == v1.APICloud {
+	if api == commercev1alpha1.APICloud {
 		ch.Spec.PhoneNumberID = "106540352242922"
 	}
 	for _, c := range customize {
@@ -87,7 +87,7 @@ func newWorld(t *testing.T, api v1.APIGeneration, customize ...func(*v1.WhatsApp
 	w.create(ch)
 	w.eventually("the channel to be Ready", func() bool {
 		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(ch), ch)
-		return meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) && ch.Status.WebhookPath != ""
+		return meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) && ch.Status.WebhookPath != ""
 	})
 	w.channel = ch
 	// The receiver looks channels up in its own cache: wait until it knows this
@@ -126,7 +126,7 @@ func (w *world) start() {
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(mgrCtx) }()
 	// Wait for the informers, so the receiver knows existing channels at once.
-	for _, obj := range []client.Object{&v1.WhatsAppChannel{}, &v1.WhatsAppOrder{}, &v1.ProductInquiry{}} {
+	for _, obj := range []client.Object{&commercev1alpha1.WhatsAppChannel{}, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}} {
 		if _, err := mgr.GetCache().GetInformer(mgrCtx, obj); err != nil {
 			w.t.Fatal(err)
 		}

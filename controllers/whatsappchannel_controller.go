@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
 )
@@ -50,7 +50,7 @@ type WhatsAppChannelReconciler struct {
 
 // Reconcile sets the channel's webhook path and Ready condition from its Secret.
 func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var ch v1.WhatsAppChannel
+	var ch commercev1alpha1.WhatsAppChannel
 	if err := r.Get(ctx, req.NamespacedName, &ch); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -68,14 +68,14 @@ func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if loadErr == nil || secretErr.Reason == channelsecret.ReasonMissingSecretKey && len(vals.WebhookToken) > 0 {
 		status.WebhookPath = channelsecret.WebhookPath(vals.WebhookToken, ch.Namespace, ch.Name)
 	}
-	ready := metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonChannelReady, ObservedGeneration: ch.Generation,
+	ready := metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonChannelReady, ObservedGeneration: ch.Generation,
 		Message: fmt.Sprintf("Receiving %s API webhooks at %s", ch.API(), status.WebhookPath)}
 	if loadErr != nil {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, secretErr.Reason, secretErr.Message
 	} else if err := notification.Validate(ch.Spec.Notifications); err != nil {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, ReasonInvalidNotifications, err.Error()
 	}
-	before := meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady)
+	before := meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady)
 	meta.SetStatusCondition(&status.Conditions, ready)
 
 	if !equality.Semantic.DeepEqual(status, &ch.Status) {
@@ -93,7 +93,7 @@ func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
 }
 
-func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *v1.WhatsAppChannel, ready metav1.Condition) {
+func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, ready metav1.Condition) {
 	eventType := corev1.EventTypeNormal
 	if ready.Status != metav1.ConditionTrue {
 		eventType = corev1.EventTypeWarning
@@ -105,7 +105,7 @@ func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *v1.What
 // SetupWithManager registers the reconciler.
 func (r *WhatsAppChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WhatsAppChannel{}).
+		For(&commercev1alpha1.WhatsAppChannel{}).
 		Named("whatsappchannel").
 		Complete(r)
 }

@@ -11,25 +11,25 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 )
 
-func (w *world) waitReady(ch *v1.WhatsAppChannel, status metav1.ConditionStatus, reason string) *metav1.Condition {
+func (w *world) waitReady(ch *commercev1alpha1.WhatsAppChannel, status metav1.ConditionStatus, reason string) *metav1.Condition {
 	w.t.Helper()
 	var c *metav1.Condition
 	w.eventually("Ready "+string(status)+" "+reason, func() bool {
 		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(ch), ch)
-		c = meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady)
+		c = meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady)
 		return c != nil && c.Status == status && c.Reason == reason && c.ObservedGeneration == ch.Generation
 	})
 	return c
 }
 
 func TestChannelReadiness(t *testing.T) {
-	w := newWorld(t, v1.APICloud)
-	ch := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "second"}, Spec: v1.WhatsAppChannelSpec{
-		PhoneNumberID: "1", SecretRef: v1.SecretReference{Name: "second-secret"}}}
+	w := newWorld(t, commercev1alpha1.APICloud)
+	ch := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "second"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
+		PhoneNumberID: "1", SecretRef: commercev1alpha1.SecretReference{Name: "second-secret"}}}
 	w.create(ch)
 	c := w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonSecretNotFound)
 	if ch.Status.WebhookPath != "" || !strings.Contains(c.Message, "second-secret") {
@@ -38,18 +38,18 @@ func TestChannelReadiness(t *testing.T) {
 	w.eventually("a Warning event", func() bool { return w.hasEvent(ch, corev1.EventTypeWarning, channelsecret.ReasonSecretNotFound) })
 
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "second-secret"},
-		Data: map[string][]byte{v1.SecretKeyWebhookToken: []byte("short")}}
+		Data: map[string][]byte{commercev1alpha1.SecretKeyWebhookToken: []byte("short")}}
 	w.create(secret)
 	w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonSecretKeyNotValid)
 
-	secret.Data[v1.SecretKeyWebhookToken] = []byte("now-a-long-random-webhook-token")
+	secret.Data[commercev1alpha1.SecretKeyWebhookToken] = []byte("now-a-long-random-webhook-token")
 	must(t, env.Client.Update(ctx, secret))
 	c = w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonMissingSecretKey)
 	if !strings.Contains(c.Message, "appSecret") || ch.Status.WebhookPath == "" {
 		t.Fatalf("want a missing appSecret named and the path published, got %+v", ch.Status)
 	}
 
-	secret.Data[v1.SecretKeyAppSecret] = []byte("the-app-secret")
+	secret.Data[commercev1alpha1.SecretKeyAppSecret] = []byte("the-app-secret")
 	must(t, env.Client.Update(ctx, secret))
 	w.waitReady(ch, metav1.ConditionTrue, "ChannelReady")
 	w.eventually("a Normal event", func() bool { return w.hasEvent(ch, corev1.EventTypeNormal, "ChannelReady") })
@@ -59,7 +59,7 @@ func TestChannelReadiness(t *testing.T) {
 	}
 
 	// A rotated token moves the path without a restart.
-	secret.Data[v1.SecretKeyWebhookToken] = []byte("rotated-long-random-webhook-token")
+	secret.Data[commercev1alpha1.SecretKeyWebhookToken] = []byte("rotated-long-random-webhook-token")
 	must(t, env.Client.Update(ctx, secret))
 	w.eventually("the path to follow the rotated token", func() bool {
 		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(ch), ch)
@@ -78,7 +78,7 @@ func TestChannelReadiness(t *testing.T) {
 }
 
 func TestChannelWithBrokenMessageTemplateIsNotReady(t *testing.T) {
-	w := newWorld(t, v1.APICloud)
+	w := newWorld(t, commercev1alpha1.APICloud)
 	patch := []byte(`{"spec":{"notifications":{"orderMessages":{"Accepted":"{{.Order"}}}}`)
 	must(t, env.Client.Patch(ctx, w.channel, client.RawPatch("application/merge-patch+json", patch)))
 	c := w.waitReady(w.channel, metav1.ConditionFalse, "InvalidNotifications")

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
 )
@@ -54,7 +54,7 @@ const (
 // order past retention, validate, take one step of notifying, write the status
 // once, then emit the events of what changed.
 func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var order v1.WhatsAppOrder
+	var order commercev1alpha1.WhatsAppOrder
 	if err := r.Get(ctx, req.NamespacedName, &order); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -72,7 +72,7 @@ func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 
 	step := r.step(ctx, &order, ch)
 	before := order.Status.DeepCopy()
-	if err := writeStatus(ctx, r.Client, r.APIReader, &order, func(o *v1.WhatsAppOrder) { step.apply(o, r.Clock.Now()) }); err != nil {
+	if err := writeStatus(ctx, r.Client, r.APIReader, &order, func(o *commercev1alpha1.WhatsAppOrder) { step.apply(o, r.Clock.Now()) }); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.recordEvents(&order, before, step)
@@ -81,7 +81,7 @@ func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 
 // orderStep is what one reconcile decided, applied to the status in one write.
 type orderStep struct {
-	phase     v1.OrderPhase
+	phase     commercev1alpha1.OrderPhase
 	summary   cart.Summary
 	validated metav1.Condition
 	// notified is nil when this reconcile changes nothing about notifying.
@@ -89,13 +89,13 @@ type orderStep struct {
 	ready    metav1.Condition
 	// sent is the notification to record: a message WhatsApp accepted, or one
 	// that will never go out.
-	sent   *v1.OrderNotification
+	sent   *commercev1alpha1.OrderNotification
 	result ctrl.Result
 	// err is returned after the status write, for the workqueue's backoff.
 	err error
 }
 
-func (s *orderStep) apply(o *v1.WhatsAppOrder, now time.Time) {
+func (s *orderStep) apply(o *commercev1alpha1.WhatsAppOrder, now time.Time) {
 	st := &o.Status
 	st.ObservedGeneration = o.Generation
 	st.Phase = s.phase
@@ -115,7 +115,7 @@ func (s *orderStep) apply(o *v1.WhatsAppOrder, now time.Time) {
 }
 
 // step validates the cart and sends at most one notification.
-func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *v1.WhatsAppOrder, ch *v1.WhatsAppChannel) *orderStep {
+func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel) *orderStep {
 	s := &orderStep{}
 	sum, err := cart.Summarize(cartItems(order))
 	if err != nil {
@@ -124,29 +124,29 @@ func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *v1.WhatsAppOr
 		if errors.As(err, &cartErr) {
 			reason = cartErr.Reason
 		}
-		s.phase = v1.OrderPhaseInvalid
-		s.validated = metav1.Condition{Type: v1.ConditionValidated, Status: metav1.ConditionFalse, Reason: reason, Message: err.Error()}
-		s.notified = &metav1.Condition{Type: v1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: "nothing is sent about an invalid cart"}
-		s.ready = metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: err.Error()}
+		s.phase = commercev1alpha1.OrderPhaseInvalid
+		s.validated = metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionFalse, Reason: reason, Message: err.Error()}
+		s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: "nothing is sent about an invalid cart"}
+		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: err.Error()}
 		return s
 	}
 	s.summary = sum
-	s.phase = v1.OrderPhase(order.Spec.State)
-	s.validated = metav1.Condition{Type: v1.ConditionValidated, Status: metav1.ConditionTrue, Reason: ReasonCartValid,
+	s.phase = commercev1alpha1.OrderPhase(order.Spec.State)
+	s.validated = metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionTrue, Reason: ReasonCartValid,
 		Message: fmt.Sprintf("%d items, total %s %s", sum.ItemCount, sum.Total, sum.Currency)}
-	s.ready = metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate, Message: "phase is " + string(s.phase)}
+	s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate, Message: "phase is " + string(s.phase)}
 
 	due := dueNotifications(order)
 	if len(due) == 0 {
 		if len(order.Status.Notifications) == 0 {
-			s.notified = &metav1.Condition{Type: v1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonNothingToSend,
+			s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonNothingToSend,
 				Message: "the customer is told once the order leaves Pending"}
 		}
 		return s
 	}
 	// The cache may not show the notification the previous reconcile recorded:
 	// ask the API server before sending.
-	var fresh v1.WhatsAppOrder
+	var fresh commercev1alpha1.WhatsAppOrder
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(order), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
 		return s
@@ -163,7 +163,7 @@ func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *v1.WhatsAppOr
 }
 
 // notify sends the notification for state and records the outcome in s.
-func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderStep, order *v1.WhatsAppOrder, ch *v1.WhatsAppChannel, state v1.OrderState) {
+func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderStep, order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState) {
 	now := r.Clock.Now()
 	var res sendResult
 	msg, err := orderMessage(order, ch, state, s.summary, now, false)
@@ -181,16 +181,16 @@ func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderStep, orde
 			}
 		}
 	}
-	cond := metav1.Condition{Type: v1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
+	cond := metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
 	switch {
 	case res.Reason == ReasonSent:
 		cond.Status, cond.Message = metav1.ConditionTrue, fmt.Sprintf("told the customer the order is %s (message %s)", state, res.MessageID)
-		s.sent = &v1.OrderNotification{State: state, SentMessage: v1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}}
+		s.sent = &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}}
 	case res.final():
-		s.sent = &v1.OrderNotification{State: state, SentMessage: v1.SentMessage{DeliveryStatus: v1.DeliveryFailed,
+		s.sent = &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed,
 			Error: orMessageError(res.Error, res.Message), SentAt: &metav1.Time{Time: now}}}
 	default:
-		s.ready = metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "notifying the customer: " + res.Message}
+		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "notifying the customer: " + res.Message}
 		if res.RetryAfter > 0 {
 			s.result = ctrl.Result{RequeueAfter: res.RetryAfter}
 		} else {
@@ -205,7 +205,7 @@ var errNoTemplate = errors.New("the customer's 24-hour service window has closed
 
 // orderMessage is the message announcing state: free-form text inside the
 // customer's window, the channel's template outside it (or when forced).
-func orderMessage(order *v1.WhatsAppOrder, ch *v1.WhatsAppChannel, state v1.OrderState, sum cart.Summary, now time.Time, forceTemplate bool) (message, error) {
+func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState, sum cart.Summary, now time.Time, forceTemplate bool) (message, error) {
 	msg := message{to: recipient(order.Spec.Customer)}
 	if ch == nil {
 		return msg, nil // the Messenger reports the missing channel
@@ -224,10 +224,10 @@ func orderMessage(order *v1.WhatsAppOrder, ch *v1.WhatsAppChannel, state v1.Orde
 	return msg, err
 }
 
-func (r *WhatsAppOrderReconciler) recordEvents(order *v1.WhatsAppOrder, before *v1.WhatsAppOrderStatus, s *orderStep) {
+func (r *WhatsAppOrderReconciler) recordEvents(order *commercev1alpha1.WhatsAppOrder, before *commercev1alpha1.WhatsAppOrderStatus, s *orderStep) {
 	if before.Phase != s.phase {
 		eventType, reason := corev1.EventTypeNormal, "PhaseChanged"
-		if s.phase == v1.OrderPhaseInvalid {
+		if s.phase == commercev1alpha1.OrderPhaseInvalid {
 			eventType, reason = corev1.EventTypeWarning, ReasonInvalidCart
 		}
 		from := string(before.Phase)
@@ -235,7 +235,7 @@ func (r *WhatsAppOrderReconciler) recordEvents(order *v1.WhatsAppOrder, before *
 			from = "new"
 		}
 		note := fmt.Sprintf("%s -> %s", from, s.phase)
-		if s.phase == v1.OrderPhaseInvalid {
+		if s.phase == commercev1alpha1.OrderPhaseInvalid {
 			note = s.validated.Message
 		}
 		r.Recorder.Eventf(order, nil, eventType, reason, "Reconcile", "%s", note)
@@ -243,7 +243,7 @@ func (r *WhatsAppOrderReconciler) recordEvents(order *v1.WhatsAppOrder, before *
 	if s.notified == nil || s.notified.Reason == ReasonNothingToSend || s.notified.Reason == ReasonInvalidCart {
 		return
 	}
-	old := meta.FindStatusCondition(before.Conditions, v1.ConditionCustomerNotified)
+	old := meta.FindStatusCondition(before.Conditions, commercev1alpha1.ConditionCustomerNotified)
 	if s.sent == nil && old != nil && old.Reason == s.notified.Reason {
 		return // still retrying: one event for the episode, not one per attempt
 	}
@@ -266,19 +266,19 @@ func suffix(reason string) string {
 // order they happened. A reconcile may see only the latest state of a burst
 // (Accepted then Shipped within a second); the states the state machine must
 // have passed through to get there are due too, so none is lost.
-func dueNotifications(order *v1.WhatsAppOrder) []v1.OrderState {
-	var path []v1.OrderState
+func dueNotifications(order *commercev1alpha1.WhatsAppOrder) []commercev1alpha1.OrderState {
+	var path []commercev1alpha1.OrderState
 	switch order.Spec.State {
-	case v1.OrderAccepted:
-		path = []v1.OrderState{v1.OrderAccepted}
-	case v1.OrderShipped:
-		path = []v1.OrderState{v1.OrderAccepted, v1.OrderShipped}
-	case v1.OrderDelivered:
-		path = []v1.OrderState{v1.OrderAccepted, v1.OrderShipped, v1.OrderDelivered}
-	case v1.OrderRejected, v1.OrderCancelled:
-		path = []v1.OrderState{order.Spec.State}
+	case commercev1alpha1.OrderAccepted:
+		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted}
+	case commercev1alpha1.OrderShipped:
+		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped}
+	case commercev1alpha1.OrderDelivered:
+		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped, commercev1alpha1.OrderDelivered}
+	case commercev1alpha1.OrderRejected, commercev1alpha1.OrderCancelled:
+		path = []commercev1alpha1.OrderState{order.Spec.State}
 	}
-	var due []v1.OrderState
+	var due []commercev1alpha1.OrderState
 	for _, s := range path {
 		if notificationFor(&order.Status, s) == nil {
 			due = append(due, s)
@@ -287,7 +287,7 @@ func dueNotifications(order *v1.WhatsAppOrder) []v1.OrderState {
 	return due
 }
 
-func notificationFor(st *v1.WhatsAppOrderStatus, state v1.OrderState) *v1.OrderNotification {
+func notificationFor(st *commercev1alpha1.WhatsAppOrderStatus, state commercev1alpha1.OrderState) *commercev1alpha1.OrderNotification {
 	for i := range st.Notifications {
 		if st.Notifications[i].State == state {
 			return &st.Notifications[i]
@@ -296,11 +296,11 @@ func notificationFor(st *v1.WhatsAppOrderStatus, state v1.OrderState) *v1.OrderN
 	return nil
 }
 
-func finalOrderPhase(p v1.OrderPhase) bool {
-	return p == v1.OrderPhase(v1.OrderRejected) || p == v1.OrderPhase(v1.OrderDelivered) || p == v1.OrderPhase(v1.OrderCancelled)
+func finalOrderPhase(p commercev1alpha1.OrderPhase) bool {
+	return p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderRejected) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderDelivered) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderCancelled)
 }
 
-func cartItems(o *v1.WhatsAppOrder) []cart.Item {
+func cartItems(o *commercev1alpha1.WhatsAppOrder) []cart.Item {
 	items := make([]cart.Item, len(o.Spec.Items))
 	for i, it := range o.Spec.Items {
 		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
@@ -308,17 +308,17 @@ func cartItems(o *v1.WhatsAppOrder) []cart.Item {
 	return items
 }
 
-func orMessageError(e *v1.MessageError, message string) *v1.MessageError {
+func orMessageError(e *commercev1alpha1.MessageError, message string) *commercev1alpha1.MessageError {
 	if e != nil {
 		return e
 	}
-	return &v1.MessageError{Message: message}
+	return &commercev1alpha1.MessageError{Message: message}
 }
 
 // SetupWithManager registers the reconciler.
 func (r *WhatsAppOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1.WhatsAppOrder{}).
+		For(&commercev1alpha1.WhatsAppOrder{}).
 		Named("whatsapporder").
 		Complete(r)
 }

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
@@ -24,13 +24,13 @@ const customer = "16505551234"
 // placeOrder posts a customer's order webhook (2 x 7.99 USD + 1 x 25 USD) in
 // the channel's API format, stamped with the fake clock, and returns the order
 // the receiver created.
-func (w *world) placeOrder(messageID string) *v1.WhatsAppOrder {
+func (w *world) placeOrder(messageID string) *commercev1alpha1.WhatsAppOrder {
 	w.t.Helper()
 	msg := fmt.Sprintf(`{"from":%q,"id":%q,"timestamp":"%d","type":"order","order":{"catalog_id":"194836987003835","text":"Love these!",
 		"product_items":[{"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
 		{"product_retailer_id":"nqryix03ez","quantity":1,"item_price":"25","currency":"USD"}]}}`, customer, messageID, w.clock.Now().Unix())
 	w.postMessage(msg)
-	order := &v1.WhatsAppOrder{}
+	order := &commercev1alpha1.WhatsAppOrder{}
 	key := client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}
 	must(w.t, env.Client.Get(ctx, key, order))
 	return order
@@ -40,7 +40,7 @@ func (w *world) postMessage(msg string) {
 	w.t.Helper()
 	contacts := fmt.Sprintf(`[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}]`, customer)
 	body := fmt.Sprintf(`{"contacts":%s,"messages":[%s]}`, contacts, msg)
-	if w.channel.API() == v1.APICloud {
+	if w.channel.API() == commercev1alpha1.APICloud {
 		body = fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
 			"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
 			"contacts":%s,"messages":[%s]}}]}]}`, w.channel.Spec.PhoneNumberID, contacts, msg)
@@ -57,7 +57,7 @@ func (w *world) postMessage(msg string) {
 	}
 }
 
-func (w *world) setState(o *v1.WhatsAppOrder, state v1.OrderState) {
+func (w *world) setState(o *commercev1alpha1.WhatsAppOrder, state commercev1alpha1.OrderState) {
 	w.t.Helper()
 	patch := []byte(fmt.Sprintf(`{"spec":{"state":%q}}`, state))
 	must(w.t, env.Client.Patch(ctx, o, client.RawPatch("application/merge-patch+json", patch)))
@@ -69,7 +69,7 @@ func (w *world) get(o client.Object) client.Object {
 	return o
 }
 
-func (w *world) waitOrder(o *v1.WhatsAppOrder, what string, cond func(*v1.WhatsAppOrder) bool) {
+func (w *world) waitOrder(o *commercev1alpha1.WhatsAppOrder, what string, cond func(*commercev1alpha1.WhatsAppOrder) bool) {
 	w.t.Helper()
 	w.eventually(what, func() bool {
 		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(o), o)
@@ -77,8 +77,8 @@ func (w *world) waitOrder(o *v1.WhatsAppOrder, what string, cond func(*v1.WhatsA
 	})
 }
 
-func notifiedReason(o *v1.WhatsAppOrder) string {
-	if c := meta.FindStatusCondition(o.Status.Conditions, v1.ConditionCustomerNotified); c != nil {
+func notifiedReason(o *commercev1alpha1.WhatsAppOrder) string {
+	if c := meta.FindStatusCondition(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified); c != nil {
 		return c.Reason
 	}
 	return ""
@@ -86,14 +86,14 @@ func notifiedReason(o *v1.WhatsAppOrder) string {
 
 func TestOrderLoop(t *testing.T) {
 	for _, tc := range []struct {
-		api     v1.APIGeneration
+		api     commercev1alpha1.APIGeneration
 		shuffle bool
-	}{{v1.APICloud, false}, {v1.APICloud, true}, {v1.APIOnPremises, false}, {v1.APIOnPremises, true}} {
+	}{{commercev1alpha1.APICloud, false}, {commercev1alpha1.APICloud, true}, {commercev1alpha1.APIOnPremises, false}, {commercev1alpha1.APIOnPremises, true}} {
 		t.Run(fmt.Sprintf("%s shuffled=%v", tc.api, tc.shuffle), func(t *testing.T) {
 			w := newWorld(t, tc.api)
 			order := w.placeOrder("wamid.loop-order")
-			w.waitOrder(order, "phase Pending with the total", func(o *v1.WhatsAppOrder) bool {
-				return o.Status.Phase == "Pending" && meta.IsStatusConditionTrue(o.Status.Conditions, v1.ConditionReady)
+			w.waitOrder(order, "phase Pending with the total", func(o *commercev1alpha1.WhatsAppOrder) bool {
+				return o.Status.Phase == "Pending" && meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionReady)
 			})
 			if order.Status.Total != "40.98" || order.Status.ItemCount != 3 || order.Status.Currency != "USD" {
 				t.Fatalf("status total %q items %d currency %q, want 40.98, 3, USD", order.Status.Total, order.Status.ItemCount, order.Status.Currency)
@@ -102,9 +102,9 @@ func TestOrderLoop(t *testing.T) {
 				t.Fatalf("a Pending order notified the customer: %+v", w.fake.Sent())
 			}
 
-			w.setState(order, v1.OrderAccepted)
-			w.waitOrder(order, "the customer notified", func(o *v1.WhatsAppOrder) bool {
-				return o.Status.Phase == "Accepted" && meta.IsStatusConditionTrue(o.Status.Conditions, v1.ConditionCustomerNotified)
+			w.setState(order, commercev1alpha1.OrderAccepted)
+			w.waitOrder(order, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+				return o.Status.Phase == "Accepted" && meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified)
 			})
 			sent := w.fake.Sent()
 			if len(sent) != 1 {
@@ -113,19 +113,19 @@ func TestOrderLoop(t *testing.T) {
 			if sent[0].To != customer || !strings.Contains(sent[0].Text, "accepted") || !strings.Contains(sent[0].Text, "40.98 USD") || !strings.Contains(sent[0].Text, "2 x di9ozbzfi4") {
 				t.Fatalf("unexpected notification %+v", sent[0])
 			}
-			if got := order.Status.Notifications; len(got) != 1 || got[0].MessageID != sent[0].MessageID || got[0].State != v1.OrderAccepted {
+			if got := order.Status.Notifications; len(got) != 1 || got[0].MessageID != sent[0].MessageID || got[0].State != commercev1alpha1.OrderAccepted {
 				t.Fatalf("status.notifications %+v does not record message %s", got, sent[0].MessageID)
 			}
 
 			must(t, w.fake.PostStatuses(ctx, w.webhookURL(), []byte(appSecret), whatsapp.Generation(tc.api), sent[0].MessageID, customer,
 				[]string{"sent", "delivered", "read"}, tc.shuffle))
-			w.waitOrder(order, "delivery status read", func(o *v1.WhatsAppOrder) bool {
-				return o.Status.Notifications[0].DeliveryStatus == v1.DeliveryRead
+			w.waitOrder(order, "delivery status read", func(o *commercev1alpha1.WhatsAppOrder) bool {
+				return o.Status.Notifications[0].DeliveryStatus == commercev1alpha1.DeliveryRead
 			})
 			// A late delivered never downgrades read.
 			must(t, w.fake.PostStatuses(ctx, w.webhookURL(), []byte(appSecret), whatsapp.Generation(tc.api), sent[0].MessageID, customer, []string{"delivered"}, false))
 			w.get(order)
-			if order.Status.Notifications[0].DeliveryStatus != v1.DeliveryRead {
+			if order.Status.Notifications[0].DeliveryStatus != commercev1alpha1.DeliveryRead {
 				t.Fatalf("a late delivered moved read back to %q", order.Status.Notifications[0].DeliveryStatus)
 			}
 			if !w.hasEvent(order, corev1.EventTypeNormal, "CustomerNotified") {
@@ -136,40 +136,40 @@ func TestOrderLoop(t *testing.T) {
 }
 
 func TestNoNotificationTwiceOrLostAcrossRestarts(t *testing.T) {
-	w := newWorld(t, v1.APICloud)
+	w := newWorld(t, commercev1alpha1.APICloud)
 	order := w.placeOrder("wamid.restarts")
-	w.setState(order, v1.OrderAccepted)
-	w.waitOrder(order, "Accepted notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
+	w.setState(order, commercev1alpha1.OrderAccepted)
+	w.waitOrder(order, "Accepted notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
 
 	// Restart between state changes.
 	w.stop()
-	w.setState(order, v1.OrderShipped)
+	w.setState(order, commercev1alpha1.OrderShipped)
 	w.start()
-	w.waitOrder(order, "Shipped notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+	w.waitOrder(order, "Shipped notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
 
 	// Restart in the middle of work: the state moves and the operator stops at once.
-	w.setState(order, v1.OrderDelivered)
+	w.setState(order, commercev1alpha1.OrderDelivered)
 	w.restart()
-	w.waitOrder(order, "Delivered notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
+	w.waitOrder(order, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
 
 	// A burst of state changes while no operator runs: every state is announced, in order.
 	burst := w.placeOrder("wamid.burst")
-	w.waitOrder(burst, "Pending", func(o *v1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+	w.waitOrder(burst, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
 	w.stop()
-	w.setState(burst, v1.OrderAccepted)
-	w.setState(burst, v1.OrderShipped)
+	w.setState(burst, commercev1alpha1.OrderAccepted)
+	w.setState(burst, commercev1alpha1.OrderShipped)
 	w.start()
-	w.waitOrder(burst, "both notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+	w.waitOrder(burst, "both notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
 	w.restart()
-	w.setState(burst, v1.OrderDelivered)
-	w.waitOrder(burst, "Delivered notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
+	w.setState(burst, commercev1alpha1.OrderDelivered)
+	w.waitOrder(burst, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
 	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
 
 	sent := w.fake.Sent()
 	if len(sent) != 6 {
 		t.Fatalf("the fake API got %d messages, want 6 (3 states x 2 orders): %+v", len(sent), texts(sent))
 	}
-	for _, o := range []*v1.WhatsAppOrder{order, burst} {
+	for _, o := range []*commercev1alpha1.WhatsAppOrder{order, burst} {
 		w.get(o)
 		var states []string
 		for _, n := range o.Status.Notifications {
@@ -206,11 +206,11 @@ func TestSendFailureClasses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.mode), func(t *testing.T) {
-			w := newWorld(t, v1.APICloud)
+			w := newWorld(t, commercev1alpha1.APICloud)
 			order := w.placeOrder("wamid.fail-" + string(tc.mode))
 			must(t, w.fake.FailNext(tc.mode, tc.count))
-			w.setState(order, v1.OrderAccepted)
-			w.waitOrder(order, "the outcome "+tc.wantReason, func(o *v1.WhatsAppOrder) bool { return notifiedReason(o) == tc.wantReason })
+			w.setState(order, commercev1alpha1.OrderAccepted)
+			w.waitOrder(order, "the outcome "+tc.wantReason, func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == tc.wantReason })
 			time.Sleep(500 * time.Millisecond)
 			w.get(order)
 			if got := len(w.fake.Sent()); got != tc.wantSent {
@@ -221,10 +221,10 @@ func TestSendFailureClasses(t *testing.T) {
 			}
 			if tc.wantSent == 0 {
 				n := order.Status.Notifications
-				if len(n) != 1 || n[0].DeliveryStatus != v1.DeliveryFailed || n[0].Error == nil {
+				if len(n) != 1 || n[0].DeliveryStatus != commercev1alpha1.DeliveryFailed || n[0].Error == nil {
 					t.Fatalf("the final failure is not recorded: %+v", n)
 				}
-				if !meta.IsStatusConditionTrue(order.Status.Conditions, v1.ConditionReady) {
+				if !meta.IsStatusConditionTrue(order.Status.Conditions, commercev1alpha1.ConditionReady) {
 					t.Error("Ready is not True after a final failure: the controller has nothing left to do")
 				}
 			}
@@ -241,24 +241,24 @@ func TestSendFailureClasses(t *testing.T) {
 
 func TestWindowClosedUsesTemplateOrNothing(t *testing.T) {
 	t.Run("no template", func(t *testing.T) {
-		w := newWorld(t, v1.APICloud)
+		w := newWorld(t, commercev1alpha1.APICloud)
 		order := w.placeOrder("wamid.late")
 		w.clock.SetTime(w.clock.Now().Add(25 * time.Hour))
-		w.setState(order, v1.OrderAccepted)
-		w.waitOrder(order, "WindowClosed", func(o *v1.WhatsAppOrder) bool { return notifiedReason(o) == "WindowClosed" })
+		w.setState(order, commercev1alpha1.OrderAccepted)
+		w.waitOrder(order, "WindowClosed", func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == "WindowClosed" })
 		if n := len(w.fake.Sent()); n != 0 {
 			t.Fatalf("%d messages sent outside the window", n)
 		}
 	})
 	t.Run("template", func(t *testing.T) {
-		w := newWorld(t, v1.APICloud, func(s *v1.WhatsAppChannelSpec) {
-			s.Notifications.Template = &v1.MessageTemplate{Name: "order_update", Language: "en_US", Parameters: []string{"{{.Order}}", "{{.State}}", "{{.Total}} {{.Currency}}"}}
+		w := newWorld(t, commercev1alpha1.APICloud, func(s *commercev1alpha1.WhatsAppChannelSpec) {
+			s.Notifications.Template = &commercev1alpha1.MessageTemplate{Name: "order_update", Language: "en_US", Parameters: []string{"{{.Order}}", "{{.State}}", "{{.Total}} {{.Currency}}"}}
 		})
 		order := w.placeOrder("wamid.late-template")
 		w.clock.SetTime(w.clock.Now().Add(25 * time.Hour))
-		w.setState(order, v1.OrderAccepted)
-		w.setState(order, v1.OrderShipped)
-		w.waitOrder(order, "both notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+		w.setState(order, commercev1alpha1.OrderAccepted)
+		w.setState(order, commercev1alpha1.OrderShipped)
+		w.waitOrder(order, "both notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
 		sent := w.fake.Sent()
 		if len(sent) != 2 || sent[0].TemplateName != "order_update" || strings.Join(sent[1].TemplateParams, "|") != order.Name+"|Shipped|40.98 USD" {
 			t.Fatalf("want two template messages, got %+v", sent)
@@ -267,12 +267,12 @@ func TestWindowClosedUsesTemplateOrNothing(t *testing.T) {
 }
 
 func TestChannelMessageTexts(t *testing.T) {
-	w := newWorld(t, v1.APIOnPremises, func(s *v1.WhatsAppChannelSpec) {
+	w := newWorld(t, commercev1alpha1.APIOnPremises, func(s *commercev1alpha1.WhatsAppChannelSpec) {
 		s.Notifications.OrderMessages = map[string]string{"Rejected": "Sorry {{.CustomerName}}, {{.Items}} is sold out."}
 	})
 	order := w.placeOrder("ABGGFlCGg0cvAgo6cHbBhfK5760V")
-	w.setState(order, v1.OrderRejected)
-	w.waitOrder(order, "notified", func(o *v1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
+	w.setState(order, commercev1alpha1.OrderRejected)
+	w.waitOrder(order, "notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
 	if sent := w.fake.Sent(); len(sent) != 1 || sent[0].Text != "Sorry Sheena Nelson, 2 x di9ozbzfi4, 1 x nqryix03ez is sold out." {
 		t.Fatalf("got %+v", texts(sent))
 	}
@@ -282,18 +282,20 @@ func TestChannelMessageTexts(t *testing.T) {
 }
 
 func TestInvalidCart(t *testing.T) {
-	w := newWorld(t, v1.APICloud)
-	order := &v1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "typed-in"}, Spec: v1.WhatsAppOrderSpec{
-		Channel: "shop", MessageID: "m", ReceivedAt: metav1.NewTime(w.clock.Now()), Customer: v1.Customer{WaID: customer}, CatalogID: "c",
-		Items: []v1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XYZ"}},
+	w := newWorld(t, commercev1alpha1.APICloud)
+	order := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "typed-in"}, Spec: commercev1alpha1.WhatsAppOrderSpec{
+		Channel: "shop", MessageID: "m", ReceivedAt: metav1.NewTime(w.clock.Now()), Customer: commercev1alpha1.Customer{WaID: customer}, CatalogID: "c",
+		Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XYZ"}},
 	}}
 	w.create(order)
-	w.waitOrder(order, "phase Invalid", func(o *v1.WhatsAppOrder) bool { return o.Status.Phase == v1.OrderPhaseInvalid })
-	c := meta.FindStatusCondition(order.Status.Conditions, v1.ConditionValidated)
+	w.waitOrder(order, "phase Invalid", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return o.Status.Phase == commercev1alpha1.OrderPhaseInvalid
+	})
+	c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionValidated)
 	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != "UnknownCurrency" || !strings.Contains(c.Message, "XYZ") {
 		t.Fatalf("Validated = %+v, want False UnknownCurrency naming XYZ", c)
 	}
-	w.setState(order, v1.OrderAccepted)
+	w.setState(order, commercev1alpha1.OrderAccepted)
 	w.eventually("a Warning event", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "InvalidCart") })
 	time.Sleep(300 * time.Millisecond)
 	if n := len(w.fake.Sent()); n != 0 {
@@ -302,10 +304,10 @@ func TestInvalidCart(t *testing.T) {
 }
 
 func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
-	w := newWorld(t, v1.APICloud, func(s *v1.WhatsAppChannelSpec) { s.Retention = &metav1.Duration{Duration: time.Hour} })
+	w := newWorld(t, commercev1alpha1.APICloud, func(s *commercev1alpha1.WhatsAppChannelSpec) { s.Retention = &metav1.Duration{Duration: time.Hour} })
 	order := w.placeOrder("wamid.retention")
-	w.setState(order, v1.OrderCancelled)
-	w.waitOrder(order, "finished", func(o *v1.WhatsAppOrder) bool { return o.Status.FinishedAt != nil })
+	w.setState(order, commercev1alpha1.OrderCancelled)
+	w.waitOrder(order, "finished", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.FinishedAt != nil })
 	w.clock.SetTime(w.clock.Now().Add(30 * time.Minute))
 	w.touch(order)
 	time.Sleep(300 * time.Millisecond)
@@ -313,7 +315,7 @@ func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
 	w.clock.SetTime(w.clock.Now().Add(31 * time.Minute))
 	w.touch(order)
 	w.eventually("the order deleted", func() bool {
-		return client.IgnoreNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(order), &v1.WhatsAppOrder{})) == nil &&
-			env.Client.Get(ctx, client.ObjectKeyFromObject(order), &v1.WhatsAppOrder{}) != nil
+		return client.IgnoreNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{})) == nil &&
+			env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{}) != nil
 	})
 }

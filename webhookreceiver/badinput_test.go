@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -20,7 +20,7 @@ func cloudOrder(items string) []byte {
 }
 
 func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	path := ch.Status.WebhookPath
 	valid := sample(t, "cloud-order-multi-item.json")
 	signed := func(body []byte) map[string]string {
@@ -85,14 +85,14 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 }
 
 func TestVerificationHandshake(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	r := do(t, "GET", ch.Status.WebhookPath+"?hub.mode=subscribe&hub.verify_token="+verifyToken+"&hub.challenge=1158201444", nil, nil)
 	if r.code != http.StatusOK || r.body != "1158201444" {
 		t.Fatalf("handshake answered %d %q, want 200 with the challenge", r.code, r.body)
 	}
 
-	noToken := newChannel(t, channelOpts{api: v1.APICloud, secret: map[string]string{
-		v1.SecretKeyWebhookToken: "another-long-random-webhook-token", v1.SecretKeyAppSecret: appSecret}})
+	noToken := newChannel(t, channelOpts{api: commercev1alpha1.APICloud, secret: map[string]string{
+		commercev1alpha1.SecretKeyWebhookToken: "another-long-random-webhook-token", commercev1alpha1.SecretKeyAppSecret: appSecret}})
 	r = do(t, "GET", noToken.Status.WebhookPath+"?hub.mode=subscribe&hub.verify_token=&hub.challenge=1", nil, nil)
 	if r.code != http.StatusForbidden {
 		t.Fatalf("handshake without a configured verify token answered %d, want 403", r.code)
@@ -100,7 +100,7 @@ func TestVerificationHandshake(t *testing.T) {
 }
 
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
 		"metadata":{"phone_number_id":"` + cloudPhone + `"},
 		"contacts":[{"profile":{"name":"A"},"wa_id":"1555"}],

@@ -9,24 +9,24 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 func TestChannelNotReadyAnswers503(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	// Removing the app secret makes a Cloud channel not Ready; its path stays
 	// published so that WhatsApp retries instead of getting a 404.
 	var secret corev1.Secret
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: "wa"}, &secret); err != nil {
 		t.Fatal(err)
 	}
-	delete(secret.Data, v1.SecretKeyAppSecret)
+	delete(secret.Data, commercev1alpha1.SecretKeyAppSecret)
 	if err := env.Client.Update(ctx, &secret); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the channel to turn not Ready", func() bool {
 		_ = mgrCache.Get(ctx, client.ObjectKeyFromObject(ch), ch)
-		c := meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady)
+		c := meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady)
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "MissingSecretKey"
 	})
 	r := post(t, ch.Status.WebhookPath, sample(t, "cloud-order-multi-item.json"), appSecret)
@@ -39,7 +39,7 @@ func TestChannelNotReadyAnswers503(t *testing.T) {
 }
 
 func TestRotatedAppSecretTakesEffectAtOnce(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	body := sample(t, "cloud-product-inquiry.json")
 	if r := post(t, ch.Status.WebhookPath, body, appSecret); r.code != http.StatusOK {
 		t.Fatalf("before rotation: %d %s", r.code, r.body)
@@ -48,7 +48,7 @@ func TestRotatedAppSecretTakesEffectAtOnce(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: "wa"}, &secret); err != nil {
 		t.Fatal(err)
 	}
-	secret.Data[v1.SecretKeyAppSecret] = []byte("rotated-app-secret")
+	secret.Data[commercev1alpha1.SecretKeyAppSecret] = []byte("rotated-app-secret")
 	if err := env.Client.Update(ctx, &secret); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestRotatedAppSecretTakesEffectAtOnce(t *testing.T) {
 }
 
 func TestEntriesForAnotherPhoneNumberAreAcknowledgedNotStored(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud, phone: "999999"})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud, phone: "999999"})
 	r := post(t, ch.Status.WebhookPath, sample(t, "cloud-order-multi-item.json"), appSecret)
 	if r.code != http.StatusOK {
 		t.Fatalf("answer %d %s, want 200", r.code, r.body)
@@ -82,11 +82,11 @@ func TestEntriesForAnotherPhoneNumberAreAcknowledgedNotStored(t *testing.T) {
 }
 
 func TestOnPremisesSignatureOnlyWhenAppSecretIsSet(t *testing.T) {
-	unsigned := newChannel(t, channelOpts{api: v1.APIOnPremises, secret: map[string]string{v1.SecretKeyWebhookToken: "on-premises-webhook-token-1"}})
+	unsigned := newChannel(t, channelOpts{api: commercev1alpha1.APIOnPremises, secret: map[string]string{commercev1alpha1.SecretKeyWebhookToken: "on-premises-webhook-token-1"}})
 	if r := post(t, unsigned.Status.WebhookPath, sample(t, "onprem-order-multi-item.json"), ""); r.code != http.StatusOK {
 		t.Fatalf("unsigned On-Premises delivery answered %d %s, want 200", r.code, r.body)
 	}
-	signed := newChannel(t, channelOpts{api: v1.APIOnPremises})
+	signed := newChannel(t, channelOpts{api: commercev1alpha1.APIOnPremises})
 	if r := post(t, signed.Status.WebhookPath, sample(t, "onprem-order-multi-item.json"), ""); r.code != http.StatusUnauthorized {
 		t.Fatalf("unsigned delivery to an On-Premises channel with an app secret answered %d, want 401", r.code)
 	}

@@ -3,19 +3,19 @@ package webhookreceiver
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-func orderFor(ch *v1.WhatsAppChannel, o *payload.Order) *v1.WhatsAppOrder {
+func orderFor(ch *commercev1alpha1.WhatsAppChannel, o *payload.Order) *commercev1alpha1.WhatsAppOrder {
 	customer := customerOf(o.Customer)
-	items := make([]v1.OrderItem, len(o.Items))
+	items := make([]commercev1alpha1.OrderItem, len(o.Items))
 	for i, it := range o.Items {
-		items[i] = v1.OrderItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
+		items[i] = commercev1alpha1.OrderItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
 	}
-	return &v1.WhatsAppOrder{
+	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: objectMeta(ch, o.MessageID, customer),
-		Spec: v1.WhatsAppOrderSpec{
+		Spec: commercev1alpha1.WhatsAppOrderSpec{
 			Channel:          ch.Name,
 			MessageID:        o.MessageID,
 			ReceivedAt:       metav1.NewTime(o.Timestamp),
@@ -24,28 +24,28 @@ func orderFor(ch *v1.WhatsAppChannel, o *payload.Order) *v1.WhatsAppOrder {
 			Items:            items,
 			Text:             o.Text,
 			ReplyToMessageID: o.ReplyToMessageID,
-			State:            v1.OrderPending,
+			State:            commercev1alpha1.OrderPending,
 		},
 	}
 }
 
-func inquiryFor(ch *v1.WhatsAppChannel, q *payload.Inquiry) *v1.ProductInquiry {
+func inquiryFor(ch *commercev1alpha1.WhatsAppChannel, q *payload.Inquiry) *commercev1alpha1.ProductInquiry {
 	customer := customerOf(q.Customer)
-	return &v1.ProductInquiry{
+	return &commercev1alpha1.ProductInquiry{
 		ObjectMeta: objectMeta(ch, q.MessageID, customer),
-		Spec: v1.ProductInquirySpec{
+		Spec: commercev1alpha1.ProductInquirySpec{
 			Channel:          ch.Name,
 			MessageID:        q.MessageID,
 			ReceivedAt:       metav1.NewTime(q.Timestamp),
 			Customer:         customer,
-			Product:          v1.ProductReference{CatalogID: q.CatalogID, ProductRetailerID: q.ProductRetailerID},
+			Product:          commercev1alpha1.ProductReference{CatalogID: q.CatalogID, ProductRetailerID: q.ProductRetailerID},
 			Question:         q.Question,
 			ReplyToMessageID: q.ReplyToMessageID,
 		},
 	}
 }
 
-func objectMeta(ch *v1.WhatsAppChannel, messageID string, customer v1.Customer) metav1.ObjectMeta {
+func objectMeta(ch *commercev1alpha1.WhatsAppChannel, messageID string, customer commercev1alpha1.Customer) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Namespace: ch.Namespace,
 		Name:      ResourceName(ch.Name, messageID),
@@ -53,6 +53,6 @@ func objectMeta(ch *v1.WhatsAppChannel, messageID string, customer v1.Customer) 
 	}
 }
 
-func customerOf(c payload.Customer) v1.Customer {
-	return v1.Customer{WaID: c.WaID, UserID: c.UserID, Name: c.Name}
+func customerOf(c payload.Customer) commercev1alpha1.Customer {
+	return commercev1alpha1.Customer{WaID: c.WaID, UserID: c.UserID, Name: c.Name}
 }

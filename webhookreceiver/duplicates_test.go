@@ -12,11 +12,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 func TestConcurrentRedeliveriesStoreEachMessageOnce(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	body := sample(t, "cloud-batch-inquiry-order-status.json")
 	var wg sync.WaitGroup
 	codes := make([]int, 20)
@@ -46,7 +46,7 @@ func TestConcurrentRedeliveriesStoreEachMessageOnce(t *testing.T) {
 // TestPartialFailureIsRetriedWithoutDuplicates makes the real API server refuse
 // one order of a batch (a ValidatingAdmissionPolicy), then lets it through.
 func TestPartialFailureIsRetriedWithoutDuplicates(t *testing.T) {
-	ch := newChannel(t, channelOpts{api: v1.APICloud})
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
 		"metadata":{"phone_number_id":"` + cloudPhone + `"},
 		"contacts":[{"profile":{"name":"A"},"wa_id":"1555"}],
@@ -105,9 +105,9 @@ func refuseOrder(t *testing.T, ns, messageID string) func() {
 	mustCreate(t, policy)
 	mustCreate(t, binding)
 	probe := func() error {
-		o := &v1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "probe-"},
-			Spec: v1.WhatsAppOrderSpec{Channel: "shop", MessageID: messageID, ReceivedAt: at(1), Customer: v1.Customer{WaID: "1"}, CatalogID: "c",
-				Items: []v1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "USD"}}}}
+		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "probe-"},
+			Spec: commercev1alpha1.WhatsAppOrderSpec{Channel: "shop", MessageID: messageID, ReceivedAt: at(1), Customer: commercev1alpha1.Customer{WaID: "1"}, CatalogID: "c",
+				Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "USD"}}}}
 		return env.Client.Create(context.Background(), o, client.DryRunAll)
 	}
 	eventually(t, "the admission policy to be enforced", func() bool {

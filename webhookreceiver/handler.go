@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
@@ -59,7 +59,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "no WhatsAppChannel serves this path")
 		return
 	}
-	if !meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		writeUnavailable(w, retryNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 		return
 	}
@@ -105,7 +105,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 // log is the receiver's logger for a channel. It is built only where something
 // is logged: the fields cost allocations on every request otherwise.
-func (r *Receiver) log(ch *v1.WhatsAppChannel) logr.Logger {
+func (r *Receiver) log(ch *commercev1alpha1.WhatsAppChannel) logr.Logger {
 	return r.opts.Log.WithValues("channel", client.ObjectKeyFromObject(ch))
 }
 
@@ -123,11 +123,11 @@ func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
 
 // channelAt finds the channel whose published webhook path is path, from the
 // cache. The handler only reads the channel, so the cache's copy is not copied.
-func (r *Receiver) channelAt(ctx context.Context, path string) (*v1.WhatsAppChannel, error) {
+func (r *Receiver) channelAt(ctx context.Context, path string) (*commercev1alpha1.WhatsAppChannel, error) {
 	if !strings.HasPrefix(path, channelsecret.WebhookPathPrefix) {
 		return nil, nil
 	}
-	var list v1.WhatsAppChannelList
+	var list commercev1alpha1.WhatsAppChannelList
 	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
@@ -141,8 +141,8 @@ func (r *Receiver) channelAt(ctx context.Context, path string) (*v1.WhatsAppChan
 // when present, for On-Premises (a gateway in front may sign). A mismatch with a
 // secret cached for more than a moment is checked once more against a fresh read,
 // so a rotated app secret works at once.
-func (r *Receiver) verify(ctx context.Context, ch *v1.WhatsAppChannel, vals channelsecret.Values, fetched time.Time, body []byte, header string) error {
-	if len(vals.AppSecret) == 0 && ch.API() == v1.APIOnPremises {
+func (r *Receiver) verify(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, vals channelsecret.Values, fetched time.Time, body []byte, header string) error {
+	if len(vals.AppSecret) == 0 && ch.API() == commercev1alpha1.APIOnPremises {
 		return nil
 	}
 	err := hubsignature.Verify(vals.AppSecret, body, header)
@@ -170,14 +170,14 @@ func signatureReason(err error) string {
 
 // verifyEndpoint answers Meta's GET handshake: hub.challenge is echoed only to a
 // caller that knows the verify token.
-func (r *Receiver) verifyEndpoint(w http.ResponseWriter, req *http.Request, ch *v1.WhatsAppChannel, token []byte) {
+func (r *Receiver) verifyEndpoint(w http.ResponseWriter, req *http.Request, ch *commercev1alpha1.WhatsAppChannel, token []byte) {
 	q := req.URL.Query()
 	if q.Get("hub.mode") != "subscribe" || !q.Has("hub.verify_token") || !q.Has("hub.challenge") {
 		writeError(w, http.StatusBadRequest, "expected hub.mode=subscribe, hub.verify_token and hub.challenge")
 		return
 	}
 	if len(token) == 0 {
-		writeError(w, http.StatusForbidden, "verification is disabled: the channel's Secret has no %q", v1.SecretKeyVerifyToken)
+		writeError(w, http.StatusForbidden, "verification is disabled: the channel's Secret has no %q", commercev1alpha1.SecretKeyVerifyToken)
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), token) != 1 {

@@ -6,7 +6,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // Field indexes on the informer cache, so a request finds its channel, and a
@@ -19,25 +19,25 @@ const (
 // SetupIndexes registers the indexes with the manager's cache. It runs on every
 // replica: the receiver serves on all of them.
 func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	if err := indexer.IndexField(ctx, &v1.WhatsAppChannel{}, IndexWebhookPath, func(o client.Object) []string {
-		if p := o.(*v1.WhatsAppChannel).Status.WebhookPath; p != "" {
+	if err := indexer.IndexField(ctx, &commercev1alpha1.WhatsAppChannel{}, IndexWebhookPath, func(o client.Object) []string {
+		if p := o.(*commercev1alpha1.WhatsAppChannel).Status.WebhookPath; p != "" {
 			return []string{p}
 		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("indexing channels by webhook path: %w", err)
 	}
-	if err := indexer.IndexField(ctx, &v1.WhatsAppOrder{}, IndexSentMessage, func(o client.Object) []string {
+	if err := indexer.IndexField(ctx, &commercev1alpha1.WhatsAppOrder{}, IndexSentMessage, func(o client.Object) []string {
 		var ids []string
-		for _, n := range o.(*v1.WhatsAppOrder).Status.Notifications {
+		for _, n := range o.(*commercev1alpha1.WhatsAppOrder).Status.Notifications {
 			ids = append(ids, n.MessageID)
 		}
 		return ids
 	}); err != nil {
 		return fmt.Errorf("indexing orders by sent message id: %w", err)
 	}
-	if err := indexer.IndexField(ctx, &v1.ProductInquiry{}, IndexSentMessage, func(o client.Object) []string {
-		if r := o.(*v1.ProductInquiry).Status.Reply; r != nil && r.MessageID != "" {
+	if err := indexer.IndexField(ctx, &commercev1alpha1.ProductInquiry{}, IndexSentMessage, func(o client.Object) []string {
+		if r := o.(*commercev1alpha1.ProductInquiry).Status.Reply; r != nil && r.MessageID != "" {
 			return []string{r.MessageID}
 		}
 		return nil

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
@@ -80,7 +80,7 @@ const (
 )
 
 type channelOpts struct {
-	api   v1.APIGeneration
+	api   commercev1alpha1.APIGeneration
 	phone string
 	// secret overrides the Secret's data.
 	secret map[string]string
@@ -88,24 +88,24 @@ type channelOpts struct {
 
 // newChannel creates a Secret and a channel in a fresh namespace and waits until
 // the receiver can see the channel Ready at its webhook path.
-func newChannel(t *testing.T, o channelOpts) *v1.WhatsAppChannel {
+func newChannel(t *testing.T, o channelOpts) *commercev1alpha1.WhatsAppChannel {
 	t.Helper()
 	ns := env.Namespace(t)
 	data := o.secret
 	if data == nil {
 		data = map[string]string{
-			v1.SecretKeyWebhookToken: "a-long-random-webhook-token-" + ns,
-			v1.SecretKeyAppSecret:    appSecret,
-			v1.SecretKeyVerifyToken:  verifyToken,
+			commercev1alpha1.SecretKeyWebhookToken: "a-long-random-webhook-token-" + ns,
+			commercev1alpha1.SecretKeyAppSecret:    appSecret,
+			commercev1alpha1.SecretKeyVerifyToken:  verifyToken,
 		}
 	}
 	mustCreate(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wa"}, StringData: data})
-	ch := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
-		Spec: v1.WhatsAppChannelSpec{API: o.api, PhoneNumberID: o.phone, SecretRef: v1.SecretReference{Name: "wa"}}}
-	if o.api == v1.APIOnPremises {
+	ch := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
+		Spec: commercev1alpha1.WhatsAppChannelSpec{API: o.api, PhoneNumberID: o.phone, SecretRef: commercev1alpha1.SecretReference{Name: "wa"}}}
+	if o.api == commercev1alpha1.APIOnPremises {
 		ch.Spec.APIURL = "https://wa.example.internal"
 	}
-	if o.api == v1.APICloud && o.phone == "" {
+	if o.api == commercev1alpha1.APICloud && o.phone == "" {
 		ch.Spec.PhoneNumberID = cloudPhone
 	}
 	mustCreate(t, ch)
@@ -113,7 +113,7 @@ func newChannel(t *testing.T, o channelOpts) *v1.WhatsAppChannel {
 		if err := mgrCache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err != nil {
 			return false
 		}
-		return ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady)
+		return ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady)
 	})
 	return ch
 }
@@ -153,7 +153,7 @@ func do(t *testing.T, method, path string, body []byte, header map[string]string
 
 func sample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(testenv.RepoRoot() + "/../shared/samples/" + name)
+	b, err := os.ReadFile(testenv.RepoRoot() + "/testdata/webhooks/" + name)
 	if err != nil {
 		t.Fatalf("reading sample: %v", err)
 	}
@@ -172,18 +172,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	testenv.Eventually(t, 15*time.Second, what, cond)
 }
 
-func orders(t *testing.T, ns string) []v1.WhatsAppOrder {
+func orders(t *testing.T, ns string) []commercev1alpha1.WhatsAppOrder {
 	t.Helper()
-	var list v1.WhatsAppOrderList
+	var list commercev1alpha1.WhatsAppOrderList
 	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	return list.Items
 }
 
-func inquiries(t *testing.T, ns string) []v1.ProductInquiry {
+func inquiries(t *testing.T, ns string) []commercev1alpha1.ProductInquiry {
 	t.Helper()
-	var list v1.ProductInquiryList
+	var list commercev1alpha1.ProductInquiryList
 	if err := env.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // ResourceName is the name of the resource for a message of a channel. It is a
@@ -24,13 +24,13 @@ func ResourceName(channel, messageID string) string {
 }
 
 // labels are the labels of a resource created for a customer's message.
-func labels(channel string, customer v1.Customer) map[string]string {
+func labels(channel string, customer commercev1alpha1.Customer) map[string]string {
 	l := map[string]string{}
 	if len(validation.IsValidLabelValue(channel)) == 0 {
-		l[v1.LabelChannel] = channel
+		l[commercev1alpha1.LabelChannel] = channel
 	}
 	if customer.WaID != "" && len(validation.IsValidLabelValue(customer.WaID)) == 0 {
-		l[v1.LabelCustomer] = customer.WaID
+		l[commercev1alpha1.LabelCustomer] = customer.WaID
 	}
 	return l
 }

@@ -8,107 +8,107 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
-// TestSamples posts every sample body of ../shared/samples through the handler
+// TestSamples posts every sample body of testdata/webhooks through the handler
 // and asserts exactly what lands in the API server.
 func TestSamples(t *testing.T) {
-	sheena := v1.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
-	kerry := v1.Customer{WaID: "16315551234", Name: "Kerry Fisher"}
+	sheena := commercev1alpha1.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
+	kerry := commercev1alpha1.Customer{WaID: "16315551234", Name: "Kerry Fisher"}
 	const (
 		cloudOrderID   = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA="
 		cloudInquiryID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTA2NTUwRkNEMDdFQjJCRUU0NQA="
 		productMessage = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGA9wcm9kdWN0X2lucXVpcnkA"
 	)
-	cloudInquiry := v1.ProductInquirySpec{
+	cloudInquiry := commercev1alpha1.ProductInquirySpec{
 		Channel: "shop", MessageID: cloudInquiryID, ReceivedAt: at(1750016800), Customer: sheena,
-		Product:  v1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
+		Product:  commercev1alpha1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
 		Question: "Is this still available?", ReplyToMessageID: productMessage,
 	}
 	cases := []struct {
 		file      string
-		api       v1.APIGeneration
+		api       commercev1alpha1.APIGeneration
 		phone     string
-		orders    []v1.WhatsAppOrderSpec
-		inquiries []v1.ProductInquirySpec
+		orders    []commercev1alpha1.WhatsAppOrderSpec
+		inquiries []commercev1alpha1.ProductInquirySpec
 		// sentID is a message the operator sent, recorded on an order before the
 		// body is posted; wantDelivery is its delivery status afterwards.
 		sentID       string
-		wantDelivery v1.DeliveryStatus
+		wantDelivery commercev1alpha1.DeliveryStatus
 		wantError    int64
 	}{
-		{file: "cloud-batch-inquiry-order-status.json", api: v1.APICloud,
-			inquiries: []v1.ProductInquirySpec{cloudInquiry},
-			orders: []v1.WhatsAppOrderSpec{{
+		{file: "cloud-batch-inquiry-order-status.json", api: commercev1alpha1.APICloud,
+			inquiries: []commercev1alpha1.ProductInquirySpec{cloudInquiry},
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
 				Channel: "shop", MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAB=", ReceivedAt: at(1750096325),
-				Customer: sheena, CatalogID: "194836987003835", Text: "Love these!", State: v1.OrderPending,
-				Items: []v1.OrderItem{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "30", Currency: "USD"}},
+				Customer: sheena, CatalogID: "194836987003835", Text: "Love these!", State: commercev1alpha1.OrderPending,
+				Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "30", Currency: "USD"}},
 			}},
-			sentID: cloudOrderID, wantDelivery: v1.DeliverySent},
-		{file: "cloud-errors.json", api: v1.APICloud},
-		{file: "cloud-order-bsuid-empty-text.json", api: v1.APICloud, phone: "1122334455667",
-			orders: []v1.WhatsAppOrderSpec{{
-				Channel: "shop", MessageID: "wamid.xyzxyz", ReceivedAt: at(1697044668), State: v1.OrderPending,
-				Customer:  v1.Customer{WaID: "972987654321", UserID: "US.13491208655302741918", Name: "Test Name"},
+			sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliverySent},
+		{file: "cloud-errors.json", api: commercev1alpha1.APICloud},
+		{file: "cloud-order-bsuid-empty-text.json", api: commercev1alpha1.APICloud, phone: "1122334455667",
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
+				Channel: "shop", MessageID: "wamid.xyzxyz", ReceivedAt: at(1697044668), State: commercev1alpha1.OrderPending,
+				Customer:  commercev1alpha1.Customer{WaID: "972987654321", UserID: "US.13491208655302741918", Name: "Test Name"},
 				CatalogID: "354160437058781",
-				Items: []v1.OrderItem{
+				Items: []commercev1alpha1.OrderItem{
 					{ProductRetailerID: "HAMBURGER", Quantity: 3, ItemPrice: "30", Currency: "ILS"},
 					{ProductRetailerID: "FRENCH_FRIES", Quantity: 2, ItemPrice: "35", Currency: "ILS"},
 					{ProductRetailerID: "SODA", Quantity: 2, ItemPrice: "10", Currency: "ILS"},
 				},
 			}}},
-		{file: "cloud-order-fractional-price.json", api: v1.APICloud,
-			orders: []v1.WhatsAppOrderSpec{{
-				Channel: "shop", MessageID: cloudOrderID, ReceivedAt: at(1750096325), State: v1.OrderPending,
+		{file: "cloud-order-fractional-price.json", api: commercev1alpha1.APICloud,
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
+				Channel: "shop", MessageID: cloudOrderID, ReceivedAt: at(1750096325), State: commercev1alpha1.OrderPending,
 				Customer: sheena, CatalogID: "194836987003835",
-				Items: []v1.OrderItem{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}},
+				Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}},
 			}}},
-		{file: "cloud-order-multi-item.json", api: v1.APICloud,
-			orders: []v1.WhatsAppOrderSpec{{
-				Channel: "shop", MessageID: cloudOrderID, ReceivedAt: at(1750096325), State: v1.OrderPending,
+		{file: "cloud-order-multi-item.json", api: commercev1alpha1.APICloud,
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
+				Channel: "shop", MessageID: cloudOrderID, ReceivedAt: at(1750096325), State: commercev1alpha1.OrderPending,
 				Customer: sheena, CatalogID: "194836987003835", Text: "Love these!",
-				Items: []v1.OrderItem{
+				Items: []commercev1alpha1.OrderItem{
 					{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "30", Currency: "USD"},
 					{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 				},
 			}}},
-		{file: "cloud-product-inquiry.json", api: v1.APICloud, inquiries: []v1.ProductInquirySpec{cloudInquiry}},
-		{file: "cloud-status-failed.json", api: v1.APICloud,
-			sentID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA", wantDelivery: v1.DeliveryFailed, wantError: 131049},
-		{file: "cloud-status-minimal.json", api: v1.APICloud, sentID: cloudOrderID, wantDelivery: v1.DeliverySent},
-		{file: "cloud-status-sent.json", api: v1.APICloud, sentID: cloudOrderID, wantDelivery: v1.DeliverySent},
-		{file: "cloud-unsupported.json", api: v1.APICloud, phone: "1122334455667"},
-		{file: "onprem-errors.json", api: v1.APIOnPremises},
-		{file: "onprem-order-multi-item.json", api: v1.APIOnPremises,
-			orders: []v1.WhatsAppOrderSpec{{
-				Channel: "shop", MessageID: "ABGGFlCGg0cvAgo6cHbBhfK5760V", ReceivedAt: at(1603069091), State: v1.OrderPending,
+		{file: "cloud-product-inquiry.json", api: commercev1alpha1.APICloud, inquiries: []commercev1alpha1.ProductInquirySpec{cloudInquiry}},
+		{file: "cloud-status-failed.json", api: commercev1alpha1.APICloud,
+			sentID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA", wantDelivery: commercev1alpha1.DeliveryFailed, wantError: 131049},
+		{file: "cloud-status-minimal.json", api: commercev1alpha1.APICloud, sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliverySent},
+		{file: "cloud-status-sent.json", api: commercev1alpha1.APICloud, sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliverySent},
+		{file: "cloud-unsupported.json", api: commercev1alpha1.APICloud, phone: "1122334455667"},
+		{file: "onprem-errors.json", api: commercev1alpha1.APIOnPremises},
+		{file: "onprem-order-multi-item.json", api: commercev1alpha1.APIOnPremises,
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
+				Channel: "shop", MessageID: "ABGGFlCGg0cvAgo6cHbBhfK5760V", ReceivedAt: at(1603069091), State: commercev1alpha1.OrderPending,
 				Customer: kerry, CatalogID: "194836987003835", Text: "Love these!", ReplyToMessageID: "gBGGFlaCGg0xcvAdgmZ9plHrf2Mh-o",
-				Items: []v1.OrderItem{
+				Items: []commercev1alpha1.OrderItem{
 					{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "30", Currency: "USD"},
 					{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 				},
 			}}},
-		{file: "onprem-product-inquiry.json", api: v1.APIOnPremises,
-			inquiries: []v1.ProductInquirySpec{{
+		{file: "onprem-product-inquiry.json", api: commercev1alpha1.APIOnPremises,
+			inquiries: []commercev1alpha1.ProductInquirySpec{{
 				Channel: "shop", MessageID: "ABGGFlA5FpafAgo6tHcNmNjXmuSf", ReceivedAt: at(1603069091), Customer: kerry,
-				Product:  v1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
+				Product:  commercev1alpha1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
 				Question: "Is this still available?", ReplyToMessageID: "gBGGFlA5FpafAgkOuJbRq54qwbM",
 			}}},
 		// deleted is not a delivery status of a text: acknowledged, nothing moves.
-		{file: "onprem-status-deleted.json", api: v1.APIOnPremises, sentID: "ABGGFmkiWVVPAgo66iFiii_-TG0-", wantDelivery: v1.DeliverySent},
-		{file: "onprem-status-delivered.json", api: v1.APIOnPremises, sentID: "gBGGEgFVUXl_AgmQ1p4lCm7vdfo", wantDelivery: v1.DeliveryDelivered},
-		{file: "onprem-status-failed-window-closed.json", api: v1.APIOnPremises,
-			sentID: "gBGGEgZHMlEfAgkM1RBkhDRr7t8", wantDelivery: v1.DeliveryFailed, wantError: 470},
-		{file: "onprem-status-sent.json", api: v1.APIOnPremises, sentID: "message-ID", wantDelivery: v1.DeliverySent},
-		{file: "onprem-text.json", api: v1.APIOnPremises},
-		{file: "onprem-unsupported.json", api: v1.APIOnPremises},
+		{file: "onprem-status-deleted.json", api: commercev1alpha1.APIOnPremises, sentID: "ABGGFmkiWVVPAgo66iFiii_-TG0-", wantDelivery: commercev1alpha1.DeliverySent},
+		{file: "onprem-status-delivered.json", api: commercev1alpha1.APIOnPremises, sentID: "gBGGEgFVUXl_AgmQ1p4lCm7vdfo", wantDelivery: commercev1alpha1.DeliveryDelivered},
+		{file: "onprem-status-failed-window-closed.json", api: commercev1alpha1.APIOnPremises,
+			sentID: "gBGGEgZHMlEfAgkM1RBkhDRr7t8", wantDelivery: commercev1alpha1.DeliveryFailed, wantError: 470},
+		{file: "onprem-status-sent.json", api: commercev1alpha1.APIOnPremises, sentID: "message-ID", wantDelivery: commercev1alpha1.DeliverySent},
+		{file: "onprem-text.json", api: commercev1alpha1.APIOnPremises},
+		{file: "onprem-unsupported.json", api: commercev1alpha1.APIOnPremises},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			ch := newChannel(t, channelOpts{api: tc.api, phone: tc.phone})
-			var sender *v1.WhatsAppOrder
+			var sender *commercev1alpha1.WhatsAppOrder
 			if tc.sentID != "" {
 				sender = orderThatSent(t, ch, tc.sentID)
 			}
@@ -125,7 +125,7 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("got %d orders, want %d", len(gotOrders), len(tc.orders))
 			}
 			for _, want := range tc.orders {
-				var got v1.WhatsAppOrder
+				var got commercev1alpha1.WhatsAppOrder
 				key := client.ObjectKey{Namespace: ch.Namespace, Name: webhookreceiver.ResourceName("shop", want.MessageID)}
 				if err := env.Client.Get(ctx, key, &got); err != nil {
 					t.Fatalf("order for %s: %v", want.MessageID, err)
@@ -138,7 +138,7 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("got %d inquiries, want %d", len(gotInquiries), len(tc.inquiries))
 			}
 			for _, want := range tc.inquiries {
-				var got v1.ProductInquiry
+				var got commercev1alpha1.ProductInquiry
 				key := client.ObjectKey{Namespace: ch.Namespace, Name: webhookreceiver.ResourceName("shop", want.MessageID)}
 				if err := env.Client.Get(ctx, key, &got); err != nil {
 					t.Fatalf("inquiry for %s: %v", want.MessageID, err)
@@ -166,32 +166,32 @@ func at(unix int64) metav1.Time { return metav1.NewTime(time.Unix(unix, 0)) }
 
 // orderThatSent creates an order whose status records that the operator sent
 // messageID (delivery status sent), and waits until the receiver's cache knows.
-func orderThatSent(t *testing.T, ch *v1.WhatsAppChannel, messageID string) *v1.WhatsAppOrder {
+func orderThatSent(t *testing.T, ch *commercev1alpha1.WhatsAppChannel, messageID string) *commercev1alpha1.WhatsAppOrder {
 	t.Helper()
-	o := &v1.WhatsAppOrder{
+	o := &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ch.Namespace, Name: "sender"},
-		Spec: v1.WhatsAppOrderSpec{
+		Spec: commercev1alpha1.WhatsAppOrderSpec{
 			Channel: ch.Name, MessageID: "wamid.original-order", ReceivedAt: at(1700000000),
-			Customer: v1.Customer{WaID: "16505551234"}, CatalogID: "1",
-			Items: []v1.OrderItem{{ProductRetailerID: "p", Quantity: 1, ItemPrice: "1", Currency: "USD"}},
+			Customer: commercev1alpha1.Customer{WaID: "16505551234"}, CatalogID: "1",
+			Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "p", Quantity: 1, ItemPrice: "1", Currency: "USD"}},
 		},
 	}
 	mustCreate(t, o)
-	o.Status.Notifications = []v1.OrderNotification{{State: v1.OrderAccepted,
-		SentMessage: v1.SentMessage{MessageID: messageID, DeliveryStatus: v1.DeliverySent}}}
+	o.Status.Notifications = []commercev1alpha1.OrderNotification{{State: commercev1alpha1.OrderAccepted,
+		SentMessage: commercev1alpha1.SentMessage{MessageID: messageID, DeliveryStatus: commercev1alpha1.DeliverySent}}}
 	if err := env.Client.Status().Update(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the sent message in the cache index", func() bool {
-		var list v1.WhatsAppOrderList
+		var list commercev1alpha1.WhatsAppOrderList
 		_ = mgrCache.List(ctx, &list, client.MatchingFields{webhookreceiver.IndexSentMessage: messageID}, client.InNamespace(ch.Namespace))
 		return len(list.Items) == 1
 	})
 	return o
 }
 
-func without(list []v1.WhatsAppOrder, name string) []v1.WhatsAppOrder {
-	var out []v1.WhatsAppOrder
+func without(list []commercev1alpha1.WhatsAppOrder, name string) []commercev1alpha1.WhatsAppOrder {
+	var out []commercev1alpha1.WhatsAppOrder
 	for _, o := range list {
 		if o.Name != name {
 			out = append(out, o)
@@ -202,7 +202,7 @@ func without(list []v1.WhatsAppOrder, name string) []v1.WhatsAppOrder {
 
 func assertLabels(t *testing.T, got map[string]string, waID string) {
 	t.Helper()
-	if got[v1.LabelChannel] != "shop" || got[v1.LabelCustomer] != waID {
+	if got[commercev1alpha1.LabelChannel] != "shop" || got[commercev1alpha1.LabelCustomer] != waID {
 		t.Errorf("labels %v, want channel shop and customer %s", got, waID)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 )
 
@@ -35,7 +35,7 @@ func newSecretCache(reader client.Reader, ttl time.Duration) *secretCache {
 
 // get returns the channel's secrets, reading the Secret when the cached copy is
 // older than maxAge or names another Secret.
-func (c *secretCache) get(ctx context.Context, ch *v1.WhatsAppChannel, maxAge time.Duration) (channelsecret.Values, time.Time, error) {
+func (c *secretCache) get(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, maxAge time.Duration) (channelsecret.Values, time.Time, error) {
 	key := client.ObjectKeyFromObject(ch)
 	c.mu.Lock()
 	e, ok := c.entries[key]

@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
@@ -37,7 +37,7 @@ type elementError struct {
 
 // store stores every element of a body, several at a time, and reports what
 // happened to each. One element's failure never stops the others.
-func (r *Receiver) store(ctx context.Context, ch *v1.WhatsAppChannel, elems []payload.Element) *report {
+func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, elems []payload.Element) *report {
 	outcomes := make([]string, len(elems))
 	if len(elems) == 1 {
 		// Most bodies hold one message: store it on the request's goroutine,
@@ -85,7 +85,7 @@ func (r *Receiver) store(ctx context.Context, ch *v1.WhatsAppChannel, elems []pa
 	return rep
 }
 
-func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el *payload.Element) string {
+func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, el *payload.Element) string {
 	// Built only when something is logged; the common path logs nothing.
 	log := func() logr.Logger {
 		return r.log(ch).WithValues("element", el.Path, "messageID", el.MessageID)
@@ -98,7 +98,7 @@ func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el 
 		log().Info("webhook element can never be stored", "reason", el.Reason)
 		return OutcomeInvalid
 	}
-	if ch.API() == v1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
+	if ch.API() == commercev1alpha1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
 		log().Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
 		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "UnexpectedPhoneNumber", "Receive",
 			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
@@ -110,9 +110,9 @@ func (r *Receiver) storeElement(ctx context.Context, ch *v1.WhatsAppChannel, el 
 	)
 	switch el.Kind {
 	case payload.KindOrder:
-		outcome, err = r.createOnce(ctx, orderFor(ch, el.Order), &v1.WhatsAppOrder{})
+		outcome, err = r.createOnce(ctx, orderFor(ch, el.Order), &commercev1alpha1.WhatsAppOrder{})
 	case payload.KindInquiry:
-		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &v1.ProductInquiry{})
+		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &commercev1alpha1.ProductInquiry{})
 	case payload.KindStatus:
 		outcome, err = r.applyStatus(ctx, ch, el.Status)
 	default:
@@ -157,9 +157,9 @@ func breaksSchema(err error) bool {
 // originOf is the channel and message a receiver-created resource stands for.
 func originOf(o client.Object) (channel, messageID string) {
 	switch o := o.(type) {
-	case *v1.WhatsAppOrder:
+	case *commercev1alpha1.WhatsAppOrder:
 		return o.Spec.Channel, o.Spec.MessageID
-	case *v1.ProductInquiry:
+	case *commercev1alpha1.ProductInquiry:
 		return o.Spec.Channel, o.Spec.MessageID
 	}
 	return "", ""
@@ -195,18 +195,18 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 // The message is found through the sent-message index of the cache; the update
 // itself reads a fresh copy and retries on conflict, since the reconcilers write
 // the same status.
-func (r *Receiver) applyStatus(ctx context.Context, ch *v1.WhatsAppChannel, st *payload.Status) (string, error) {
+func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
 	}
-	update := delivery.Update{Status: v1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp)}
+	update := delivery.Update{Status: commercev1alpha1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp)}
 	if len(st.Errors) > 0 {
 		e := st.Errors[0]
 		msg := e.Message
 		if e.Details != "" {
 			msg = e.Details
 		}
-		update.Error = &v1.MessageError{Code: e.Code, Title: e.Title, Message: msg}
+		update.Error = &commercev1alpha1.MessageError{Code: e.Code, Title: e.Title, Message: msg}
 	}
 	target, err := r.sentBy(ctx, ch, st.MessageID)
 	if err != nil {
@@ -238,9 +238,9 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *v1.WhatsAppChannel, st *
 }
 
 // sentBy finds the order or inquiry of the channel that recorded sending messageID.
-func (r *Receiver) sentBy(ctx context.Context, ch *v1.WhatsAppChannel, messageID string) (client.Object, error) {
+func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (client.Object, error) {
 	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
-	var orders v1.WhatsAppOrderList
+	var orders commercev1alpha1.WhatsAppOrderList
 	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
 		return nil, fmt.Errorf("looking up the order that sent %s: %w", messageID, err)
 	}
@@ -249,7 +249,7 @@ func (r *Receiver) sentBy(ctx context.Context, ch *v1.WhatsAppChannel, messageID
 			return &orders.Items[i], nil
 		}
 	}
-	var inquiries v1.ProductInquiryList
+	var inquiries commercev1alpha1.ProductInquiryList
 	if err := r.opts.Client.List(ctx, &inquiries, match...); err != nil {
 		return nil, fmt.Errorf("looking up the inquiry that sent %s: %w", messageID, err)
 	}
@@ -261,11 +261,11 @@ func (r *Receiver) sentBy(ctx context.Context, ch *v1.WhatsAppChannel, messageID
 	return nil, nil
 }
 
-func sentMessage(o client.Object, messageID string) *v1.SentMessage {
+func sentMessage(o client.Object, messageID string) *commercev1alpha1.SentMessage {
 	switch o := o.(type) {
-	case *v1.WhatsAppOrder:
+	case *commercev1alpha1.WhatsAppOrder:
 		return o.SentMessage(messageID)
-	case *v1.ProductInquiry:
+	case *commercev1alpha1.ProductInquiry:
 		return o.SentMessage(messageID)
 	}
 	return nil

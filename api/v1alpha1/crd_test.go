@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -25,16 +25,16 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
 
 var ctx = context.Background()
 
-func newOrder(ns string) *v1.WhatsAppOrder {
-	return &v1.WhatsAppOrder{
+func newOrder(ns string) *commercev1alpha1.WhatsAppOrder {
+	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "order-"},
-		Spec: v1.WhatsAppOrderSpec{
+		Spec: commercev1alpha1.WhatsAppOrderSpec{
 			Channel:    "shop",
 			MessageID:  "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=",
 			ReceivedAt: metav1.NewTime(time.Unix(1750096325, 0)),
-			Customer:   v1.Customer{WaID: "16505551234", Name: "Sheena Nelson"},
+			Customer:   commercev1alpha1.Customer{WaID: "16505551234", Name: "Sheena Nelson"},
 			CatalogID:  "194836987003835",
-			Items: []v1.OrderItem{
+			Items: []commercev1alpha1.OrderItem{
 				{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
 				{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 			},
@@ -44,27 +44,27 @@ func newOrder(ns string) *v1.WhatsAppOrder {
 	}
 }
 
-func newInquiry(ns string) *v1.ProductInquiry {
-	return &v1.ProductInquiry{
+func newInquiry(ns string) *commercev1alpha1.ProductInquiry {
+	return &commercev1alpha1.ProductInquiry{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "inquiry-"},
-		Spec: v1.ProductInquirySpec{
+		Spec: commercev1alpha1.ProductInquirySpec{
 			Channel:          "shop",
 			MessageID:        "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
 			ReceivedAt:       metav1.NewTime(time.Unix(1603069091, 0)),
-			Customer:         v1.Customer{WaID: "16315551234", Name: "Kerry Fisher"},
-			Product:          v1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
+			Customer:         commercev1alpha1.Customer{WaID: "16315551234", Name: "Kerry Fisher"},
+			Product:          commercev1alpha1.ProductReference{CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4"},
 			Question:         "Is this still available?",
 			ReplyToMessageID: "gBGGFlA5FpafAgkOuJbRq54qwbM",
 		},
 	}
 }
 
-func newChannel(ns string) *v1.WhatsAppChannel {
-	return &v1.WhatsAppChannel{
+func newChannel(ns string) *commercev1alpha1.WhatsAppChannel {
+	return &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "channel-"},
-		Spec: v1.WhatsAppChannelSpec{
+		Spec: commercev1alpha1.WhatsAppChannelSpec{
 			PhoneNumberID: "106540352242922",
-			SecretRef:     v1.SecretReference{Name: "shop-whatsapp"},
+			SecretRef:     commercev1alpha1.SecretReference{Name: "shop-whatsapp"},
 		},
 	}
 }
@@ -74,40 +74,40 @@ func TestValidObjectsAreAcceptedWithDefaults(t *testing.T) {
 
 	ch := newChannel(ns)
 	mustCreate(t, ch)
-	if ch.Spec.API != v1.APICloud {
+	if ch.Spec.API != commercev1alpha1.APICloud {
 		t.Errorf("channel spec.api defaulted to %q, want Cloud", ch.Spec.API)
 	}
 	onPrem := newChannel(ns)
-	onPrem.Spec = v1.WhatsAppChannelSpec{API: v1.APIOnPremises, APIURL: "https://wa.internal:9090", SecretRef: v1.SecretReference{Name: "s"}}
+	onPrem.Spec = commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APIOnPremises, APIURL: "https://wa.internal:9090", SecretRef: commercev1alpha1.SecretReference{Name: "s"}}
 	mustCreate(t, onPrem)
 
 	order := newOrder(ns)
 	mustCreate(t, order)
-	if order.Spec.State != v1.OrderPending {
+	if order.Spec.State != commercev1alpha1.OrderPending {
 		t.Errorf("order spec.state defaulted to %q, want Pending", order.Spec.State)
 	}
 	noNote := newOrder(ns)
 	noNote.Spec.Text, noNote.Spec.ReplyToMessageID = "", ""
-	noNote.Spec.Customer = v1.Customer{UserID: "US.13491208655302741918"}
+	noNote.Spec.Customer = commercev1alpha1.Customer{UserID: "US.13491208655302741918"}
 	mustCreate(t, noNote)
 
 	inquiry := newInquiry(ns)
 	mustCreate(t, inquiry)
 	answered := newInquiry(ns)
-	answered.Spec.Reply = &v1.InquiryReply{Text: "Yes, in stock."}
+	answered.Spec.Reply = &commercev1alpha1.InquiryReply{Text: "Yes, in stock."}
 	mustCreate(t, answered)
 
 	// Status is a subresource: the controller writes it apart from the spec.
-	order.Status.Phase = v1.OrderPhase(v1.OrderPending)
+	order.Status.Phase = commercev1alpha1.OrderPhase(commercev1alpha1.OrderPending)
 	order.Status.Total = "40.98"
 	if err := env.Client.Status().Update(ctx, order); err != nil {
 		t.Fatalf("status update: %v", err)
 	}
-	var got v1.WhatsAppOrder
+	var got commercev1alpha1.WhatsAppOrder
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(order), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Status.Total != "40.98" || got.Spec.State != v1.OrderPending {
+	if got.Status.Total != "40.98" || got.Spec.State != commercev1alpha1.OrderPending {
 		t.Errorf("after status update got total %q state %q", got.Status.Total, got.Spec.State)
 	}
 }
@@ -166,7 +166,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		}, "spec.items: Required value"},
 		{"customer without any id", func() client.Object {
 			o := newOrder(ns)
-			o.Spec.Customer = v1.Customer{Name: "Anonymous"}
+			o.Spec.Customer = commercev1alpha1.Customer{Name: "Anonymous"}
 			return o
 		}, "customer needs a waID or a userID"},
 		{"Cloud channel without a phone number id", func() client.Object {
@@ -176,7 +176,7 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		}, "phoneNumberID is required when api is Cloud"},
 		{"On-Premises channel without an API URL", func() client.Object {
 			c := newChannel(ns)
-			c.Spec.API = v1.APIOnPremises
+			c.Spec.API = commercev1alpha1.APIOnPremises
 			return c
 		}, "apiURL is required when api is OnPremises"},
 		{"channel without a secret", func() client.Object {
@@ -186,12 +186,12 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 		}, "spec.secretRef.name"},
 		{"inquiry with an empty reply", func() client.Object {
 			i := newInquiry(ns)
-			i.Spec.Reply = &v1.InquiryReply{}
+			i.Spec.Reply = &commercev1alpha1.InquiryReply{}
 			return i
 		}, "spec.reply.text"},
 		{"inquiry without a product", func() client.Object {
 			i := newInquiry(ns)
-			i.Spec.Product = v1.ProductReference{}
+			i.Spec.Product = commercev1alpha1.ProductReference{}
 			return i
 		}, "spec.product.catalogID"},
 	}
@@ -207,20 +207,22 @@ func TestImmutableFieldsRefuseUpdates(t *testing.T) {
 	ns := env.Namespace(t)
 	orderCases := []struct {
 		message string
-		mutate  func(*v1.WhatsAppOrder)
+		mutate  func(*commercev1alpha1.WhatsAppOrder)
 	}{
-		{"channel is immutable", func(o *v1.WhatsAppOrder) { o.Spec.Channel = "other" }},
-		{"messageID is immutable", func(o *v1.WhatsAppOrder) { o.Spec.MessageID = "wamid.other" }},
-		{"receivedAt is immutable", func(o *v1.WhatsAppOrder) { o.Spec.ReceivedAt = metav1.NewTime(o.Spec.ReceivedAt.Add(time.Hour)) }},
-		{"customer is immutable", func(o *v1.WhatsAppOrder) { o.Spec.Customer.Name = "Someone Else" }},
-		{"customer is immutable", func(o *v1.WhatsAppOrder) { o.Spec.Customer.UserID = "US.1" }},
-		{"catalogID is immutable", func(o *v1.WhatsAppOrder) { o.Spec.CatalogID = "1" }},
-		{"items are immutable", func(o *v1.WhatsAppOrder) { o.Spec.Items[0].Quantity = 20 }},
-		{"items are immutable", func(o *v1.WhatsAppOrder) { o.Spec.Items[1].ItemPrice = "0" }},
-		{"items are immutable", func(o *v1.WhatsAppOrder) { o.Spec.Items = o.Spec.Items[:1] }},
-		{"text is immutable", func(o *v1.WhatsAppOrder) { o.Spec.Text = "changed" }},
-		{"text is immutable", func(o *v1.WhatsAppOrder) { o.Spec.Text = "" }},
-		{"replyToMessageID is immutable", func(o *v1.WhatsAppOrder) { o.Spec.ReplyToMessageID = "" }},
+		{"channel is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Channel = "other" }},
+		{"messageID is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.MessageID = "wamid.other" }},
+		{"receivedAt is immutable", func(o *commercev1alpha1.WhatsAppOrder) {
+			o.Spec.ReceivedAt = metav1.NewTime(o.Spec.ReceivedAt.Add(time.Hour))
+		}},
+		{"customer is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Customer.Name = "Someone Else" }},
+		{"customer is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Customer.UserID = "US.1" }},
+		{"catalogID is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.CatalogID = "1" }},
+		{"items are immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Items[0].Quantity = 20 }},
+		{"items are immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Items[1].ItemPrice = "0" }},
+		{"items are immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Items = o.Spec.Items[:1] }},
+		{"text is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Text = "changed" }},
+		{"text is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.Text = "" }},
+		{"replyToMessageID is immutable", func(o *commercev1alpha1.WhatsAppOrder) { o.Spec.ReplyToMessageID = "" }},
 	}
 	for _, tc := range orderCases {
 		t.Run("order "+tc.message, func(t *testing.T) {
@@ -233,19 +235,19 @@ func TestImmutableFieldsRefuseUpdates(t *testing.T) {
 
 	inquiryCases := []struct {
 		field   string
-		initial *v1.InquiryReply
-		mutate  func(*v1.ProductInquiry)
+		initial *commercev1alpha1.InquiryReply
+		mutate  func(*commercev1alpha1.ProductInquiry)
 		message string
 	}{
-		{"channel", nil, func(i *v1.ProductInquiry) { i.Spec.Channel = "other" }, "channel is immutable"},
-		{"messageID", nil, func(i *v1.ProductInquiry) { i.Spec.MessageID = "x" }, "messageID is immutable"},
-		{"receivedAt", nil, func(i *v1.ProductInquiry) { i.Spec.ReceivedAt = metav1.NewTime(time.Unix(0, 0)) }, "receivedAt is immutable"},
-		{"customer", nil, func(i *v1.ProductInquiry) { i.Spec.Customer.WaID = "1" }, "customer is immutable"},
-		{"product", nil, func(i *v1.ProductInquiry) { i.Spec.Product.ProductRetailerID = "other" }, "product is immutable"},
-		{"question", nil, func(i *v1.ProductInquiry) { i.Spec.Question = "?" }, "question is immutable"},
-		{"replyToMessageID", nil, func(i *v1.ProductInquiry) { i.Spec.ReplyToMessageID = "y" }, "replyToMessageID is immutable"},
-		{"reply changed", &v1.InquiryReply{Text: "Yes"}, func(i *v1.ProductInquiry) { i.Spec.Reply.Text = "No" }, "reply.text cannot change once set"},
-		{"reply removed", &v1.InquiryReply{Text: "Yes"}, func(i *v1.ProductInquiry) { i.Spec.Reply = nil }, "reply.text cannot change once set"},
+		{"channel", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Channel = "other" }, "channel is immutable"},
+		{"messageID", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.MessageID = "x" }, "messageID is immutable"},
+		{"receivedAt", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.ReceivedAt = metav1.NewTime(time.Unix(0, 0)) }, "receivedAt is immutable"},
+		{"customer", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Customer.WaID = "1" }, "customer is immutable"},
+		{"product", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Product.ProductRetailerID = "other" }, "product is immutable"},
+		{"question", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Question = "?" }, "question is immutable"},
+		{"replyToMessageID", nil, func(i *commercev1alpha1.ProductInquiry) { i.Spec.ReplyToMessageID = "y" }, "replyToMessageID is immutable"},
+		{"reply changed", &commercev1alpha1.InquiryReply{Text: "Yes"}, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Reply.Text = "No" }, "reply.text cannot change once set"},
+		{"reply removed", &commercev1alpha1.InquiryReply{Text: "Yes"}, func(i *commercev1alpha1.ProductInquiry) { i.Spec.Reply = nil }, "reply.text cannot change once set"},
 	}
 	for _, tc := range inquiryCases {
 		t.Run("inquiry "+tc.field, func(t *testing.T) {
@@ -260,7 +262,7 @@ func TestImmutableFieldsRefuseUpdates(t *testing.T) {
 	t.Run("inquiry reply can be set once", func(t *testing.T) {
 		i := newInquiry(ns)
 		mustCreate(t, i)
-		i.Spec.Reply = &v1.InquiryReply{Text: "Yes, in stock."}
+		i.Spec.Reply = &commercev1alpha1.InquiryReply{Text: "Yes, in stock."}
 		if err := env.Client.Update(ctx, i); err != nil {
 			t.Fatalf("setting reply.text: %v", err)
 		}
@@ -269,28 +271,28 @@ func TestImmutableFieldsRefuseUpdates(t *testing.T) {
 
 func TestOrderStateMachine(t *testing.T) {
 	ns := env.Namespace(t)
-	states := []v1.OrderState{v1.OrderPending, v1.OrderAccepted, v1.OrderRejected, v1.OrderShipped, v1.OrderDelivered, v1.OrderCancelled}
-	allowed := map[v1.OrderState][]v1.OrderState{
-		v1.OrderPending:  {v1.OrderAccepted, v1.OrderRejected, v1.OrderCancelled},
-		v1.OrderAccepted: {v1.OrderShipped, v1.OrderCancelled},
-		v1.OrderShipped:  {v1.OrderDelivered},
+	states := []commercev1alpha1.OrderState{commercev1alpha1.OrderPending, commercev1alpha1.OrderAccepted, commercev1alpha1.OrderRejected, commercev1alpha1.OrderShipped, commercev1alpha1.OrderDelivered, commercev1alpha1.OrderCancelled}
+	allowed := map[commercev1alpha1.OrderState][]commercev1alpha1.OrderState{
+		commercev1alpha1.OrderPending:  {commercev1alpha1.OrderAccepted, commercev1alpha1.OrderRejected, commercev1alpha1.OrderCancelled},
+		commercev1alpha1.OrderAccepted: {commercev1alpha1.OrderShipped, commercev1alpha1.OrderCancelled},
+		commercev1alpha1.OrderShipped:  {commercev1alpha1.OrderDelivered},
 	}
 	// pathTo is a sequence of allowed moves from Pending to each state.
-	pathTo := map[v1.OrderState][]v1.OrderState{
-		v1.OrderPending:   nil,
-		v1.OrderAccepted:  {v1.OrderAccepted},
-		v1.OrderRejected:  {v1.OrderRejected},
-		v1.OrderShipped:   {v1.OrderAccepted, v1.OrderShipped},
-		v1.OrderDelivered: {v1.OrderAccepted, v1.OrderShipped, v1.OrderDelivered},
-		v1.OrderCancelled: {v1.OrderCancelled},
+	pathTo := map[commercev1alpha1.OrderState][]commercev1alpha1.OrderState{
+		commercev1alpha1.OrderPending:   nil,
+		commercev1alpha1.OrderAccepted:  {commercev1alpha1.OrderAccepted},
+		commercev1alpha1.OrderRejected:  {commercev1alpha1.OrderRejected},
+		commercev1alpha1.OrderShipped:   {commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped},
+		commercev1alpha1.OrderDelivered: {commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped, commercev1alpha1.OrderDelivered},
+		commercev1alpha1.OrderCancelled: {commercev1alpha1.OrderCancelled},
 	}
-	finalMessage := map[v1.OrderState]string{
-		v1.OrderPending:   "from Pending it can move to Accepted, Rejected or Cancelled",
-		v1.OrderAccepted:  "from Accepted it can move to Shipped or Cancelled",
-		v1.OrderShipped:   "from Shipped it can move to Delivered",
-		v1.OrderRejected:  "Rejected is final",
-		v1.OrderDelivered: "Delivered is final",
-		v1.OrderCancelled: "Cancelled is final",
+	finalMessage := map[commercev1alpha1.OrderState]string{
+		commercev1alpha1.OrderPending:   "from Pending it can move to Accepted, Rejected or Cancelled",
+		commercev1alpha1.OrderAccepted:  "from Accepted it can move to Shipped or Cancelled",
+		commercev1alpha1.OrderShipped:   "from Shipped it can move to Delivered",
+		commercev1alpha1.OrderRejected:  "Rejected is final",
+		commercev1alpha1.OrderDelivered: "Delivered is final",
+		commercev1alpha1.OrderCancelled: "Cancelled is final",
 	}
 	for _, from := range states {
 		for _, to := range states {
@@ -321,7 +323,7 @@ func TestOrderStateMachine(t *testing.T) {
 	}
 }
 
-func contains(list []v1.OrderState, s v1.OrderState) bool {
+func contains(list []commercev1alpha1.OrderState, s commercev1alpha1.OrderState) bool {
 	for _, x := range list {
 		if x == s {
 			return true

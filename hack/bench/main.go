@@ -70,7 +70,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
@@ -308,15 +308,15 @@ func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (st
 	}
 	ns := nsObj.Name
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, StringData: map[string]string{
-		v1.SecretKeyWebhookToken: webhookToken,
-		v1.SecretKeyAppSecret:    appSecret,
+		commercev1alpha1.SecretKeyWebhookToken: webhookToken,
+		commercev1alpha1.SecretKeyAppSecret:    appSecret,
 	}}
 	if err := c.Create(ctx, secret); err != nil {
 		return "", "", fmt.Errorf("creating the Secret: %w", err)
 	}
-	ch := &v1.WhatsAppChannel{
+	ch := &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: channelName},
-		Spec:       v1.WhatsAppChannelSpec{API: v1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: v1.SecretReference{Name: secretName}},
+		Spec:       commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
 	}
 	if err := c.Create(ctx, ch); err != nil {
 		return "", "", fmt.Errorf("creating the channel: %w", err)
@@ -325,7 +325,7 @@ func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (st
 	defer cancel()
 	for {
 		if err := cache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err == nil &&
-			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, v1.ConditionReady) {
+			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 			return ns, ch.Status.WebhookPath, nil
 		}
 		select {
@@ -349,10 +349,10 @@ type bench struct {
 // rounds runs the measured rounds and returns them with the orders sent to
 // the receiver in each. Problems (failed requests) do not stop the rounds;
 // they are returned to fail the run.
-func (b *bench) rounds(ctx context.Context) ([]round, [][]v1.WhatsAppOrderSpec, []error) {
+func (b *bench) rounds(ctx context.Context) ([]round, [][]commercev1alpha1.WhatsAppOrderSpec, []error) {
 	var (
 		rounds   []round
-		sent     [][]v1.WhatsAppOrderSpec
+		sent     [][]commercev1alpha1.WhatsAppOrderSpec
 		problems []error
 	)
 	for r := 1; r <= b.p.rounds; r++ {
@@ -402,10 +402,10 @@ const settle = 500 * time.Millisecond
 
 // measure runs one phase (round 0 is the warm-up) creating the orders of
 // specs, directly or through the receiver. Any failed operation makes an error.
-func (b *bench) measure(ctx context.Context, source string, round int, specs []v1.WhatsAppOrderSpec) (phaseResult, error) {
+func (b *bench) measure(ctx context.Context, source string, round int, specs []commercev1alpha1.WhatsAppOrderSpec) (phaseResult, error) {
 	var do op
 	if source == sourceDirect {
-		objs := make([]*v1.WhatsAppOrder, len(specs))
+		objs := make([]*commercev1alpha1.WhatsAppOrder, len(specs))
 		for i, spec := range specs {
 			objs[i] = orderObject(b.ns, spec)
 		}
@@ -446,7 +446,7 @@ func (b *bench) measure(ctx context.Context, source string, round int, specs []v
 }
 
 // verify checks that the receiver stored exactly one order for each of specs.
-func (b *bench) verify(ctx context.Context, name string, specs []v1.WhatsAppOrderSpec) error {
+func (b *bench) verify(ctx context.Context, name string, specs []commercev1alpha1.WhatsAppOrderSpec) error {
 	err := verifyStored(ctx, b.direct, b.ns, specs)
 	if err != nil {
 		b.con.printf("%-18s exact-once check failed: %v", name, err)

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
@@ -31,7 +31,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 		if err := hubsignature.Verify([]byte(appSecret), bodies[i].body, bodies[i].signature); err != nil {
 			t.Errorf("body %d: signature: %v", i, err)
 		}
-		d, err := payload.Parse(bodies[i].body, v1.APICloud)
+		d, err := payload.Parse(bodies[i].body, commercev1alpha1.APICloud)
 		if err != nil {
 			t.Fatalf("body %d: %v", i, err)
 		}
@@ -43,13 +43,13 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 			t.Errorf("body %d: phone number id %q, want the channel's %q", i, el.PhoneNumberID, phoneNumberID)
 		}
 		o := el.Order
-		got := v1.WhatsAppOrderSpec{
-			Channel: channelName, MessageID: o.MessageID, CatalogID: o.CatalogID, Text: o.Text, State: v1.OrderPending,
-			Customer: v1.Customer{WaID: o.Customer.WaID, UserID: o.Customer.UserID, Name: o.Customer.Name},
+		got := commercev1alpha1.WhatsAppOrderSpec{
+			Channel: channelName, MessageID: o.MessageID, CatalogID: o.CatalogID, Text: o.Text, State: commercev1alpha1.OrderPending,
+			Customer: commercev1alpha1.Customer{WaID: o.Customer.WaID, UserID: o.Customer.UserID, Name: o.Customer.Name},
 		}
 		got.ReceivedAt.Time = o.Timestamp
 		for _, it := range o.Items {
-			got.Items = append(got.Items, v1.OrderItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency})
+			got.Items = append(got.Items, commercev1alpha1.OrderItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency})
 		}
 		if !equality.Semantic.DeepEqual(got, spec) {
 			t.Errorf("body %d carries\n%+v\nwant the direct spec\n%+v", i, got, spec)
@@ -58,7 +58,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 		if want := webhookreceiver.ResourceName(channelName, spec.MessageID); obj.Name != want {
 			t.Errorf("direct object named %q, the receiver names it %q", obj.Name, want)
 		}
-		if obj.Labels[v1.LabelChannel] != channelName || obj.Labels[v1.LabelCustomer] != spec.Customer.WaID {
+		if obj.Labels[commercev1alpha1.LabelChannel] != channelName || obj.Labels[commercev1alpha1.LabelCustomer] != spec.Customer.WaID {
 			t.Errorf("direct object labels %v", obj.Labels)
 		}
 	}

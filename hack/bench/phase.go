@@ -13,7 +13,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 )
 
@@ -126,7 +126,7 @@ func runPhase(ctx context.Context, n, concurrency int, do op, progress func(done
 }
 
 // createOrders creates objs[i] with c: the baseline.
-func createOrders(c client.Client, objs []*v1.WhatsAppOrder) op {
+func createOrders(c client.Client, objs []*commercev1alpha1.WhatsAppOrder) op {
 	return func(ctx context.Context, i int) error {
 		return c.Create(ctx, objs[i])
 	}
@@ -160,11 +160,11 @@ func postWebhooks(hc *http.Client, url string, bodies []signedBody) op {
 
 // verifyStored checks that the API server holds exactly one WhatsAppOrder for
 // every spec, and no other order of the same customer (the phase's label).
-func verifyStored(ctx context.Context, c client.Reader, namespace string, specs []v1.WhatsAppOrderSpec) error {
+func verifyStored(ctx context.Context, c client.Reader, namespace string, specs []commercev1alpha1.WhatsAppOrderSpec) error {
 	if len(specs) == 0 {
 		return nil
 	}
-	var list v1.WhatsAppOrderList
+	var list commercev1alpha1.WhatsAppOrderList
 	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels(orderLabels(specs[0]))); err != nil {
 		return fmt.Errorf("listing the orders: %w", err)
 	}

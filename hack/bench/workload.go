@@ -8,13 +8,13 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // The channel every order arrives on, and the content of every order: the
-// cart of ../shared/samples/cloud-order-multi-item.json.
+// cart of testdata/webhooks/cloud-order-multi-item.json.
 const (
 	channelName   = "shop"
 	secretName    = "wa"
@@ -38,7 +38,7 @@ const (
 )
 
 // sampleItems is the sample's cart.
-var sampleItems = []v1.OrderItem{
+var sampleItems = []commercev1alpha1.OrderItem{
 	{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "30", Currency: "USD"},
 	{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 }
@@ -61,18 +61,18 @@ func messageID(source string, round, i int) string {
 }
 
 // orderSpecs are the n orders of one phase, the sample's cart each time.
-func orderSpecs(source string, round, n int) []v1.WhatsAppOrderSpec {
-	specs := make([]v1.WhatsAppOrderSpec, n)
+func orderSpecs(source string, round, n int) []commercev1alpha1.WhatsAppOrderSpec {
+	specs := make([]commercev1alpha1.WhatsAppOrderSpec, n)
 	for i := range specs {
-		specs[i] = v1.WhatsAppOrderSpec{
+		specs[i] = commercev1alpha1.WhatsAppOrderSpec{
 			Channel:    channelName,
 			MessageID:  messageID(source, round, i),
 			ReceivedAt: metav1.NewTime(time.Unix(firstTimestamp+int64(i), 0)),
-			Customer:   v1.Customer{WaID: customerWaID(source, round), Name: customerName},
+			Customer:   commercev1alpha1.Customer{WaID: customerWaID(source, round), Name: customerName},
 			CatalogID:  catalogID,
-			Items:      append([]v1.OrderItem(nil), sampleItems...),
+			Items:      append([]commercev1alpha1.OrderItem(nil), sampleItems...),
 			Text:       orderText,
-			State:      v1.OrderPending,
+			State:      commercev1alpha1.OrderPending,
 		}
 	}
 	return specs
@@ -80,8 +80,8 @@ func orderSpecs(source string, round, n int) []v1.WhatsAppOrderSpec {
 
 // orderObject is the WhatsAppOrder the receiver creates for spec: same name,
 // labels and spec.
-func orderObject(namespace string, spec v1.WhatsAppOrderSpec) *v1.WhatsAppOrder {
-	return &v1.WhatsAppOrder{
+func orderObject(namespace string, spec commercev1alpha1.WhatsAppOrderSpec) *commercev1alpha1.WhatsAppOrder {
+	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: namespace,
 			Name:      webhookreceiver.ResourceName(spec.Channel, spec.MessageID),
@@ -92,8 +92,8 @@ func orderObject(namespace string, spec v1.WhatsAppOrderSpec) *v1.WhatsAppOrder 
 }
 
 // orderLabels are the labels the receiver puts on the order for spec.
-func orderLabels(spec v1.WhatsAppOrderSpec) map[string]string {
-	return map[string]string{v1.LabelChannel: spec.Channel, v1.LabelCustomer: spec.Customer.WaID}
+func orderLabels(spec commercev1alpha1.WhatsAppOrderSpec) map[string]string {
+	return map[string]string{commercev1alpha1.LabelChannel: spec.Channel, commercev1alpha1.LabelCustomer: spec.Customer.WaID}
 }
 
 // The Cloud API webhook body, in the member order Meta uses.
@@ -147,7 +147,7 @@ type (
 )
 
 // webhookBody is the Cloud webhook Meta sends for the single order spec.
-func webhookBody(spec v1.WhatsAppOrderSpec) ([]byte, error) {
+func webhookBody(spec commercev1alpha1.WhatsAppOrderSpec) ([]byte, error) {
 	items := make([]cloudItem, len(spec.Items))
 	for i, it := range spec.Items {
 		items[i] = cloudItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: json.Number(it.ItemPrice), Currency: it.Currency}
@@ -181,7 +181,7 @@ type signedBody struct {
 }
 
 // signedBodies are the webhook requests for specs.
-func signedBodies(specs []v1.WhatsAppOrderSpec) ([]signedBody, error) {
+func signedBodies(specs []commercev1alpha1.WhatsAppOrderSpec) ([]signedBody, error) {
 	out := make([]signedBody, len(specs))
 	for i, spec := range specs {
 		b, err := webhookBody(spec)

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 )
 
@@ -40,13 +40,13 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 	}
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
+	_ = commercev1alpha1.AddToScheme(scheme)
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, err
 	}
 	appSecret := "demo-app-secret"
-	channel := &v1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop"}}
+	channel := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop"}}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: demoNamespace}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "shop-whatsapp"}},
@@ -57,23 +57,23 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 			switch o := obj.(type) {
 			case *corev1.Secret:
 				o.StringData = map[string]string{
-					v1.SecretKeyWebhookToken: "demo-webhook-token-change-me-for-real-use", v1.SecretKeyAppSecret: appSecret,
-					v1.SecretKeyVerifyToken: "demo-verify-token", v1.SecretKeyAccessToken: "demo-access-token",
+					commercev1alpha1.SecretKeyWebhookToken: "demo-webhook-token-change-me-for-real-use", commercev1alpha1.SecretKeyAppSecret: appSecret,
+					commercev1alpha1.SecretKeyVerifyToken: "demo-verify-token", commercev1alpha1.SecretKeyAccessToken: "demo-access-token",
 				}
-			case *v1.WhatsAppChannel:
-				o.Spec = v1.WhatsAppChannelSpec{API: v1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr,
-					SecretRef: v1.SecretReference{Name: "shop-whatsapp"}}
+			case *commercev1alpha1.WhatsAppChannel:
+				o.Spec = commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr,
+					SecretRef: commercev1alpha1.SecretReference{Name: "shop-whatsapp"}}
 			}
 			return nil
 		}); err != nil {
 			return nil, fmt.Errorf("setting up the demo %T: %w", obj, err)
 		}
 	}
-	var ch v1.WhatsAppChannel
+	var ch commercev1alpha1.WhatsAppChannel
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err == nil {
-			if ready := meta.FindStatusCondition(ch.Status.Conditions, v1.ConditionReady); ready != nil &&
+			if ready := meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady); ready != nil &&
 				ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == ch.Generation {
 				break
 			}

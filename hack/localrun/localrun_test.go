@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
@@ -47,7 +47,7 @@ func TestLocalRun(t *testing.T) {
 	first.stop(t)
 
 	second := start(t, stateDir, manager, root)
-	var o v1.WhatsAppOrder
+	var o commercev1alpha1.WhatsAppOrder
 	if err := second.client.Get(context.Background(), client.ObjectKey{Namespace: demoNamespace, Name: order}, &o); err != nil {
 		t.Fatalf("the order placed before the restart is gone: %v", err)
 	}
@@ -123,7 +123,7 @@ func (r *running) stop(t *testing.T) {
 // name of the order created.
 func placeDemoOrder(t *testing.T, r *running) string {
 	t.Helper()
-	var ch v1.WhatsAppChannel
+	var ch commercev1alpha1.WhatsAppChannel
 	if err := r.client.Get(context.Background(), client.ObjectKey{Namespace: demoNamespace, Name: "shop"}, &ch); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func placeDemoOrder(t *testing.T, r *running) string {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	var list v1.WhatsAppOrderList
+	var list commercev1alpha1.WhatsAppOrderList
 	if err := r.client.List(context.Background(), &list, client.InNamespace(demoNamespace)); err != nil || len(list.Items) == 0 {
 		t.Fatalf("no demo order: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // WebhookPathPrefix starts every channel's webhook path.
@@ -58,7 +58,7 @@ func (e *Error) Error() string { return e.Message }
 // Load gets the channel's Secret and checks that the keys its API generation
 // requires are present. The returned Values are usable only when err is nil; an
 // *Error tells the condition reason.
-func Load(ctx context.Context, reader client.Reader, ch *v1.WhatsAppChannel) (Values, error) {
+func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsAppChannel) (Values, error) {
 	var secret corev1.Secret
 	key := client.ObjectKey{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}
 	if err := reader.Get(ctx, key, &secret); err != nil {
@@ -68,20 +68,20 @@ func Load(ctx context.Context, reader client.Reader, ch *v1.WhatsAppChannel) (Va
 		return Values{}, &Error{Reason: ReasonSecretUnreadable, Message: fmt.Sprintf("reading Secret %q: %v", key.Name, err), Transient: true}
 	}
 	vals := Values{
-		WebhookToken: secret.Data[v1.SecretKeyWebhookToken],
-		AppSecret:    secret.Data[v1.SecretKeyAppSecret],
-		VerifyToken:  secret.Data[v1.SecretKeyVerifyToken],
-		AccessToken:  secret.Data[v1.SecretKeyAccessToken],
+		WebhookToken: secret.Data[commercev1alpha1.SecretKeyWebhookToken],
+		AppSecret:    secret.Data[commercev1alpha1.SecretKeyAppSecret],
+		VerifyToken:  secret.Data[commercev1alpha1.SecretKeyVerifyToken],
+		AccessToken:  secret.Data[commercev1alpha1.SecretKeyAccessToken],
 	}
 	if len(vals.WebhookToken) == 0 {
-		return vals, missing(key.Name, v1.SecretKeyWebhookToken, "the webhook path is derived from it")
+		return vals, missing(key.Name, commercev1alpha1.SecretKeyWebhookToken, "the webhook path is derived from it")
 	}
 	// A short token would make the webhook path guessable again.
 	if len(vals.WebhookToken) < 16 {
-		return vals, &Error{Reason: ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", v1.SecretKeyWebhookToken, key.Name)}
+		return vals, &Error{Reason: ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", commercev1alpha1.SecretKeyWebhookToken, key.Name)}
 	}
-	if ch.API() == v1.APICloud && len(vals.AppSecret) == 0 {
-		return vals, missing(key.Name, v1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
+	if ch.API() == commercev1alpha1.APICloud && len(vals.AppSecret) == 0 {
+		return vals, missing(key.Name, commercev1alpha1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
 	}
 	return vals, nil
 }

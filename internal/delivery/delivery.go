@@ -7,28 +7,28 @@ package delivery
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // Update is one status webhook for a message.
 type Update struct {
-	Status v1.DeliveryStatus
+	Status commercev1alpha1.DeliveryStatus
 	At     metav1.Time
 	// Error is WhatsApp's reason, for failed.
-	Error *v1.MessageError
+	Error *commercev1alpha1.MessageError
 }
 
-var rank = map[v1.DeliveryStatus]int{
-	v1.DeliverySent:      1,
-	v1.DeliveryDelivered: 2,
-	v1.DeliveryRead:      3,
+var rank = map[commercev1alpha1.DeliveryStatus]int{
+	commercev1alpha1.DeliverySent:      1,
+	commercev1alpha1.DeliveryDelivered: 2,
+	commercev1alpha1.DeliveryRead:      3,
 }
 
 // Tracked reports whether a status value is one the operator records. Others
 // (played, deleted, warning) say nothing about a text reaching the customer.
 func Tracked(status string) bool {
-	switch v1.DeliveryStatus(status) {
-	case v1.DeliverySent, v1.DeliveryDelivered, v1.DeliveryRead, v1.DeliveryFailed:
+	switch commercev1alpha1.DeliveryStatus(status) {
+	case commercev1alpha1.DeliverySent, commercev1alpha1.DeliveryDelivered, commercev1alpha1.DeliveryRead, commercev1alpha1.DeliveryFailed:
 		return true
 	}
 	return false
@@ -37,11 +37,11 @@ func Tracked(status string) bool {
 // Apply moves m forward by u and reports whether m changed. A status that is not
 // further than the current one (a late delivered after read, anything after
 // failed, a redelivered webhook) leaves m as it is.
-func Apply(m *v1.SentMessage, u Update) bool {
-	if m.DeliveryStatus == v1.DeliveryFailed || !Tracked(string(u.Status)) {
+func Apply(m *commercev1alpha1.SentMessage, u Update) bool {
+	if m.DeliveryStatus == commercev1alpha1.DeliveryFailed || !Tracked(string(u.Status)) {
 		return false
 	}
-	if u.Status != v1.DeliveryFailed && rank[u.Status] <= rank[m.DeliveryStatus] {
+	if u.Status != commercev1alpha1.DeliveryFailed && rank[u.Status] <= rank[m.DeliveryStatus] {
 		return false
 	}
 	m.DeliveryStatus = u.Status

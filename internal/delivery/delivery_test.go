@@ -6,30 +6,30 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 func TestApplyNeverMovesBackwards(t *testing.T) {
-	windowClosed := &v1.MessageError{Code: 131047, Title: "Re-engagement message"}
+	windowClosed := &commercev1alpha1.MessageError{Code: 131047, Title: "Re-engagement message"}
 	cases := []struct {
 		name     string
-		sequence []v1.DeliveryStatus
-		want     v1.DeliveryStatus
+		sequence []commercev1alpha1.DeliveryStatus
+		want     commercev1alpha1.DeliveryStatus
 	}{
-		{"in order", []v1.DeliveryStatus{"sent", "delivered", "read"}, "read"},
-		{"delivered skipped", []v1.DeliveryStatus{"sent", "read"}, "read"},
-		{"late delivered after read", []v1.DeliveryStatus{"read", "delivered", "sent"}, "read"},
-		{"redelivered webhook", []v1.DeliveryStatus{"delivered", "delivered"}, "delivered"},
-		{"failed is final", []v1.DeliveryStatus{"sent", "failed", "delivered", "read"}, "failed"},
-		{"failed after read", []v1.DeliveryStatus{"read", "failed"}, "failed"},
-		{"untracked statuses ignored", []v1.DeliveryStatus{"sent", "played", "deleted", "warning"}, "sent"},
+		{"in order", []commercev1alpha1.DeliveryStatus{"sent", "delivered", "read"}, "read"},
+		{"delivered skipped", []commercev1alpha1.DeliveryStatus{"sent", "read"}, "read"},
+		{"late delivered after read", []commercev1alpha1.DeliveryStatus{"read", "delivered", "sent"}, "read"},
+		{"redelivered webhook", []commercev1alpha1.DeliveryStatus{"delivered", "delivered"}, "delivered"},
+		{"failed is final", []commercev1alpha1.DeliveryStatus{"sent", "failed", "delivered", "read"}, "failed"},
+		{"failed after read", []commercev1alpha1.DeliveryStatus{"read", "failed"}, "failed"},
+		{"untracked statuses ignored", []commercev1alpha1.DeliveryStatus{"sent", "played", "deleted", "warning"}, "sent"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var m v1.SentMessage
+			var m commercev1alpha1.SentMessage
 			for i, s := range tc.sequence {
 				u := Update{Status: s, At: metav1.NewTime(time.Unix(int64(1000+i), 0))}
-				if s == v1.DeliveryFailed {
+				if s == commercev1alpha1.DeliveryFailed {
 					u.Error = windowClosed
 				}
 				Apply(&m, u)
@@ -37,7 +37,7 @@ func TestApplyNeverMovesBackwards(t *testing.T) {
 			if m.DeliveryStatus != tc.want {
 				t.Fatalf("after %v: %q, want %q", tc.sequence, m.DeliveryStatus, tc.want)
 			}
-			if (m.Error != nil) != (tc.want == v1.DeliveryFailed) {
+			if (m.Error != nil) != (tc.want == commercev1alpha1.DeliveryFailed) {
 				t.Fatalf("error %+v for final status %q", m.Error, m.DeliveryStatus)
 			}
 		})
@@ -45,11 +45,11 @@ func TestApplyNeverMovesBackwards(t *testing.T) {
 }
 
 func TestApplyReportsChange(t *testing.T) {
-	m := v1.SentMessage{DeliveryStatus: v1.DeliveryDelivered}
-	if Apply(&m, Update{Status: v1.DeliverySent}) {
+	m := commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryDelivered}
+	if Apply(&m, Update{Status: commercev1alpha1.DeliverySent}) {
 		t.Error("a backwards status reported a change")
 	}
-	if !Apply(&m, Update{Status: v1.DeliveryRead, At: metav1.NewTime(time.Unix(5, 0))}) {
+	if !Apply(&m, Update{Status: commercev1alpha1.DeliveryRead, At: metav1.NewTime(time.Unix(5, 0))}) {
 		t.Error("a forward status reported no change")
 	}
 	if m.UpdatedAt == nil || m.UpdatedAt.Unix() != 5 {

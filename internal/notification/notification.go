@@ -8,14 +8,14 @@ import (
 	"strings"
 	"text/template"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 // Data is what a message template can use.
 type Data struct {
 	Order        string
-	State        v1.OrderState
+	State        commercev1alpha1.OrderState
 	CustomerName string
 	Items        string
 	ItemCount    int64
@@ -23,23 +23,23 @@ type Data struct {
 	Currency     string
 }
 
-var defaults = map[v1.OrderState]string{
-	v1.OrderAccepted:  "Your order {{.Order}} is accepted: {{.Items}}, total {{.Total}} {{.Currency}}. Thank you!",
-	v1.OrderRejected:  "Sorry, we cannot take your order {{.Order}} ({{.Items}}, total {{.Total}} {{.Currency}}).",
-	v1.OrderShipped:   "Your order {{.Order}} is on its way: {{.Items}}, total {{.Total}} {{.Currency}}.",
-	v1.OrderDelivered: "Your order {{.Order}} has been delivered. Enjoy!",
-	v1.OrderCancelled: "Your order {{.Order}} ({{.Items}}, total {{.Total}} {{.Currency}}) is cancelled.",
+var defaults = map[commercev1alpha1.OrderState]string{
+	commercev1alpha1.OrderAccepted:  "Your order {{.Order}} is accepted: {{.Items}}, total {{.Total}} {{.Currency}}. Thank you!",
+	commercev1alpha1.OrderRejected:  "Sorry, we cannot take your order {{.Order}} ({{.Items}}, total {{.Total}} {{.Currency}}).",
+	commercev1alpha1.OrderShipped:   "Your order {{.Order}} is on its way: {{.Items}}, total {{.Total}} {{.Currency}}.",
+	commercev1alpha1.OrderDelivered: "Your order {{.Order}} has been delivered. Enjoy!",
+	commercev1alpha1.OrderCancelled: "Your order {{.Order}} ({{.Items}}, total {{.Total}} {{.Currency}}) is cancelled.",
 }
 
 // Notifies reports whether entering state is announced to the customer.
-func Notifies(state v1.OrderState) bool {
+func Notifies(state commercev1alpha1.OrderState) bool {
 	_, ok := defaults[state]
 	return ok
 }
 
 // For returns the data of an order about to be announced in state; sum is the
 // order's validated cart summary.
-func For(o *v1.WhatsAppOrder, state v1.OrderState, sum cart.Summary) Data {
+func For(o *commercev1alpha1.WhatsAppOrder, state commercev1alpha1.OrderState, sum cart.Summary) Data {
 	lines := make([]string, len(o.Spec.Items))
 	for i, it := range o.Spec.Items {
 		lines[i] = fmt.Sprintf("%d x %s", it.Quantity, it.ProductRetailerID)
@@ -51,7 +51,7 @@ func For(o *v1.WhatsAppOrder, state v1.OrderState, sum cart.Summary) Data {
 }
 
 // Text is the free-form message announcing d.State on channel ch.
-func Text(ch *v1.WhatsAppChannel, d Data) (string, error) {
+func Text(ch *commercev1alpha1.WhatsAppChannel, d Data) (string, error) {
 	src, ok := ch.Spec.Notifications.OrderMessages[string(d.State)]
 	if !ok {
 		src = defaults[d.State]
@@ -60,7 +60,7 @@ func Text(ch *v1.WhatsAppChannel, d Data) (string, error) {
 }
 
 // TemplateParameters are the channel's template parameters rendered for d.
-func TemplateParameters(t *v1.MessageTemplate, d Data) ([]string, error) {
+func TemplateParameters(t *commercev1alpha1.MessageTemplate, d Data) ([]string, error) {
 	params := make([]string, len(t.Parameters))
 	for i, src := range t.Parameters {
 		p, err := render(fmt.Sprintf("template.parameters[%d]", i), src, d)
@@ -74,8 +74,8 @@ func TemplateParameters(t *v1.MessageTemplate, d Data) ([]string, error) {
 
 // Validate checks that every text the channel configures is a usable template,
 // so a mistake shows on the channel rather than when an order needs it.
-func Validate(s v1.NotificationSettings) error {
-	sample := Data{Order: "sample", State: v1.OrderAccepted, Items: "1 x sample", ItemCount: 1, Total: "1", Currency: "USD"}
+func Validate(s commercev1alpha1.NotificationSettings) error {
+	sample := Data{Order: "sample", State: commercev1alpha1.OrderAccepted, Items: "1 x sample", ItemCount: 1, Total: "1", Currency: "USD"}
 	for state, src := range s.OrderMessages {
 		if _, err := render("orderMessages."+state, src, sample); err != nil {
 			return err

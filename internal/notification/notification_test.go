@@ -6,14 +6,14 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-func order() *v1.WhatsAppOrder {
-	return &v1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Name: "shop-abc"}, Spec: v1.WhatsAppOrderSpec{
-		Customer: v1.Customer{Name: "Sheena"},
-		Items: []v1.OrderItem{
+func order() *commercev1alpha1.WhatsAppOrder {
+	return &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Name: "shop-abc"}, Spec: commercev1alpha1.WhatsAppOrderSpec{
+		Customer: commercev1alpha1.Customer{Name: "Sheena"},
+		Items: []commercev1alpha1.OrderItem{
 			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
 			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 		}}}
@@ -22,8 +22,8 @@ func order() *v1.WhatsAppOrder {
 var summary = cart.Summary{ItemCount: 3, Total: "40.98", Currency: "USD"}
 
 func TestDefaultTextNamesItemsAndTotal(t *testing.T) {
-	d := For(order(), v1.OrderAccepted, summary)
-	got, err := Text(&v1.WhatsAppChannel{}, d)
+	d := For(order(), commercev1alpha1.OrderAccepted, summary)
+	got, err := Text(&commercev1alpha1.WhatsAppChannel{}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +34,11 @@ func TestDefaultTextNamesItemsAndTotal(t *testing.T) {
 }
 
 func TestChannelTextsAndTemplateParameters(t *testing.T) {
-	ch := &v1.WhatsAppChannel{Spec: v1.WhatsAppChannelSpec{Notifications: v1.NotificationSettings{
+	ch := &commercev1alpha1.WhatsAppChannel{Spec: commercev1alpha1.WhatsAppChannelSpec{Notifications: commercev1alpha1.NotificationSettings{
 		OrderMessages: map[string]string{"Shipped": "Hi {{.CustomerName}}, {{.ItemCount}} items shipped ({{.Total}} {{.Currency}})"},
-		Template:      &v1.MessageTemplate{Name: "order_update", Parameters: []string{"{{.Order}}", "{{.State}}"}},
+		Template:      &commercev1alpha1.MessageTemplate{Name: "order_update", Parameters: []string{"{{.Order}}", "{{.State}}"}},
 	}}}
-	d := For(order(), v1.OrderShipped, summary)
+	d := For(order(), commercev1alpha1.OrderShipped, summary)
 	got, err := Text(ch, d)
 	if err != nil || got != "Hi Sheena, 3 items shipped (40.98 USD)" {
 		t.Fatalf("got %q, %v", got, err)
@@ -50,16 +50,16 @@ func TestChannelTextsAndTemplateParameters(t *testing.T) {
 }
 
 func TestValidateRefusesBrokenTemplates(t *testing.T) {
-	for _, s := range []v1.NotificationSettings{
+	for _, s := range []commercev1alpha1.NotificationSettings{
 		{OrderMessages: map[string]string{"Accepted": "{{.Order"}},
 		{OrderMessages: map[string]string{"Accepted": "{{.NoSuchField}}"}},
-		{Template: &v1.MessageTemplate{Name: "t", Parameters: []string{"{{if}}"}}},
+		{Template: &commercev1alpha1.MessageTemplate{Name: "t", Parameters: []string{"{{if}}"}}},
 	} {
 		if err := Validate(s); err == nil {
 			t.Errorf("Validate(%+v) accepted a broken template", s)
 		}
 	}
-	if err := Validate(v1.NotificationSettings{OrderMessages: map[string]string{"Accepted": "ok {{.Total}}"}}); err != nil {
+	if err := Validate(commercev1alpha1.NotificationSettings{OrderMessages: map[string]string{"Accepted": "ok {{.Total}}"}}); err != nil {
 		t.Errorf("a good template refused: %v", err)
 	}
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// samplesDir holds the shared example bodies; /work/shared sits beside the
-// repository, here and in CI.
-const samplesDir = "../../../shared/samples"
+// samplesDir holds the example webhook bodies of both API generations, taken
+// from Meta's documentation and other projects' fixtures.
+const samplesDir = "../../testdata/webhooks"
 
 // sampleFiles lists every sample body with the API generation its name says.
 func sampleFiles(tb testing.TB) map[string]v1alpha1.APIGeneration {
