@@ -85,12 +85,12 @@ func TestInquiryConditions(t *testing.T) {
 		return &metav1.Condition{Type: commercev1alpha1.ConditionAnswered, Reason: reason, Message: "rate limited"}
 	}
 	for _, tc := range []struct {
-		name                       string
-		phase                      commercev1alpha1.InquiryPhase
-		replySet                   bool
-		answered                   *metav1.Condition
+		name                        string
+		phase                       commercev1alpha1.InquiryPhase
+		replySet                    bool
+		answered                    *metav1.Condition
 		ready, reconciling, stalled string
-		readyMessage               string
+		readyMessage                string
 	}{
 		{"awaiting a reply", commercev1alpha1.InquiryOpen, false, answered(commercev1alpha1.ReasonAwaitingReply), "True", "", "", "phase is Open"},
 		// The bug this shape fixes: "replying: ..." was overwritten by "phase is Open".

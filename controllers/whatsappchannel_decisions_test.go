@@ -17,9 +17,9 @@ func TestChannelConditions(t *testing.T) {
 	}
 	broken := commercev1alpha1.NotificationSettings{OrderMessages: map[string]string{"Accepted": "{{.Order"}}
 	for _, tc := range []struct {
-		name                       string
-		ch                         *commercev1alpha1.WhatsAppChannel
-		err                        *channelsecret.Error
+		name                        string
+		ch                          *commercev1alpha1.WhatsAppChannel
+		err                         *channelsecret.Error
 		ready, reconciling, stalled string
 	}{
 		{"ready", ch(commercev1alpha1.NotificationSettings{}), nil, "True", "", ""},

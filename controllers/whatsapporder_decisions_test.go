@@ -143,12 +143,12 @@ func TestOrderConditions(t *testing.T) {
 		return &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Reason: reason, Message: "why"}
 	}
 	for _, tc := range []struct {
-		name                       string
-		phase                      commercev1alpha1.OrderPhase
-		validated                  metav1.Condition
-		notified                   *metav1.Condition
+		name                        string
+		phase                       commercev1alpha1.OrderPhase
+		validated                   metav1.Condition
+		notified                    *metav1.Condition
 		ready, reconciling, stalled string // reasons; "" is absent, for Ready "True"
-		readyMessage               string
+		readyMessage                string
 	}{
 		{"new and pending", "Pending", valid, nil, "True", "", "", "phase is Pending"},
 		{"notified", "Accepted", valid, notified(commercev1alpha1.ReasonSent), "True", "", "", "phase is Accepted"},
