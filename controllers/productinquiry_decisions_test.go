@@ -116,12 +116,5 @@ func TestInquiryStatusClaimsTheGenerationRead(t *testing.T) {
 	reread.Generation = 2 // a reply was set while this pass ran
 	reread.Spec.Reply = &commercev1alpha1.InquiryReply{Text: "Yes"}
 	s.apply(reread)
-	if reread.Status.ObservedGeneration != 1 {
-		t.Errorf("observedGeneration %d, want 1: generation 2 was never reconciled", reread.Status.ObservedGeneration)
-	}
-	for _, c := range reread.Status.Conditions {
-		if c.ObservedGeneration != 1 {
-			t.Errorf("condition %s claims generation %d, want 1", c.Type, c.ObservedGeneration)
-		}
-	}
+	claimsGeneration(t, 1, reread.Status.ObservedGeneration, reread.Status.Conditions)
 }

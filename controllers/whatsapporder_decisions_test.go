@@ -231,14 +231,7 @@ func TestOrderStatusClaimsTheGenerationRead(t *testing.T) {
 	reread.Generation = 2 // spec.state moved on while this pass ran
 	reread.Spec.State = commercev1alpha1.OrderShipped
 	s.apply(reread)
-	if reread.Status.ObservedGeneration != 1 {
-		t.Errorf("observedGeneration %d, want 1: generation 2 was never reconciled", reread.Status.ObservedGeneration)
-	}
-	for _, c := range reread.Status.Conditions {
-		if c.ObservedGeneration != 1 {
-			t.Errorf("condition %s claims generation %d, want 1", c.Type, c.ObservedGeneration)
-		}
-	}
+	claimsGeneration(t, 1, reread.Status.ObservedGeneration, reread.Status.Conditions)
 }
 
 func TestRetention(t *testing.T) {
@@ -298,5 +291,19 @@ func TestSetConditionsRemovesAbsentKstatusConditions(t *testing.T) {
 	}
 	if c := meta.FindStatusCondition(conds, commercev1alpha1.ConditionReady); c == nil || c.ObservedGeneration != 3 {
 		t.Errorf("Ready = %+v, want it stamped with generation 3", c)
+	}
+}
+
+// claimsGeneration checks that a status and each of its conditions claim the
+// generation want: the one the pass read.
+func claimsGeneration(t *testing.T, want, observed int64, conds []metav1.Condition) {
+	t.Helper()
+	if observed != want {
+		t.Errorf("observedGeneration %d, want %d: a later generation was never reconciled", observed, want)
+	}
+	for _, c := range conds {
+		if c.ObservedGeneration != want {
+			t.Errorf("condition %s claims generation %d, want %d", c.Type, c.ObservedGeneration, want)
+		}
 	}
 }
