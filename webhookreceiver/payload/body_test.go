@@ -1,11 +1,10 @@
 package payload
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
-
 )
 
 func isBodyError(err error) bool {

@@ -13,7 +13,9 @@ import (
 // keeps the reason in its flaw and spoils nothing else. The result is a tree
 // like the one json.Unmarshal gives, judged by the same code.
 
-// decodeBody decodes the whole body, which must be a JSON object, into v.
+// decodeBody decodes the whole body, which must be a JSON object, into v. A
+// member of the wrong type is left empty, as encoding/json leaves it: the
+// caller judges emptiness.
 func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return bodyErrorf("body is empty")
@@ -99,7 +101,10 @@ func onPremisesByElement(body []byte) (*onPremTree, error) {
 	}
 	if t.Contacts == nil && t.Messages == nil && t.Statuses == nil && t.Errors == nil {
 		hint := ""
-		if c := (rawCloud{}); json.Unmarshal(body, &c) == nil && c.Entry != nil {
+		// A mistyped member fails Unmarshal but leaves the others decoded.
+		var c rawCloud
+		_ = json.Unmarshal(body, &c)
+		if c.Entry != nil {
 			hint = " (it looks like a Cloud body)"
 		}
 		return nil, bodyErrorf("On-Premises body has none of contacts, messages, statuses or errors%s", hint)
