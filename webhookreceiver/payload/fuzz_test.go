@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -166,6 +167,20 @@ func BenchmarkParseCloudOrder(b *testing.B) {
 	for b.Loop() {
 		d, err := Parse(body, Cloud)
 		if err != nil || len(d.Elements) != 1 || d.Elements[0].Kind != KindOrder {
+			b.Fatalf("Parse = %+v, %v", d, err)
+		}
+	}
+}
+
+// BenchmarkParseCloudOrderBadElement parses the same order behind a message
+// that is not an object: the body is decoded element by element.
+func BenchmarkParseCloudOrderBadElement(b *testing.B) {
+	body := bytes.Replace(readSample(b, "cloud-order-multi-item.json"), []byte(`"messages": [`), []byte(`"messages": [5, `), 1)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := Parse(body, Cloud)
+		if err != nil || len(d.Elements) != 2 || d.Elements[1].Kind != KindOrder {
 			b.Fatalf("Parse = %+v, %v", d, err)
 		}
 	}

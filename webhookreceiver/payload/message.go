@@ -106,7 +106,7 @@ func (m *wireMessage) element(contacts []contact) Element {
 }
 
 // origin reads what orders and inquiries both need: when and from whom.
-func origin(h *messageHeader, contacts []contact) (time.Time, Customer, error) {
+func (h *messageHeader) origin(contacts []contact) (time.Time, Customer, error) {
 	ts, err := timestamp(h.Timestamp)
 	if err != nil {
 		return time.Time{}, Customer{}, fmt.Errorf("timestamp %w", err)
@@ -119,35 +119,34 @@ func origin(h *messageHeader, contacts []contact) (time.Time, Customer, error) {
 }
 
 func (m *wireMessage) order(contacts []contact) Element {
-	h, b := &m.messageHeader, m
-	if b.Order == nil {
-		return invalidf(h.ID, "order message has no order object")
+	if m.Order == nil {
+		return invalidf(m.ID, "order message has no order object")
 	}
-	ts, cust, err := origin(h, contacts)
+	ts, cust, err := m.origin(contacts)
 	if err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	if b.Order.CatalogID == "" {
-		return invalidf(h.ID, "order has no catalog_id")
+	if m.Order.CatalogID == "" {
+		return invalidf(m.ID, "order has no catalog_id")
 	}
-	items := make([]cart.Item, len(b.Order.ProductItems))
-	for i, pi := range b.Order.ProductItems {
+	items := make([]cart.Item, len(m.Order.ProductItems))
+	for i, pi := range m.Order.ProductItems {
 		it, err := pi.item()
 		if err != nil {
-			return invalidf(h.ID, "order.product_items[%d] (%q): %v", i, pi.ProductRetailerID, err)
+			return invalidf(m.ID, "order.product_items[%d] (%q): %v", i, pi.ProductRetailerID, err)
 		}
 		items[i] = it
 	}
 	if err := cart.Validate(items); err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	return Element{Kind: KindOrder, MessageID: h.ID, Order: &Order{
-		MessageID:        h.ID,
+	return Element{Kind: KindOrder, MessageID: m.ID, Order: &Order{
+		MessageID:        m.ID,
 		Timestamp:        ts,
 		Customer:         cust,
-		CatalogID:        b.Order.CatalogID,
-		Text:             b.Order.Text,
-		ReplyToMessageID: b.Context.replyTo(),
+		CatalogID:        m.Order.CatalogID,
+		Text:             m.Order.Text,
+		ReplyToMessageID: m.Context.replyTo(),
 		Items:            items,
 	}}
 }
@@ -177,26 +176,25 @@ func (p productItem) item() (cart.Item, error) {
 // inquiry reads a text message: a product inquiry when it refers to a
 // product, otherwise a conversation the operator has no use for.
 func (m *wireMessage) inquiry(contacts []contact) Element {
-	h, b := &m.messageHeader, m
-	if b.Context == nil || b.Context.ReferredProduct == nil {
-		return ignoredf(h.ID, "text message without context.referred_product is not a product inquiry")
+	if m.Context == nil || m.Context.ReferredProduct == nil {
+		return ignoredf(m.ID, "text message without context.referred_product is not a product inquiry")
 	}
-	ref := b.Context.ReferredProduct
+	ref := m.Context.ReferredProduct
 	if ref.CatalogID == "" || ref.ProductRetailerID == "" {
-		return invalidf(h.ID, "context.referred_product needs both catalog_id and product_retailer_id")
+		return invalidf(m.ID, "context.referred_product needs both catalog_id and product_retailer_id")
 	}
-	ts, cust, err := origin(h, contacts)
+	ts, cust, err := m.origin(contacts)
 	if err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	return Element{Kind: KindInquiry, MessageID: h.ID, Inquiry: &Inquiry{
-		MessageID:         h.ID,
+	return Element{Kind: KindInquiry, MessageID: m.ID, Inquiry: &Inquiry{
+		MessageID:         m.ID,
 		Timestamp:         ts,
 		Customer:          cust,
 		CatalogID:         ref.CatalogID,
 		ProductRetailerID: ref.ProductRetailerID,
-		Question:          b.Text.Body,
-		ReplyToMessageID:  b.Context.ID,
+		Question:          m.Text.Body,
+		ReplyToMessageID:  m.Context.ID,
 	}}
 }
 
