@@ -2,6 +2,7 @@ package payload
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 )
 
@@ -96,7 +97,7 @@ func parseCloud(body []byte) (*Body, error) {
 	}
 	b := &Body{}
 	for i, e := range t.Entry {
-		b.Elements = append(b.Elements, entryElements(e, entryPath(i))...)
+		b.Elements = appendEntry(b.Elements, e, entryPath(i))
 	}
 	return b, nil
 }
@@ -113,50 +114,50 @@ func checkObject(object string) error {
 	return nil
 }
 
-func entryElements(e *entryTree, path string) []Element {
+// appendEntry appends the elements of entry e to out.
+func appendEntry(out []Element, e *entryTree, path string) []Element {
 	switch {
 	case e == nil:
-		return []Element{at(path, invalidf("", "entry is null, not an object"))}
+		return append(out, at(path, invalidf("", "entry is null, not an object")))
 	case e.err != nil:
-		return []Element{at(path, invalidf("", "%v", e.err))}
+		return append(out, at(path, invalidf("", "%v", e.err)))
 	case e.Changes == nil:
-		return []Element{at(path, invalidf("", "entry has no changes array: changes is missing, not an array"))}
+		return append(out, at(path, invalidf("", "entry has no changes array: changes is missing, not an array")))
 	}
-	var out []Element
 	for j, c := range e.Changes {
-		out = append(out, changeElements(c, changePath(path, j))...)
+		out = appendChange(out, c, changePath(path, j))
 	}
 	return out
 }
 
-// changeElements judges one {"field":..., "value":{...}}. Fields other than
+// appendChange judges one {"field":..., "value":{...}}. Fields other than
 // messages (account_update, message_template_status_update, ...) share the
 // endpoint and are acknowledged as Ignored. A messages value without a
 // phone_number_id cannot be routed to a channel, so it is one Invalid element.
-func changeElements(c *changeTree, path string) []Element {
+func appendChange(out []Element, c *changeTree, path string) []Element {
 	switch {
 	case c == nil:
-		return []Element{at(path, invalidf("", "change is null, not an object"))}
+		return append(out, at(path, invalidf("", "change is null, not an object")))
 	case c.err != nil:
-		return []Element{at(path, invalidf("", "%v", c.err))}
+		return append(out, at(path, invalidf("", "%v", c.err)))
 	case c.Field == "":
-		return []Element{at(path, invalidf("", "change has no field"))}
+		return append(out, at(path, invalidf("", "change has no field")))
 	case c.Field != "messages":
-		return []Element{at(path, ignoredf("", "webhook field %q is not messages", c.Field))}
+		return append(out, at(path, ignoredf("", "webhook field %q is not messages", c.Field)))
 	case c.Value == nil:
-		return []Element{at(path, invalidf("", "value is missing, not an object"))}
+		return append(out, at(path, invalidf("", "value is missing, not an object")))
 	case c.Value.Metadata == nil:
-		return []Element{at(path, invalidf("", "value.metadata is missing, not an object"))}
+		return append(out, at(path, invalidf("", "value.metadata is missing, not an object")))
 	case c.Value.Metadata.PhoneNumberID == "":
-		return []Element{at(path, invalidf("", "value.metadata has no phone_number_id, so no channel can take the change"))}
+		return append(out, at(path, invalidf("", "value.metadata has no phone_number_id, so no channel can take the change")))
 	}
 	pn := c.Value.Metadata.PhoneNumberID
 	if c.Value.err != nil {
 		e := at(path, invalidf("", "value.%v", c.Value.err))
 		e.PhoneNumberID = pn
-		return []Element{e}
+		return append(out, e)
 	}
-	return valueElements(&c.Value.valueArrays, valuePrefix(path), pn)
+	return appendValue(out, &c.Value.valueArrays, valuePrefix(path), pn)
 }
 
 // parseOnPremises reads a bare {"contacts","messages","statuses","errors"}
@@ -172,16 +173,15 @@ func parseOnPremises(body []byte) (*Body, error) {
 		}
 		t = *bt
 	}
-	return &Body{Elements: valueElements(&t, "", "")}, nil
+	// Empty, not nil, Elements for a body without any: as it always was.
+	return &Body{Elements: appendValue([]Element{}, &t, "", "")}, nil
 }
 
-// valueElements judges the elements of v in the order Body promises;
+// appendValue appends the elements of v to out in the order Body promises;
 // prefix is v's path in the body ("" for On-Premises) and phoneNumberID the
 // channel key every element gets.
-func valueElements(v *onPremTree, prefix, phoneNumberID string) []Element {
-	// out starts non-nil: an On-Premises body without elements has always
-	// given empty, not nil, Elements.
-	out := make([]Element, 0, len(v.Messages)+len(v.Statuses)+len(v.Errors))
+func appendValue(out []Element, v *onPremTree, prefix, phoneNumberID string) []Element {
+	out = slices.Grow(out, len(v.Messages)+len(v.Statuses)+len(v.Errors))
 	add := func(e Element, array string, i int) {
 		// Concatenated rather than formatted: this runs for every element.
 		e.Path = prefix + array + "[" + strconv.Itoa(i) + "]"
