@@ -117,37 +117,38 @@ func onPremisesByElement(body []byte) (*onPremTree, error) {
 func arraysByElement(v *rawArrays) (onPremTree, error) {
 	var t onPremTree
 	var err error
-	if t.Contacts, err = elementsOf(v.Contacts, "contacts", func(raw json.RawMessage) *contact {
-		var c contact
-		if err := decodeObject(raw, "contact", &c); err != nil {
-			return &contact{flaw: flaw{err}}
-		}
-		return &c
-	}); err != nil {
+	if t.Contacts, err = elementsOf(v.Contacts, "contacts", decoder[contact]("contact")); err != nil {
 		return onPremTree{}, err
 	}
 	if t.Messages, err = elementsOf(v.Messages, "messages", messageByElement); err != nil {
 		return onPremTree{}, err
 	}
-	if t.Statuses, err = elementsOf(v.Statuses, "statuses", func(raw json.RawMessage) *wireStatus {
-		var s wireStatus
-		if err := decodeObject(raw, "status", &s); err != nil {
-			return &wireStatus{flaw: flaw{err}}
-		}
-		return &s
-	}); err != nil {
+	if t.Statuses, err = elementsOf(v.Statuses, "statuses", decoder[wireStatus]("status")); err != nil {
 		return onPremTree{}, err
 	}
-	if t.Errors, err = elementsOf(v.Errors, "errors", func(raw json.RawMessage) *wireError {
-		var e wireError
-		if err := decodeObject(raw, "error", &e); err != nil {
-			return &wireError{flaw: flaw{err}}
-		}
-		return &e
-	}); err != nil {
+	if t.Errors, err = elementsOf(v.Errors, "errors", decoder[wireError]("error")); err != nil {
 		return onPremTree{}, err
 	}
 	return t, nil
+}
+
+// flawable is a pointer to an element struct, which embeds a flaw.
+type flawable[T any] interface {
+	*T
+	setFlaw(error)
+}
+
+// decoder decodes an element, named name in reasons, into its struct; one
+// that does not fit becomes a struct holding only the flaw.
+func decoder[T any, P flawable[T]](name string) func(json.RawMessage) *T {
+	return func(raw json.RawMessage) *T {
+		var el T
+		if err := decodeObject(raw, name, &el); err != nil {
+			el = *new(T)
+			P(&el).setFlaw(err)
+		}
+		return &el
+	}
 }
 
 // elementsOf decodes each element of the optional array raw, named name in

@@ -75,6 +75,8 @@ type flaw struct {
 	err error
 }
 
+func (f *flaw) setFlaw(err error) { f.err = err }
+
 // cloudObject is the only "object" a Cloud webhook for WhatsApp carries.
 const cloudObject = "whatsapp_business_account"
 
