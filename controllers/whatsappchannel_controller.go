@@ -33,14 +33,14 @@ const (
 // and the receiver knows which channel a request is for.
 //
 // Secrets are not watched (that would need list and watch on every Secret in the
-// cluster); each channel is re-read every ResyncPeriod instead, so a rotated
+// cluster); each channel is re-read every SecretResyncPeriod instead, so a rotated
 // Secret takes effect within that period.
 type WhatsAppChannelReconciler struct {
 	client.Client
 	// SecretReader reads Secrets straight from the API server by name.
-	SecretReader client.Reader
-	Recorder     events.EventRecorder
-	ResyncPeriod time.Duration
+	SecretReader       client.Reader
+	Recorder           events.EventRecorder
+	SecretResyncPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsappchannels,verbs=get;list;watch
@@ -90,7 +90,7 @@ func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if loadErr != nil && secretErr.Transient {
 		return ctrl.Result{}, loadErr
 	}
-	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+	return ctrl.Result{RequeueAfter: r.SecretResyncPeriod}, nil
 }
 
 func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, ready metav1.Condition) {

@@ -17,7 +17,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
@@ -41,27 +40,19 @@ func TestMain(m *testing.M) {
 
 func startManager(e *testenv.Env) (func(), error) {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(testLogs())))
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	op, err := operator.New(e.Config, operator.Options{SecretResyncPeriod: time.Second, WithoutCustomerReconcilers: true})
 	if err != nil {
 		return nil, err
 	}
-	receiver, err := operator.SetupReceiver(mgr, operator.Options{SecretResync: time.Second, Log: ctrl.Log})
-	if err != nil {
-		return nil, err
-	}
-	server = httptest.NewServer(receiver.Handler())
+	server = httptest.NewServer(op.Receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mgrCtx) }()
-	if !mgr.GetCache().WaitForCacheSync(mgrCtx) {
+	go func() { done <- op.Start(mgrCtx) }()
+	if !op.GetCache().WaitForCacheSync(mgrCtx) {
 		cancel()
 		return nil, <-done
 	}
-	mgrCache = mgr.GetClient()
+	mgrCache = op.GetClient()
 	return func() { server.Close(); cancel(); <-done }, nil
 }
 

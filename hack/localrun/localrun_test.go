@@ -17,6 +17,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -76,7 +77,7 @@ type running struct {
 
 func start(t *testing.T, stateDir, manager, root string) *running {
 	t.Helper()
-	webhookAddr, fakeAddr := freeAddr(t), freeAddr(t)
+	webhookAddr, fakeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), webhookAddr: webhookAddr, stateDir: stateDir}
 	go func() {
@@ -91,8 +92,7 @@ func start(t *testing.T, stateDir, manager, root string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme := testenv.Scheme()
-	if r.client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	if r.client, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -162,16 +162,6 @@ func processesMentioning(s string) []string {
 		}
 	}
 	return found
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
