@@ -73,14 +73,14 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
 		return refuse(verdictBadSignature, "signature refused: %s", reason)
 	}
-	delivery, err := payload.Parse(body, ch.API())
+	parsed, err := payload.Parse(body, ch.API())
 	if err != nil {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
 		return refuse(verdictBadRequest, "%v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
 	defer cancel()
-	rep := r.store(ctx, ch, delivery.Elements)
+	rep := r.store(ctx, ch, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }
 
