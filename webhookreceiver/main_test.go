@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,9 +21,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The receiver is tested end to end: real HTTP requests into its handler, a real
@@ -70,6 +73,23 @@ const (
 	cloudPhone  = "106540352242922"
 )
 
+// customer sends the orders the tests build (webhookbody), on cloudPhone.
+var customer = webhookbody.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
+
+// cloudOrders is a Cloud body with one order per cart, message ids wamid.<key>.
+func cloudOrders(carts map[string][]webhookbody.Item) []byte {
+	b := webhookbody.New(whatsapp.Cloud, cloudPhone)
+	for _, id := range slices.Sorted(maps.Keys(carts)) {
+		b.Order(webhookbody.Order{MessageID: "wamid." + id, Customer: customer, Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Items: carts[id]})
+	}
+	return b.Bytes()
+}
+
+// item is one of quantity of product a at price in currency.
+func item(quantity int64, price, currency string) webhookbody.Item {
+	return webhookbody.Item{ProductRetailerID: "a", Quantity: quantity, Price: price, Currency: currency}
+}
+
 type channelOpts struct {
 	api   commercev1alpha1.APIGeneration
 	phone string
@@ -115,15 +135,17 @@ type response struct {
 	retryAfter string
 }
 
+// post sends body as WhatsApp does, signed with secret unless it is empty.
 func post(t *testing.T, path string, body []byte, secret string) response {
 	t.Helper()
-	header := map[string]string{}
-	if secret != "" {
-		header[hubsignature.Header] = hubsignature.Sign([]byte(secret), body)
+	req, err := webhookbody.Sign(body, []byte(secret)).Request(ctx, server.URL+path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return do(t, http.MethodPost, path, body, header)
+	return send(t, req)
 }
 
+// do sends a request with exactly the header given.
 func do(t *testing.T, method, path string, body []byte, header map[string]string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, server.URL+path, bytes.NewReader(body))
@@ -133,9 +155,14 @@ func do(t *testing.T, method, path string, body []byte, header map[string]string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

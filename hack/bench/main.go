@@ -391,11 +391,7 @@ func (b *bench) measure(ctx context.Context, source string, round int, specs []c
 		}
 		do = createOrders(b.direct, objs)
 	} else {
-		bodies, err := signedBodies(specs)
-		if err != nil {
-			return phaseResult{}, err
-		}
-		do = postWebhooks(b.http, b.url, bodies)
+		do = postWebhooks(b.http, b.url, signedBodies(specs))
 	}
 	name := fmt.Sprintf("round %d %s", round, source)
 	if round == 0 {

@@ -19,6 +19,8 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The demo: on a local control plane, a namespace with a channel whose WhatsApp
@@ -113,14 +115,17 @@ then decide it and watch the customer's notification arrive:
 // demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
 // window is open and the notification goes out as text.
 func demoOrder(now time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
-  "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
-  "contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}],
-  "messages":[{"from":%q,"id":"wamid.demo-%d","timestamp":"%d","type":"order",
-    "order":{"catalog_id":"194836987003835","text":"Love these!","product_items":[
-      {"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
-      {"product_retailer_id":"nqryix03ez","quantity":1,"item_price":25,"currency":"USD"}]}}]}}]}]}
-`, demoPhone, demoCustomer, demoCustomer, now.Unix(), now.Unix()))
+	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(webhookbody.Order{
+		MessageID: fmt.Sprintf("wamid.demo-%d", now.Unix()),
+		Customer:  webhookbody.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
+		Timestamp: now,
+		CatalogID: "194836987003835",
+		Text:      "Love these!",
+		Items: []webhookbody.Item{
+			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, Price: "7.99", Currency: "USD"},
+			{ProductRetailerID: "nqryix03ez", Quantity: 1, Price: "25", Currency: "USD"},
+		},
+	}).Bytes()
 }
 
 // loopback turns a bind address such as ":8082" into one to connect to.

@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 )
 
 // TestLocalRun is `make run` on a machine with no cluster: it starts the
@@ -137,8 +137,10 @@ func placeDemoOrder(t *testing.T, r *running) string {
 	}
 	var resp *http.Response
 	waitFor(t, "the receiver to take the demo order", func() bool {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+r.webhookAddr+ch.Status.WebhookPath, bytes.NewReader(body))
-		req.Header.Set(hubsignature.Header, hubsignature.Sign(secret, body))
+		req, err := webhookbody.Sign(body, secret).Request(context.Background(), "http://"+r.webhookAddr+ch.Status.WebhookPath)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if resp, err = http.DefaultClient.Do(req); err != nil {
 			return false
 		}
