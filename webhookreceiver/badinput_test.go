@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // cloudOrder is a Cloud body with one order of items.
-func cloudOrder(items ...webhookbody.Item) []byte {
-	return cloudOrders(map[string][]webhookbody.Item{"bad-input": items})
+func cloudOrder(items ...cart.Item) []byte {
+	return cloudOrders(map[string][]cart.Item{"bad-input": items})
 }
 
 func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
@@ -98,7 +98,7 @@ func TestVerificationHandshake(t *testing.T) {
 
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	body := cloudOrders(map[string][]webhookbody.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
+	body := cloudOrders(map[string][]cart.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
 	r := post(t, ch.Status.WebhookPath, body, appSecret)
 	if r.code != http.StatusBadRequest || !strings.Contains(r.body, "XYZ") {
 		t.Fatalf("answer %d %s, want 400 naming the bad currency", r.code, r.body)

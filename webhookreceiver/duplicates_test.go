@@ -14,7 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -52,9 +54,9 @@ func TestPartialFailureIsRetriedWithoutDuplicates(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	at := time.Unix(1750096325, 0)
 	body := webhookbody.New(whatsapp.Cloud, cloudPhone).
-		Order(webhookbody.Order{MessageID: "wamid.first", Customer: customer, Timestamp: at, CatalogID: "c", Items: []webhookbody.Item{item(1, "1", "USD")}}).
-		Order(webhookbody.Order{MessageID: "wamid.refused", Customer: customer, Timestamp: at, CatalogID: "c", Items: []webhookbody.Item{item(2, "1", "USD")}}).
-		Inquiry(webhookbody.Inquiry{MessageID: "wamid.third", Customer: customer, Timestamp: at, Question: "?", ProductMessageID: "wamid.p", CatalogID: "c", ProductRetailerID: "a"}).
+		Order(payload.Order{MessageID: "wamid.first", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(1, "1", "USD")}}).
+		Order(payload.Order{MessageID: "wamid.refused", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(2, "1", "USD")}}).
+		Inquiry(payload.Inquiry{MessageID: "wamid.third", Customer: customer, Timestamp: at, Question: "?", ReplyToMessageID: "wamid.p", CatalogID: "c", ProductRetailerID: "a"}).
 		Bytes()
 
 	unblock := refuseOrder(t, ch.Namespace, "wamid.refused")

@@ -21,9 +21,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -74,20 +76,20 @@ const (
 )
 
 // customer sends the orders the tests build (webhookbody), on cloudPhone.
-var customer = webhookbody.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
+var customer = payload.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
 
 // cloudOrders is a Cloud body with one order per cart, message ids wamid.<key>.
-func cloudOrders(carts map[string][]webhookbody.Item) []byte {
+func cloudOrders(carts map[string][]cart.Item) []byte {
 	b := webhookbody.New(whatsapp.Cloud, cloudPhone)
 	for _, id := range slices.Sorted(maps.Keys(carts)) {
-		b.Order(webhookbody.Order{MessageID: "wamid." + id, Customer: customer, Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Items: carts[id]})
+		b.Order(payload.Order{MessageID: "wamid." + id, Customer: customer, Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Items: carts[id]})
 	}
 	return b.Bytes()
 }
 
 // item is one of quantity of product a at price in currency.
-func item(quantity int64, price, currency string) webhookbody.Item {
-	return webhookbody.Item{ProductRetailerID: "a", Quantity: quantity, Price: price, Currency: currency}
+func item(quantity int64, price, currency string) cart.Item {
+	return cart.Item{ProductRetailerID: "a", Quantity: quantity, ItemPrice: price, Currency: currency}
 }
 
 type channelOpts struct {

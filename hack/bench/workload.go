@@ -8,8 +8,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -96,13 +98,13 @@ func orderLabels(spec commercev1alpha1.WhatsAppOrderSpec) map[string]string {
 
 // webhookBody is the Cloud webhook Meta sends for the single order spec.
 func webhookBody(spec commercev1alpha1.WhatsAppOrderSpec) []byte {
-	items := make([]webhookbody.Item, len(spec.Items))
+	items := make([]cart.Item, len(spec.Items))
 	for i, it := range spec.Items {
-		items[i] = webhookbody.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, Price: it.ItemPrice, Currency: it.Currency}
+		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
 	}
-	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Order(webhookbody.Order{
+	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Order(payload.Order{
 		MessageID: spec.MessageID,
-		Customer:  webhookbody.Customer{WaID: spec.Customer.WaID, Name: spec.Customer.Name},
+		Customer:  payload.Customer{WaID: spec.Customer.WaID, Name: spec.Customer.Name},
 		Timestamp: spec.ReceivedAt.Time,
 		CatalogID: spec.CatalogID,
 		Text:      spec.Text,

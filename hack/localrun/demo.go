@@ -17,9 +17,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -115,15 +117,15 @@ then decide it and watch the customer's notification arrive:
 // demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
 // window is open and the notification goes out as text.
 func demoOrder(now time.Time) []byte {
-	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(webhookbody.Order{
+	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
 		MessageID: fmt.Sprintf("wamid.demo-%d", now.Unix()),
-		Customer:  webhookbody.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
+		Customer:  payload.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
 		Timestamp: now,
 		CatalogID: "194836987003835",
 		Text:      "Love these!",
-		Items: []webhookbody.Item{
-			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, Price: "7.99", Currency: "USD"},
-			{ProductRetailerID: "nqryix03ez", Quantity: 1, Price: "25", Currency: "USD"},
+		Items: []cart.Item{
+			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 		},
 	}).Bytes()
 }

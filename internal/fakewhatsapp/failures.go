@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -67,7 +67,7 @@ const (
 )
 
 // windowClosedStatusError is the error of a failed status webhook.
-var windowClosedStatusError = map[whatsapp.Generation]webhookbody.StatusError{
+var windowClosedStatusError = map[whatsapp.Generation]payload.StatusError{
 	whatsapp.Cloud:      {Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, Details: windowClosedDetails},
 	whatsapp.OnPremises: {Code: 470, Title: windowClosedTitleOnPrem},
 }

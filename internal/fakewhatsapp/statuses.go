@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -120,9 +121,9 @@ func (t statusTarget) validate(statuses []string) error {
 // body is the webhook body carrying one status. A failed one carries the
 // window-closed error.
 func (t statusTarget) body(state string, at time.Time) []byte {
-	st := webhookbody.Status{MessageID: t.messageID, Status: state, Timestamp: at, Recipient: t.recipient}
+	st := payload.Status{MessageID: t.messageID, Status: state, Timestamp: at, RecipientID: t.recipient}
 	if state == "failed" {
-		st.Errors = []webhookbody.StatusError{windowClosedStatusError[t.generation]}
+		st.Errors = []payload.StatusError{windowClosedStatusError[t.generation]}
 	}
 	return webhookbody.New(t.generation, t.phoneNumberID).Status(st).Bytes()
 }

@@ -1,7 +1,8 @@
 // Package webhookbody writes WhatsApp webhook bodies the way the Cloud API and
-// the On-Premises client send them (customer orders, product questions and
-// message statuses), and signs them as Meta does. The tests, the benchmark,
-// the demo and the fake WhatsApp API all post what it writes, so a change of
+// the On-Premises client send them, and signs them as Meta does: the inverse
+// of the receiver's parser, taking the very values payload.Parse reads
+// (orders, product questions, message statuses). The tests, the benchmark, the
+// demo and the fake WhatsApp API all post what it writes, so a change of
 // format is made once.
 package webhookbody
 
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -24,63 +26,6 @@ const (
 	BusinessAccountID  = "102290129340398"
 	DisplayPhoneNumber = "15550783881"
 )
-
-// Customer is who sends a message.
-type Customer struct {
-	WaID string
-	Name string
-}
-
-// Order is a customer's cart sent from a catalog.
-type Order struct {
-	MessageID string
-	Customer  Customer
-	Timestamp time.Time
-	CatalogID string
-	Text      string
-	Items     []Item
-}
-
-// Item is one line of a cart. Price is written as a JSON number, as WhatsApp
-// sends it, when it is one, and as a string otherwise, so that a test can send
-// a price that is not a number.
-type Item struct {
-	ProductRetailerID string
-	Quantity          int64
-	Price             string
-	Currency          string
-}
-
-// Inquiry is a customer's text message about a product the business sent.
-type Inquiry struct {
-	MessageID string
-	Customer  Customer
-	Timestamp time.Time
-	Question  string
-	// ProductMessageID is the business's product message the customer replies to.
-	ProductMessageID  string
-	CatalogID         string
-	ProductRetailerID string
-}
-
-// Status is a delivery status of a message the business sent.
-type Status struct {
-	MessageID string
-	// Status is sent, delivered, read, failed, ...
-	Status    string
-	Timestamp time.Time
-	Recipient string
-	Errors    []StatusError
-}
-
-// StatusError says why a message failed. The On-Premises client sends only
-// Code and Title.
-type StatusError struct {
-	Code    int64
-	Title   string
-	Message string
-	Details string
-}
 
 // Body is one webhook body being written.
 type Body struct {
@@ -97,25 +42,30 @@ func New(generation whatsapp.Generation, phoneNumberID string) *Body {
 	return &Body{generation: generation, phoneNumberID: phoneNumberID}
 }
 
-// Order adds an order message.
-func (b *Body) Order(o Order) *Body {
+// Order adds the order message o.
+func (b *Body) Order(o payload.Order) *Body {
 	items := make([]item, len(o.Items))
 	for i, it := range o.Items {
-		items[i] = item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, Price: price(it.Price), Currency: it.Currency}
+		items[i] = item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, Price: price(it.ItemPrice), Currency: it.Currency}
 	}
 	b.addContact(o.Customer)
-	b.messages = append(b.messages, message{
+	m := message{
 		From: o.Customer.WaID, ID: o.MessageID, Timestamp: unix(o.Timestamp), Type: "order",
 		Order: &order{CatalogID: o.CatalogID, Text: o.Text, ProductItems: items},
-	})
+	}
+	if o.ReplyToMessageID != "" {
+		m.Context = &messageContext{From: DisplayPhoneNumber, ID: o.ReplyToMessageID}
+	}
+	b.messages = append(b.messages, m)
 	return b
 }
 
-// Inquiry adds a product question.
-func (b *Body) Inquiry(q Inquiry) *Body {
+// Inquiry adds the product question q: a text replying to the business's
+// product message q.ReplyToMessageID.
+func (b *Body) Inquiry(q payload.Inquiry) *Body {
 	b.addContact(q.Customer)
 	b.messages = append(b.messages, message{
-		Context: &messageContext{From: DisplayPhoneNumber, ID: q.ProductMessageID,
+		Context: &messageContext{From: DisplayPhoneNumber, ID: q.ReplyToMessageID,
 			ReferredProduct: &product{CatalogID: q.CatalogID, ProductRetailerID: q.ProductRetailerID}},
 		From: q.Customer.WaID, ID: q.MessageID, Timestamp: unix(q.Timestamp), Type: "text",
 		Text: &text{Body: q.Question},
@@ -123,9 +73,10 @@ func (b *Body) Inquiry(q Inquiry) *Body {
 	return b
 }
 
-// Status adds a delivery status.
-func (b *Body) Status(s Status) *Body {
-	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.Recipient}
+// Status adds the delivery status s. The On-Premises client sends only the
+// code and title of an error.
+func (b *Body) Status(s payload.Status) *Body {
+	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID}
 	for _, e := range s.Errors {
 		se := statusError{Code: e.Code, Title: e.Title, Message: e.Message}
 		if e.Details != "" {
@@ -137,13 +88,13 @@ func (b *Body) Status(s Status) *Body {
 	return b
 }
 
-func (b *Body) addContact(c Customer) {
+func (b *Body) addContact(c payload.Customer) {
 	for _, known := range b.contacts {
 		if known.WaID == c.WaID {
 			return
 		}
 	}
-	ct := contact{WaID: c.WaID}
+	ct := contact{WaID: c.WaID, UserID: c.UserID}
 	ct.Profile.Name = c.Name
 	b.contacts = append(b.contacts, ct)
 }
@@ -196,7 +147,9 @@ func (s Signed) Request(ctx context.Context, url string) (*http.Request, error) 
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
-// price is a JSON number when p is one, else a JSON string.
+// price is an item price as WhatsApp writes it, a JSON number, when p is one,
+// and as a JSON string otherwise, so that a test can send a price that is not
+// a number.
 func price(p string) json.RawMessage {
 	if p != "" {
 		// json.Number refuses to encode what is not a JSON number.
@@ -238,7 +191,8 @@ type (
 		Profile struct {
 			Name string `json:"name"`
 		} `json:"profile"`
-		WaID string `json:"wa_id"`
+		WaID   string `json:"wa_id"`
+		UserID string `json:"user_id,omitempty"`
 	}
 	message struct {
 		Context   *messageContext `json:"context,omitempty"`
