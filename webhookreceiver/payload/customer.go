@@ -22,13 +22,25 @@ type sender struct {
 	FromUserID string `json:"from_user_id"`
 }
 
-var (
-	// waIDPattern is what a phone-based wa_id looks like.
-	waIDPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
-	// userIDPattern is what a business-scoped user id looks like:
-	// US.13491208655302741918, US.ENT.11815799212886844830.
-	userIDPattern = regexp.MustCompile(`^[A-Z]{2}\.[A-Za-z0-9.]+$`)
-)
+// waIDPattern is what a phone-based wa_id looks like: digits only. Anything
+// else in from, wa_id or recipient_id (US.13491208655302741918, say) is a
+// business-scoped user id, and never taken for a phone number.
+var waIDPattern = regexp.MustCompile(`^[0-9]{1,32}$`)
+
+// identify sorts an id that may be a phone number (from, wa_id,
+// recipient_id) and a user id given beside it (from_user_id, user_id,
+// recipient_user_id) into a Customer: only digits are a phone number; an id
+// of another form is the user id, unless one is given explicitly.
+func identify(id, userID string) Customer {
+	c := Customer{UserID: userID}
+	switch {
+	case waIDPattern.MatchString(id):
+		c.WaID = id
+	case c.UserID == "":
+		c.UserID = id
+	}
+	return c
+}
 
 // customer finds who sent a message: the contact whose wa_id equals from (or
 // whose user_id equals from_user_id), or else the only contact of the change
@@ -37,19 +49,14 @@ var (
 // a message without contacts, still gets what the body tells.
 func customer(s sender, contacts []contact) Customer {
 	c := matchContact(s, contacts)
-	cust := Customer{WaID: c.WaID, UserID: c.UserID, Name: c.Profile.Name}
-	if cust.WaID == "" && waIDPattern.MatchString(s.From) {
-		cust.WaID = s.From
+	cust := identify(c.WaID, c.UserID)
+	cust.Name = c.Profile.Name
+	msg := identify(s.From, s.FromUserID)
+	if cust.WaID == "" {
+		cust.WaID = msg.WaID
 	}
 	if cust.UserID == "" {
-		cust.UserID = s.FromUserID
-	}
-	if cust.UserID == "" && userIDPattern.MatchString(s.From) {
-		cust.UserID = s.From
-	}
-	if cust.WaID == "" && cust.UserID == "" {
-		// from is in neither known form: keep it rather than lose the sender.
-		cust.WaID = s.From
+		cust.UserID = msg.UserID
 	}
 	return cust
 }

@@ -29,7 +29,10 @@ func TestCustomer(t *testing.T) {
 		{"no contacts, phone", sender{From: "16505551234"}, nil, Customer{WaID: "16505551234"}},
 		{"no contacts, both ids", sender{From: "16505551234", FromUserID: "US.2"}, nil, Customer{WaID: "16505551234", UserID: "US.2"}},
 		{"no contacts, business-scoped from", sender{From: "US.ENT.11815799212886844830"}, nil, Customer{UserID: "US.ENT.11815799212886844830"}},
-		{"no contacts, odd from kept", sender{From: "+1 650 555"}, nil, Customer{WaID: "+1 650 555"}},
+		{"no contacts, from that is not digits is no phone number", sender{From: "+1 650 555"}, nil, Customer{UserID: "+1 650 555"}},
+		{"contact wa_id holding a user id", sender{From: "US.5"}, []contact{{WaID: "US.5"}}, Customer{UserID: "US.5"}},
+		{"contact wa_id holding a user id, user_id beside it", sender{}, []contact{{WaID: "US.5", UserID: "US.6"}}, Customer{UserID: "US.6"}},
+		{"from_user_id wins over a non-digit from", sender{From: "US.5", FromUserID: "US.6"}, nil, Customer{UserID: "US.6"}},
 		{"nothing at all", sender{}, nil, Customer{}},
 		{"contact wa_id, message user id", sender{From: "111", FromUserID: "US.7"}, []contact{bob, {WaID: "111"}}, Customer{WaID: "111", UserID: "US.7"}},
 	}

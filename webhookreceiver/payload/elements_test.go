@@ -82,6 +82,12 @@ func TestMessageElements(t *testing.T) {
 		{"inquiry without timestamp", annContact, `{"id":"m1","from":"111","type":"text","context":{"referred_product":{"catalog_id":"c","product_retailer_id":"p"}}}`, KindInvalid, "m1", "timestamp is missing"},
 		{"inquiry without sender", "", `{"id":"m1","timestamp":"1","type":"text","context":{"referred_product":{"catalog_id":"c","product_retailer_id":"p"}}}`, KindInvalid, "m1", "names no sender"},
 
+		{"system without system", "", `{"id":"m1","type":"system"}`, KindIgnored, "m1", "system message has no system object"},
+		{"system of another type", "", `{"id":"m1","type":"system","system":{"type":"customer_identity_changed"}}`, KindIgnored, "m1", `type "customer_identity_changed" does not change a user id`},
+		{"number change without user ids", "", `{"id":"m1","from":"111","type":"system","system":{"type":"user_changed_number","wa_id":"222"}}`, KindIgnored, "m1", "changes no user id"},
+		{"user id change without the previous id", "", `{"id":"m1","timestamp":"1","type":"system","system":{"type":"user_changed_user_id","user_id":"US.2"}}`, KindInvalid, "m1", "needs system.previous_user_id"},
+		{"user id change without timestamp", "", `{"id":"m1","type":"system","system":{"type":"user_changed_user_id","user_id":"US.2","previous_user_id":"US.1"}}`, KindInvalid, "m1", "timestamp is missing"},
+		{"system not an object", "", `{"id":"m1","type":"system","system":"x"}`, KindInvalid, "m1", "message.system is a string, not an object"},
 		{"order without order", annContact, `{"id":"m1","from":"111","timestamp":"1","type":"order"}`, KindInvalid, "m1", "no order object"},
 		{"order not an object", annContact, `{"id":"m1","from":"111","timestamp":"1","type":"order","order":[]}`, KindInvalid, "m1", "message.order is an array, not an object"},
 		{"order without timestamp", annContact, `{"id":"m1","from":"111","type":"order","order":{"catalog_id":"c1"}}`, KindInvalid, "m1", "timestamp is missing"},
@@ -203,6 +209,18 @@ func equalItems(a, b []cart.Item) bool {
 	return true
 }
 
+// TestUserIDChanges reads both system messages that carry a new user id.
+func TestUserIDChanges(t *testing.T) {
+	got := parseBoth(t, `"messages":[`+
+		`{"from_user_id":"US.2","id":"m1","timestamp":"1750096325","type":"system","system":{"body":"User changed","type":"user_changed_user_id","previous_user_id":"US.1","parent_user_id":"US.ENT.9","previous_parent_user_id":"US.ENT.8"}},`+
+		`{"from":"111","id":"m2","timestamp":"1750096326","type":"system","system":{"body":"User A changed from 111 to 222","wa_id":"222","type":"user_changed_number","user_id":"US.4","previous_user_id":"US.3"}}]`)
+	want := []Element{
+		{Kind: KindUserIDChange, Path: "messages[0]", MessageID: "m1", UserIDChange: &UserIDChange{MessageID: "m1", Timestamp: unix(1750096325), Previous: "US.1", Current: "US.2"}},
+		{Kind: KindUserIDChange, Path: "messages[1]", MessageID: "m2", UserIDChange: &UserIDChange{MessageID: "m2", Timestamp: unix(1750096326), Previous: "US.3", Current: "US.4"}},
+	}
+	assertElements(t, got, want)
+}
+
 // TestStatusElements covers each way a status becomes Ignored or Invalid, and
 // the forms of its errors.
 func TestStatusElements(t *testing.T) {
@@ -222,8 +240,18 @@ func TestStatusElements(t *testing.T) {
 		{"error code missing", `{"id":"s1","status":"failed","timestamp":"1","errors":[{"title":"x"}]}`, Element{Kind: KindInvalid, MessageID: "s1", Reason: "errors[0]: code is missing"}},
 		{
 			"error code as string, recipient by user id", `{"id":"s1","status":"failed","timestamp":1,"recipient_user_id":"US.1","errors":[{"code":"470","title":"window","details":"closed"}]}`,
-			Element{Kind: KindStatus, MessageID: "s1", Status: &Status{MessageID: "s1", RecipientID: "US.1", Status: "failed", Timestamp: unix(1),
+			Element{Kind: KindStatus, MessageID: "s1", Status: &Status{MessageID: "s1", RecipientUserID: "US.1", Status: "failed", Timestamp: unix(1),
 				Errors: []StatusError{{Code: 470, Title: "window", Details: "closed"}}}},
+		},
+		{
+			"user id in recipient_id is no phone number", `{"id":"s1","status":"sent","timestamp":1,"recipient_id":"US.13491208655302741918"}`,
+			Element{Kind: KindStatus, MessageID: "s1", Status: &Status{MessageID: "s1", RecipientUserID: "US.13491208655302741918", Status: "sent", Timestamp: unix(1)}},
+		},
+		{
+			"both recipient ids, callback data and pricing", `{"id":"s1","status":"delivered","timestamp":1,"recipient_id":"16505551234","recipient_user_id":"US.1",` +
+				`"biz_opaque_callback_data":"wco1|WhatsAppOrder|shop|o|Accepted","pricing":{"billable":true,"pricing_model":"PMP","category":"utility","type":"regular"}}`,
+			Element{Kind: KindStatus, MessageID: "s1", Status: &Status{MessageID: "s1", RecipientID: "16505551234", RecipientUserID: "US.1", Status: "delivered", Timestamp: unix(1),
+				CallbackData: "wco1|WhatsAppOrder|shop|o|Accepted", PricingCategory: "utility"}},
 		},
 		{
 			"played", `{"id":"s1","status":"played","timestamp":"2","recipient_id":"111"}`,
@@ -297,6 +325,8 @@ func TestBadElementsDoNotHideOthers(t *testing.T) {
 	assertElements(t, d.Elements, want)
 }
 
+const readStatus = `{"id":"s1","status":"read","timestamp":"1750096400","recipient_id":"111"}`
+
 // TestCloudStructure covers malformed entries and changes: each is one
 // element, never an error for the body.
 func TestCloudStructure(t *testing.T) {
@@ -312,9 +342,11 @@ func TestCloudStructure(t *testing.T) {
 		{"other field", `{"changes":[{"field":"message_template_status_update","value":{}}]}`, Element{Kind: KindIgnored, Path: "entry[0].changes[0]", Reason: `webhook field "message_template_status_update" is not messages`}},
 		{"value missing", `{"changes":[{"field":"messages"}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", Reason: "value is missing, not an object"}},
 		{"value not an object", `{"changes":[{"field":"messages","value":[]}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", Reason: "value is an array, not an object"}},
-		{"no metadata", `{"changes":[{"field":"messages","value":{"messages":[]}}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", Reason: "value.metadata is missing, not an object"}},
+		{"no metadata: for the channel of the path", `{"changes":[{"field":"messages","value":{"statuses":[` + readStatus + `]}}]}`,
+			statusElem("entry[0].changes[0].value.statuses[0]", "", Status{MessageID: "s1", RecipientID: "111", Status: "read", Timestamp: unix(1750096400)})},
 		{"phone number id not a string", `{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":1}}}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", Reason: "value.metadata.phone_number_id is a number, not a string"}},
-		{"no phone number id", `{"changes":[{"field":"messages","value":{"metadata":{},"messages":[]}}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", Reason: "value.metadata has no phone_number_id, so no channel can take the change"}},
+		{"no phone number id: for the channel of the path", `{"changes":[{"field":"messages","value":{"metadata":{},"statuses":[` + readStatus + `]}}]}`,
+			statusElem("entry[0].changes[0].value.statuses[0]", "", Status{MessageID: "s1", RecipientID: "111", Status: "read", Timestamp: unix(1750096400)})},
 		{"statuses not an array", `{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"PN1"},"statuses":"x"}}]}`, Element{Kind: KindInvalid, Path: "entry[0].changes[0]", PhoneNumberID: "PN1", Reason: "value.statuses is a string, not an array"}},
 	}
 	for _, tt := range tests {

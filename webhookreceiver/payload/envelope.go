@@ -135,7 +135,7 @@ func appendEntry(out []Element, e *entryTree, path string) []Element {
 // appendChange judges one {"field":..., "value":{...}}. Fields other than
 // messages (account_update, message_template_status_update, ...) share the
 // endpoint and are acknowledged as Ignored. A messages value without a
-// phone_number_id cannot be routed to a channel, so it is one Invalid element.
+// phone_number_id gets none, for the receiver to route by the path.
 func appendChange(out []Element, c *changeTree, path string) []Element {
 	switch {
 	case c == nil:
@@ -148,12 +148,13 @@ func appendChange(out []Element, c *changeTree, path string) []Element {
 		return append(out, at(path, ignoredf("", "webhook field %q is not messages", c.Field)))
 	case c.Value == nil:
 		return append(out, at(path, invalidf("", "value is missing, not an object")))
-	case c.Value.Metadata == nil:
-		return append(out, at(path, invalidf("", "value.metadata is missing, not an object")))
-	case c.Value.Metadata.PhoneNumberID == "":
-		return append(out, at(path, invalidf("", "value.metadata has no phone_number_id, so no channel can take the change")))
 	}
-	pn := c.Value.Metadata.PhoneNumberID
+	// Without metadata (or its phone_number_id) the change names no number:
+	// it belongs to the channel whose path it was posted to.
+	pn := ""
+	if c.Value.Metadata != nil {
+		pn = c.Value.Metadata.PhoneNumberID
+	}
 	if c.Value.err != nil {
 		e := at(path, invalidf("", "value.%v", c.Value.err))
 		e.PhoneNumberID = pn

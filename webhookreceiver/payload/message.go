@@ -17,6 +17,7 @@ type wireMessage struct {
 	withContext
 	withOrder
 	withText
+	withSystem
 	withErrors
 	flaw
 }
@@ -67,6 +68,15 @@ type withText struct {
 	} `json:"text"`
 }
 
+// withSystem is what a system message says changed about the customer.
+type withSystem struct {
+	System *struct {
+		Type           string `json:"type"`
+		UserID         string `json:"user_id"`
+		PreviousUserID string `json:"previous_user_id"`
+	} `json:"system"`
+}
+
 // withErrors are the errors WhatsApp attaches to a message it could not
 // represent (types unsupported and unknown).
 type withErrors struct {
@@ -82,6 +92,8 @@ func (m *wireMessage) typeParts() (parts []any, bestEffort bool) {
 		return []any{&m.withContext, &m.withOrder}, false
 	case "text":
 		return []any{&m.withContext, &m.withText}, false
+	case "system":
+		return []any{&m.withSystem}, false
 	}
 	return []any{&m.withErrors}, true
 }
@@ -99,6 +111,8 @@ func (m *wireMessage) element(contacts []contact) Element {
 		return m.order(contacts)
 	case "text":
 		return m.inquiry(contacts)
+	case "system":
+		return m.userIDChange()
 	case "":
 		return ignoredf(m.ID, "message has no type")
 	}
@@ -195,6 +209,36 @@ func (m *wireMessage) inquiry(contacts []contact) Element {
 		ProductRetailerID: ref.ProductRetailerID,
 		Question:          m.Text.Body,
 		ReplyToMessageID:  m.Context.ID,
+	}}
+}
+
+// userIDChange reads a system message. user_changed_user_id reports a new
+// business-scoped user id; user_changed_number (a new phone number) also
+// regenerates it, and reports both ids since 2026. Other system messages,
+// and a number change without user ids, say nothing the operator keeps.
+func (m *wireMessage) userIDChange() Element {
+	sys := m.System
+	if sys == nil {
+		return ignoredf(m.ID, "system message has no system object")
+	}
+	current := sys.UserID
+	if current == "" {
+		current = m.FromUserID
+	}
+	switch {
+	case sys.Type != "user_changed_user_id" && sys.Type != "user_changed_number":
+		return ignoredf(m.ID, "system message of type %q does not change a user id", sys.Type)
+	case sys.Type == "user_changed_number" && (sys.PreviousUserID == "" || current == ""):
+		return ignoredf(m.ID, "user_changed_number without previous_user_id and user_id changes no user id")
+	case sys.PreviousUserID == "" || current == "":
+		return invalidf(m.ID, "user_changed_user_id needs system.previous_user_id and system.user_id (or from_user_id)")
+	}
+	ts, err := timestamp(m.Timestamp)
+	if err != nil {
+		return invalidf(m.ID, "timestamp %v", err)
+	}
+	return Element{Kind: KindUserIDChange, MessageID: m.ID, UserIDChange: &UserIDChange{
+		MessageID: m.ID, Timestamp: ts, Previous: sys.PreviousUserID, Current: current,
 	}}
 }
 

@@ -152,7 +152,7 @@ func TestSamples(t *testing.T) {
 		},
 		"cloud-status-sent.json": {
 			statusElem("entry[0].changes[0].value.statuses[0]", pnID, Status{
-				MessageID: orderID, RecipientID: "16505551234", Status: "sent", Timestamp: unix(1750030073),
+				MessageID: orderID, RecipientID: "16505551234", Status: "sent", Timestamp: unix(1750030073), PricingCategory: "marketing",
 			}),
 		},
 		"cloud-unsupported.json": {{

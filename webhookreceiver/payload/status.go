@@ -21,6 +21,10 @@ type wireStatus struct {
 	Status          string          `json:"status"`
 	Timestamp       json.RawMessage `json:"timestamp"`
 	Errors          []wireError     `json:"errors"`
+	CallbackData    string          `json:"biz_opaque_callback_data"`
+	Pricing         struct {
+		Category string `json:"category"`
+	} `json:"pricing"`
 	flaw
 }
 
@@ -51,16 +55,18 @@ func (w *wireStatus) element() Element {
 		}
 		errs = append(errs, se)
 	}
-	recipient := w.RecipientID
-	if recipient == "" {
-		recipient = w.RecipientUserID
-	}
+	// recipient_id is a phone number only when it is digits: for a customer
+	// who withholds the number it may carry the user id.
+	to := identify(w.RecipientID, w.RecipientUserID)
 	return Element{Kind: KindStatus, MessageID: w.ID, Status: &Status{
-		MessageID:   w.ID,
-		RecipientID: recipient,
-		Status:      w.Status,
-		Timestamp:   ts,
-		Errors:      errs,
+		MessageID:       w.ID,
+		RecipientID:     to.WaID,
+		RecipientUserID: to.UserID,
+		Status:          w.Status,
+		Timestamp:       ts,
+		Errors:          errs,
+		CallbackData:    w.CallbackData,
+		PricingCategory: w.Pricing.Category,
 	}}
 }
 

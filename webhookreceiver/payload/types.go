@@ -24,6 +24,9 @@ const (
 	KindInquiry Kind = "Inquiry"
 	// KindStatus is news about a message the business sent; Element.Status is set.
 	KindStatus Kind = "Status"
+	// KindUserIDChange is WhatsApp's system message that a customer's
+	// business-scoped user id changed; Element.UserIDChange is set.
+	KindUserIDChange Kind = "UserIDChange"
 	// KindIgnored is a well-formed element the operator has no use for (another
 	// webhook field, a plain text, an error report); Element.Reason says which.
 	KindIgnored Kind = "Ignored"
@@ -39,19 +42,24 @@ type Element struct {
 	// "entry[0].changes[1].value.messages[2]" or "statuses[0]", for logs.
 	Path string
 	// PhoneNumberID is the Cloud change's value.metadata.phone_number_id, which
-	// routes the element to its channel; "" for On-Premises bodies.
+	// routes the element to its channel; "" for On-Premises bodies and for a
+	// Cloud change without metadata, which belongs to the channel of the path
+	// it was posted to.
 	PhoneNumberID string
 	// MessageID is the message or status id, when the element has one.
 	MessageID string
 	Order     *Order
 	Inquiry   *Inquiry
 	Status    *Status
+	// UserIDChange is set for KindUserIDChange.
+	UserIDChange *UserIDChange
 	// Reason says, for people, why the element is Ignored or Invalid.
 	Reason string
 }
 
 // Customer is who sent a message. WhatsApp may withhold the phone number
-// (WaID) and give only the business-scoped UserID.
+// (WaID) and give only the business-scoped UserID. WaID is only ever digits:
+// an id of any other form is a user id, never a phone number.
 type Customer struct {
 	WaID   string
 	UserID string
@@ -87,8 +95,17 @@ type Inquiry struct {
 // Status is WhatsApp's news about a message the business sent.
 type Status struct {
 	// MessageID is the id the send call returned.
-	MessageID   string
-	RecipientID string
+	MessageID string
+	// RecipientID is the recipient's phone-based wa_id (digits only), and
+	// RecipientUserID their business-scoped user id; either may be empty.
+	RecipientID     string
+	RecipientUserID string
+	// CallbackData is the biz_opaque_callback_data the message was sent with,
+	// echoed by the Cloud API.
+	CallbackData string
+	// PricingCategory is pricing.category (marketing, utility, service, ...),
+	// what WhatsApp bills the message as.
+	PricingCategory string
 	// Status is the value as sent, lower case: sent, delivered, read, failed,
 	// played, deleted or warning.
 	Status    string
@@ -105,4 +122,16 @@ type StatusError struct {
 	Message string
 	// Details is Cloud's error_data.details or On-Premises' details.
 	Details string
+}
+
+// UserIDChange says that a customer's business-scoped user id changed
+// (system message user_changed_user_id, or user_changed_number when it
+// carries user ids): later messages to that customer go to Current.
+type UserIDChange struct {
+	MessageID string
+	Timestamp time.Time
+	// Previous is system.previous_user_id, the id WhatsApp knew the customer by.
+	Previous string
+	// Current is system.user_id (or the message's from_user_id).
+	Current string
 }
