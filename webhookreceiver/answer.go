@@ -30,9 +30,8 @@ const (
 	verdictBadSignature
 	// verdictVerifyRefused: a wrong verify token, or none configured.
 	verdictVerifyRefused
-	// verdictSomeInvalid: some element can never be stored; the others are.
-	verdictSomeInvalid
-	// verdictSomeFailed: some element could not be stored now.
+	// verdictSomeFailed: some element could not be stored now, or is a
+	// status whose record is not visible yet.
 	verdictSomeFailed
 )
 
@@ -55,7 +54,6 @@ var answers = map[verdict]struct {
 	verdictTooLarge:           {http.StatusRequestEntityTooLarge, 0},
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
-	verdictSomeInvalid:        {http.StatusBadRequest, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
 }
 
@@ -72,18 +70,15 @@ func refuse(v verdict, format string, args ...any) response {
 	return response{verdict: v, err: fmt.Sprintf(format, args...)}
 }
 
-// verdict of a body whose elements were stored (or not) as rep says: anything
-// not stored now makes WhatsApp retry the whole body, whose stored part is
-// then deduplicated; only then does an element that can never be stored count.
+// verdict of a body whose elements were stored (or not) as rep says:
+// anything not stored now makes WhatsApp retry the whole body, whose stored
+// part is then deduplicated. Elements that can never be stored do not: they
+// are kept, listed in the answer, and retrying would never store them.
 func (rep *report) verdict() verdict {
-	switch {
-	case rep.Failed > 0:
+	if rep.Failed > 0 || rep.NotYetRecorded > 0 {
 		return verdictSomeFailed
-	case len(rep.Invalid) > 0:
-		return verdictSomeInvalid
-	default:
-		return verdictStored
 	}
+	return verdictStored
 }
 
 func (resp response) write(w http.ResponseWriter) {

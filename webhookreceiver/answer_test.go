@@ -32,12 +32,14 @@ func TestReportVerdict(t *testing.T) {
 		rep  report
 		want verdict
 	}{
-		{"all stored", report{Created: 1, Duplicates: 2, Updated: 1, Ignored: 1, Unmatched: 1}, verdictStored},
+		{"all stored", report{Created: 1, Duplicates: 2, Updated: 1, Unchanged: 1, Ignored: 1, OtherNumber: 1, Unmatched: 1}, verdictStored},
 		{"nothing in it", report{}, verdictStored},
-		{"one never storable", report{Created: 1, Invalid: []elementError{{Path: "p", Reason: "r"}}}, verdictSomeInvalid},
+		// Retrying could never store it: it is kept, and the body acknowledged.
+		{"one never storable", report{Created: 1, Refused: []refusal{{Path: "p", Reason: "r", ConfigMap: "c"}}}, verdictStored},
 		// WhatsApp must send the body again for the failed element, even though
 		// another one can never be stored.
-		{"one failed, one never storable", report{Failed: 1, Invalid: []elementError{{Path: "p", Reason: "r"}}}, verdictSomeFailed},
+		{"one failed, one never storable", report{Failed: 1, Refused: []refusal{{Path: "p", Reason: "r", ConfigMap: "c"}}}, verdictSomeFailed},
+		{"a status whose record is not visible yet", report{Updated: 3, NotYetRecorded: 1}, verdictSomeFailed},
 	} {
 		if got := tc.rep.verdict(); got != tc.want {
 			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)

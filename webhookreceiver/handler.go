@@ -80,7 +80,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
 	defer cancel()
-	rep := r.store(ctx, ch, parsed.Elements)
+	rep := r.store(ctx, ch, body, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }
 

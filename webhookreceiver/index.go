@@ -9,11 +9,16 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
-// Field indexes on the informer cache, so a request finds its channel, and a
-// status webhook its message, without reading from the API server.
+// Field indexes on the informer cache, so a request finds its channel, a
+// status webhook its message, and a user id change its customer's orders and
+// inquiries, without reading from the API server.
 const (
 	IndexWebhookPath = "status.webhookPath"
 	IndexSentMessage = "status.sentMessageIDs"
+	// IndexCustomerUserID is the customer's current business-scoped user id:
+	// status.customerUserID once WhatsApp reported a change, else
+	// spec.customer.userID.
+	IndexCustomerUserID = "status.customerUserID"
 )
 
 // SetupIndexes registers the indexes with the manager's cache. It runs on every
@@ -27,22 +32,46 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return fmt.Errorf("indexing channels by webhook path: %w", err)
 	}
-	if err := indexer.IndexField(ctx, &commercev1alpha1.WhatsAppOrder{}, IndexSentMessage, func(o client.Object) []string {
-		var ids []string
-		for _, n := range o.(*commercev1alpha1.WhatsAppOrder).Status.Notifications {
-			ids = append(ids, n.MessageID)
+	for _, kind := range []client.Object{&commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}} {
+		if err := indexer.IndexField(ctx, kind, IndexSentMessage, func(o client.Object) []string {
+			return sentMessageIDs(o.(messageSender))
+		}); err != nil {
+			return fmt.Errorf("indexing %T by sent message id: %w", kind, err)
 		}
-		return ids
-	}); err != nil {
-		return fmt.Errorf("indexing orders by sent message id: %w", err)
 	}
-	if err := indexer.IndexField(ctx, &commercev1alpha1.ProductInquiry{}, IndexSentMessage, func(o client.Object) []string {
-		if r := o.(*commercev1alpha1.ProductInquiry).Status.Reply; r != nil && r.MessageID != "" {
-			return []string{r.MessageID}
-		}
-		return nil
+	if err := indexer.IndexField(ctx, &commercev1alpha1.WhatsAppOrder{}, IndexCustomerUserID, func(o client.Object) []string {
+		order := o.(*commercev1alpha1.WhatsAppOrder)
+		return currentUserID(order.Spec.Customer, order.Status.CustomerUserID)
 	}); err != nil {
-		return fmt.Errorf("indexing inquiries by sent message id: %w", err)
+		return fmt.Errorf("indexing orders by customer user id: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &commercev1alpha1.ProductInquiry{}, IndexCustomerUserID, func(o client.Object) []string {
+		q := o.(*commercev1alpha1.ProductInquiry)
+		return currentUserID(q.Spec.Customer, q.Status.CustomerUserID)
+	}); err != nil {
+		return fmt.Errorf("indexing inquiries by customer user id: %w", err)
+	}
+	return nil
+}
+
+// sentMessageIDs are the ids of the messages o recorded; an intent, which
+// has none yet, is found by its callback data instead.
+func sentMessageIDs(o messageSender) []string {
+	var ids []string
+	for _, m := range o.SentMessages() {
+		if m.MessageID != "" {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	return ids
+}
+
+func currentUserID(c commercev1alpha1.Customer, reported string) []string {
+	if reported != "" {
+		return []string{reported}
+	}
+	if c.UserID != "" {
+		return []string{c.UserID}
 	}
 	return nil
 }

@@ -7,12 +7,15 @@ import (
 
 // Element outcomes, the values of the "outcome" label.
 const (
-	OutcomeCreated          = "created"
-	OutcomeDuplicate        = "duplicate"
-	OutcomeUpdated          = "updated"
-	OutcomeUnchanged        = "unchanged"
-	OutcomeIgnored          = "ignored"
-	OutcomeUnmatchedStatus  = "unmatched_status"
+	OutcomeCreated         = "created"
+	OutcomeDuplicate       = "duplicate"
+	OutcomeUpdated         = "updated"
+	OutcomeUnchanged       = "unchanged"
+	OutcomeIgnored         = "ignored"
+	OutcomeUnmatchedStatus = "unmatched_status"
+	// OutcomeNotYetRecorded: a status about one of the operator's messages
+	// whose record is not visible yet; the body is answered 503.
+	OutcomeNotYetRecorded   = "not_yet_recorded"
 	OutcomeWrongPhoneNumber = "wrong_phone_number"
 	OutcomeInvalid          = "invalid"
 	OutcomeFailed           = "failed"
@@ -40,6 +43,14 @@ var (
 		Name: "whatsapp_receiver_elements_total",
 		Help: "Elements of webhook bodies (orders, inquiries, statuses, others), by kind and outcome.",
 	}, []string{"kind", "outcome"})
+	pricedMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_sent_messages_priced_total",
+		Help: "Messages the operator sent, counted once WhatsApp reports what they are billed as, by pricing category.",
+	}, []string{"category"})
+	refusedKept = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_refused_elements_kept_total",
+		Help: "Webhook elements that can never be stored, kept verbatim in a ConfigMap for inspection (redeliveries not counted again).",
+	})
 	signatureFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_signature_failures_total",
 		Help: "Webhook deliveries refused for their X-Hub-Signature-256, by reason.",
@@ -47,5 +58,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, signatureFailures)
+	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, pricedMessages, refusedKept, signatureFailures)
 }

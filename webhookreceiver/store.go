@@ -10,39 +10,58 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
 // report is what the receiver did with a body; it is also the response body.
+// Every element is counted in exactly one of the fields.
 type report struct {
-	Created    int            `json:"created"`
-	Duplicates int            `json:"duplicates"`
-	Updated    int            `json:"updated"`
-	Ignored    int            `json:"ignored"`
-	Unmatched  int            `json:"unmatched"`
-	Failed     int            `json:"failed"`
-	Invalid    []elementError `json:"invalid,omitempty"`
+	Created    int `json:"created"`
+	Duplicates int `json:"duplicates"`
+	// Updated statuses and user id changes wrote something; Unchanged ones
+	// (a redelivery, a status behind the recorded one) had nothing to write.
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Ignored   int `json:"ignored"`
+	// OtherNumber are Cloud elements for another phone number than the channel's.
+	OtherNumber int `json:"otherNumber"`
+	// Unmatched are statuses about messages the operator did not send.
+	Unmatched int `json:"unmatched"`
+	// NotYetRecorded are statuses about the operator's messages whose record
+	// is not visible yet: the body is answered 503 to have them sent again.
+	NotYetRecorded int `json:"notYetRecorded"`
+	Failed         int `json:"failed"`
+	// Refused are the elements that can never be stored, each kept verbatim.
+	Refused []refusal `json:"refused,omitempty"`
 }
 
-type elementError struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
+// refusal is an element the receiver can never store, and where it is kept.
+type refusal struct {
+	Path      string `json:"path"`
+	MessageID string `json:"messageID,omitempty"`
+	Reason    string `json:"reason"`
+	// ConfigMap holds the element as it was sent, its path and the reason.
+	ConfigMap string `json:"configMap"`
+}
+
+// result is what became of one element.
+type result struct {
+	outcome string
+	// kept names the ConfigMap an element that can never be stored is kept in.
+	kept string
 }
 
 // store stores every element of a body, several at a time, and reports what
 // happened to each. One element's failure never stops the others.
-func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, elems []payload.Element) *report {
-	outcomes := make([]string, len(elems))
+func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, elems []payload.Element) *report {
+	results := make([]result, len(elems))
 	if len(elems) == 1 {
 		// Most bodies hold one message: store it on the request's goroutine,
 		// whose stack is already grown, instead of a fresh one.
-		outcomes[0] = r.storeElement(ctx, ch, &elems[0])
+		results[0] = r.storeElement(ctx, ch, body, &elems[0])
 	} else {
 		sem := make(chan struct{}, r.opts.Workers)
 		var wg sync.WaitGroup
@@ -51,58 +70,67 @@ func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChann
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				outcomes[i] = r.storeElement(ctx, ch, &elems[i])
+				results[i] = r.storeElement(ctx, ch, body, &elems[i])
 			}()
 		}
 		wg.Wait()
 	}
 
 	rep := &report{}
-	for i, outcome := range outcomes {
+	for i, res := range results {
 		el := &elems[i]
-		elements.WithLabelValues(string(el.Kind), outcome).Inc()
-		switch outcome {
+		elements.WithLabelValues(string(el.Kind), res.outcome).Inc()
+		switch res.outcome {
 		case OutcomeCreated:
 			rep.Created++
 		case OutcomeDuplicate:
 			rep.Duplicates++
-		case OutcomeUpdated, OutcomeUnchanged:
+		case OutcomeUpdated:
 			rep.Updated++
+		case OutcomeUnchanged:
+			rep.Unchanged++
+		case OutcomeWrongPhoneNumber:
+			rep.OtherNumber++
 		case OutcomeUnmatchedStatus:
 			rep.Unmatched++
+		case OutcomeNotYetRecorded:
+			rep.NotYetRecorded++
 		case OutcomeFailed:
 			rep.Failed++
 		case OutcomeInvalid:
-			rep.Invalid = append(rep.Invalid, elementError{Path: el.Path, Reason: el.Reason})
+			rep.Refused = append(rep.Refused, refusal{Path: el.Path, MessageID: el.MessageID, Reason: el.Reason, ConfigMap: res.kept})
 		default:
 			rep.Ignored++
 		}
 	}
-	if len(rep.Invalid) > 0 {
+	if len(rep.Refused) > 0 {
+		first := rep.Refused[0]
 		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidWebhookElement, "Receive",
-			"%d element(s) of a webhook can never be stored, first %s: %s", len(rep.Invalid), rep.Invalid[0].Path, rep.Invalid[0].Reason)
+			"%d element(s) of a webhook can never be stored and are kept in ConfigMaps labelled %s=true, first %s (ConfigMap %s): %s",
+			len(rep.Refused), LabelRefused, first.Path, first.ConfigMap, first.Reason)
 	}
 	return rep
 }
 
-func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, el *payload.Element) string {
+func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, el *payload.Element) result {
 	// Built only when something is logged; the common path logs nothing.
 	log := func() logr.Logger {
 		return r.log(ch).WithValues("element", el.Path, "messageID", el.MessageID)
 	}
-	switch el.Kind {
-	case payload.KindIgnored:
+	if el.Kind == payload.KindIgnored {
 		log().V(1).Info("ignoring webhook element", "reason", el.Reason)
-		return OutcomeIgnored
-	case payload.KindInvalid:
-		log().Info("webhook element can never be stored", "reason", el.Reason)
-		return OutcomeInvalid
+		return result{outcome: OutcomeIgnored}
 	}
-	if ch.API() == commercev1alpha1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
+	// An element without a phone number id (On-Premises, or a Cloud change
+	// without metadata) belongs to the channel of the path.
+	if ch.API() == commercev1alpha1.APICloud && el.PhoneNumberID != "" && el.PhoneNumberID != ch.Spec.PhoneNumberID {
 		log().Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
 		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonUnexpectedPhoneNumber, "Receive",
 			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
-		return OutcomeWrongPhoneNumber
+		return result{outcome: OutcomeWrongPhoneNumber}
+	}
+	if el.Kind == payload.KindInvalid {
+		return r.refuse(ctx, ch, body, el)
 	}
 	var (
 		outcome string
@@ -115,20 +143,21 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &commercev1alpha1.ProductInquiry{})
 	case payload.KindStatus:
 		outcome, err = r.applyStatus(ctx, ch, el.Status)
+	case payload.KindUserIDChange:
+		outcome, err = r.applyUserIDChange(ctx, ch, el.UserIDChange)
 	default:
-		return OutcomeIgnored
+		return result{outcome: OutcomeIgnored}
 	}
 	var refused *refusedError
 	if errors.As(err, &refused) {
-		log().Info("the API server refuses the webhook element", "reason", refused.Error())
-		el.Reason = refused.Error()
-		return OutcomeInvalid
+		el.Reason = "the API server refuses it: " + refused.Error()
+		return r.refuse(ctx, ch, body, el)
 	}
 	if err != nil {
 		log().Error(err, "storing webhook element")
-		return OutcomeFailed
+		return result{outcome: OutcomeFailed}
 	}
-	return outcome
+	return result{outcome: outcome}
 }
 
 // refusedError is a create the API server refuses because the object breaks the
@@ -189,76 +218,4 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 		return "", fmt.Errorf("%s already exists for message %q of channel %q, not %q of %q", obj.GetName(), gotID, gotCh, wantID, wantCh)
 	}
 	return OutcomeDuplicate, nil
-}
-
-// applyStatus moves the delivery status of the message a status webhook is about.
-// The message is found through the sent-message index of the cache; the write
-// goes through statuswrite.Write, the reconcilers' helper, so a conflict with
-// a reconciler's write is resolved the same way on both sides.
-func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
-	if !delivery.Tracked(st.Status) {
-		return OutcomeIgnored, nil
-	}
-	update := delivery.Update{Status: commercev1alpha1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp)}
-	if len(st.Errors) > 0 {
-		e := st.Errors[0]
-		msg := e.Message
-		if e.Details != "" {
-			msg = e.Details
-		}
-		update.Error = &commercev1alpha1.MessageError{Code: e.Code, Title: e.Title, Message: msg}
-	}
-	target, err := r.sentBy(ctx, ch, st.MessageID)
-	if err != nil {
-		return "", err
-	}
-	if target == nil {
-		return OutcomeUnmatchedStatus, nil
-	}
-	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o client.Object) {
-		if m := sentMessage(o, st.MessageID); m != nil {
-			delivery.Apply(m, update)
-		}
-	})
-	if err != nil {
-		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
-	}
-	if !changed {
-		return OutcomeUnchanged, nil
-	}
-	return OutcomeUpdated, nil
-}
-
-// sentBy finds the order or inquiry of the channel that recorded sending messageID.
-func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (client.Object, error) {
-	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
-	var orders commercev1alpha1.WhatsAppOrderList
-	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
-		return nil, fmt.Errorf("looking up the order that sent %s: %w", messageID, err)
-	}
-	for i := range orders.Items {
-		if orders.Items[i].Spec.Channel == ch.Name {
-			return &orders.Items[i], nil
-		}
-	}
-	var inquiries commercev1alpha1.ProductInquiryList
-	if err := r.opts.Client.List(ctx, &inquiries, match...); err != nil {
-		return nil, fmt.Errorf("looking up the inquiry that sent %s: %w", messageID, err)
-	}
-	for i := range inquiries.Items {
-		if inquiries.Items[i].Spec.Channel == ch.Name {
-			return &inquiries.Items[i], nil
-		}
-	}
-	return nil, nil
-}
-
-func sentMessage(o client.Object, messageID string) *commercev1alpha1.SentMessage {
-	switch o := o.(type) {
-	case *commercev1alpha1.WhatsAppOrder:
-		return o.SentMessage(messageID)
-	case *commercev1alpha1.ProductInquiry:
-		return o.SentMessage(messageID)
-	}
-	return nil
 }

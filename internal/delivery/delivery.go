@@ -16,6 +16,9 @@ type Update struct {
 	At     metav1.Time
 	// Error is WhatsApp's reason, for failed.
 	Error *commercev1alpha1.MessageError
+	// PricingCategory is what WhatsApp bills the message as; empty when the
+	// status does not say.
+	PricingCategory string
 }
 
 var rank = map[commercev1alpha1.DeliveryStatus]int{
@@ -34,10 +37,22 @@ func Tracked(status string) bool {
 	return false
 }
 
-// Apply moves m forward by u and reports whether m changed. A status that is not
+// Apply moves m forward by u, records the pricing category u reports, and
+// reports whether m changed. A status that is not
 // further than the current one (a late delivered after read, anything after
 // failed, a redelivered webhook) leaves m as it is.
 func Apply(m *commercev1alpha1.SentMessage, u Update) bool {
+	// The price is news whatever the order of arrival: a late "sent" may be
+	// the only status that carries it.
+	priced := u.PricingCategory != "" && u.PricingCategory != m.PricingCategory
+	if priced {
+		m.PricingCategory = u.PricingCategory
+	}
+	return advance(m, u) || priced
+}
+
+// advance moves m's delivery status forward by u and reports whether it moved.
+func advance(m *commercev1alpha1.SentMessage, u Update) bool {
 	if m.DeliveryStatus == commercev1alpha1.DeliveryFailed || !Tracked(string(u.Status)) {
 		return false
 	}

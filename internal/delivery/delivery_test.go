@@ -56,3 +56,19 @@ func TestApplyReportsChange(t *testing.T) {
 		t.Errorf("updatedAt = %v, want the status timestamp", m.UpdatedAt)
 	}
 }
+
+func TestApplyRecordsPricingInAnyOrder(t *testing.T) {
+	m := commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryRead}
+	if !Apply(&m, Update{Status: commercev1alpha1.DeliverySent, PricingCategory: "utility"}) {
+		t.Error("a late sent carrying the price reported no change")
+	}
+	if m.PricingCategory != "utility" || m.DeliveryStatus != commercev1alpha1.DeliveryRead {
+		t.Errorf("after a late priced sent: %+v, want read and utility", m)
+	}
+	if Apply(&m, Update{Status: commercev1alpha1.DeliveryDelivered, PricingCategory: "utility"}) {
+		t.Error("the same price again reported a change")
+	}
+	if Apply(&m, Update{Status: commercev1alpha1.DeliveryDelivered}) || m.PricingCategory != "utility" {
+		t.Errorf("a status without pricing changed the record: %+v", m)
+	}
+}

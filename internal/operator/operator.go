@@ -43,6 +43,10 @@ const (
 	DefaultSecretResyncPeriod = 30 * time.Second
 )
 
+// RefusedSweepPeriod is how often expired refused webhook elements are
+// deleted; they are kept for the channel's retention, which is days.
+const RefusedSweepPeriod = time.Hour
+
 // LeaderElectionID names the Lease the replicas compete for.
 const LeaderElectionID = "whatsapp-commerce-operator.commerce.wa.dev"
 
@@ -191,8 +195,8 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 	return receiver, nil
 }
 
-// addLeaderOnly adds the reconcilers, which run on the leader only: the channel
-// controller, and, unless opts leave them out, the order and inquiry
+// addLeaderOnly adds what runs on the leader only: the channel controller, the
+// sweeper of expired refused webhook elements, and, unless opts leave them out, the order and inquiry
 // reconcilers, which message customers.
 func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
@@ -202,6 +206,12 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		SecretResyncPeriod: opts.SecretResyncPeriod,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the channel controller: %w", err)
+	}
+	if err := mgr.Add(&webhookreceiver.RefusedSweeper{
+		Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Namespaces: opts.Namespaces,
+		Period: RefusedSweepPeriod, Log: opts.Log.WithName("refused-sweeper"),
+	}); err != nil {
+		return fmt.Errorf("adding the sweeper of refused webhook elements: %w", err)
 	}
 	if opts.WithoutCustomerReconcilers {
 		return nil

@@ -50,7 +50,7 @@ func (b *Body) Order(o payload.Order) *Body {
 	}
 	b.addContact(o.Customer)
 	m := message{
-		From: o.Customer.WaID, ID: o.MessageID, Timestamp: unix(o.Timestamp), Type: "order",
+		From: o.Customer.WaID, FromUserID: o.Customer.UserID, ID: o.MessageID, Timestamp: unix(o.Timestamp), Type: "order",
 		Order: &order{CatalogID: o.CatalogID, Text: o.Text, ProductItems: items},
 	}
 	if o.ReplyToMessageID != "" {
@@ -67,7 +67,7 @@ func (b *Body) Inquiry(q payload.Inquiry) *Body {
 	b.messages = append(b.messages, message{
 		Context: &messageContext{From: DisplayPhoneNumber, ID: q.ReplyToMessageID,
 			ReferredProduct: &product{CatalogID: q.CatalogID, ProductRetailerID: q.ProductRetailerID}},
-		From: q.Customer.WaID, ID: q.MessageID, Timestamp: unix(q.Timestamp), Type: "text",
+		From: q.Customer.WaID, FromUserID: q.Customer.UserID, ID: q.MessageID, Timestamp: unix(q.Timestamp), Type: "text",
 		Text: &text{Body: q.Question},
 	})
 	return b
@@ -76,7 +76,11 @@ func (b *Body) Inquiry(q payload.Inquiry) *Body {
 // Status adds the delivery status s. The On-Premises client sends only the
 // code and title of an error.
 func (b *Body) Status(s payload.Status) *Body {
-	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID}
+	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID,
+		RecipientUserID: s.RecipientUserID, CallbackData: s.CallbackData}
+	if s.PricingCategory != "" {
+		st.Pricing = &pricing{Billable: true, PricingModel: "PMP", Category: s.PricingCategory, Type: "regular"}
+	}
 	for _, e := range s.Errors {
 		se := statusError{Code: e.Code, Title: e.Title, Message: e.Message}
 		if e.Details != "" {
@@ -88,9 +92,19 @@ func (b *Body) Status(s payload.Status) *Body {
 	return b
 }
 
+// UserIDChange adds WhatsApp's system message that a customer's user id
+// changed from c.Previous to c.Current.
+func (b *Body) UserIDChange(c payload.UserIDChange) *Body {
+	b.messages = append(b.messages, message{
+		FromUserID: c.Current, ID: c.MessageID, Timestamp: unix(c.Timestamp), Type: "system",
+		System: &system{Body: "User changed their user id", Type: "user_changed_user_id", UserID: c.Current, PreviousUserID: c.Previous},
+	})
+	return b
+}
+
 func (b *Body) addContact(c payload.Customer) {
 	for _, known := range b.contacts {
-		if known.WaID == c.WaID {
+		if known.WaID == c.WaID && known.UserID == c.UserID {
 			return
 		}
 	}
@@ -191,17 +205,25 @@ type (
 		Profile struct {
 			Name string `json:"name"`
 		} `json:"profile"`
-		WaID   string `json:"wa_id"`
+		WaID   string `json:"wa_id,omitempty"`
 		UserID string `json:"user_id,omitempty"`
 	}
 	message struct {
-		Context   *messageContext `json:"context,omitempty"`
-		From      string          `json:"from"`
-		ID        string          `json:"id"`
-		Timestamp string          `json:"timestamp"`
-		Type      string          `json:"type"`
-		Order     *order          `json:"order,omitempty"`
-		Text      *text           `json:"text,omitempty"`
+		Context    *messageContext `json:"context,omitempty"`
+		From       string          `json:"from,omitempty"`
+		FromUserID string          `json:"from_user_id,omitempty"`
+		ID         string          `json:"id"`
+		Timestamp  string          `json:"timestamp"`
+		Type       string          `json:"type"`
+		Order      *order          `json:"order,omitempty"`
+		Text       *text           `json:"text,omitempty"`
+		System     *system         `json:"system,omitempty"`
+	}
+	system struct {
+		Body           string `json:"body"`
+		Type           string `json:"type"`
+		UserID         string `json:"user_id"`
+		PreviousUserID string `json:"previous_user_id"`
 	}
 	messageContext struct {
 		From            string   `json:"from"`
@@ -227,11 +249,20 @@ type (
 		Currency          string          `json:"currency"`
 	}
 	status struct {
-		ID          string        `json:"id"`
-		Status      string        `json:"status"`
-		Timestamp   string        `json:"timestamp"`
-		RecipientID string        `json:"recipient_id"`
-		Errors      []statusError `json:"errors,omitempty"`
+		ID              string        `json:"id"`
+		Status          string        `json:"status"`
+		Timestamp       string        `json:"timestamp"`
+		RecipientID     string        `json:"recipient_id,omitempty"`
+		RecipientUserID string        `json:"recipient_user_id,omitempty"`
+		CallbackData    string        `json:"biz_opaque_callback_data,omitempty"`
+		Pricing         *pricing      `json:"pricing,omitempty"`
+		Errors          []statusError `json:"errors,omitempty"`
+	}
+	pricing struct {
+		Billable     bool   `json:"billable"`
+		PricingModel string `json:"pricing_model"`
+		Category     string `json:"category"`
+		Type         string `json:"type"`
 	}
 	statusError struct {
 		Code      int64      `json:"code"`

@@ -72,24 +72,30 @@ func TestTheParserReadsWhatItWrites(t *testing.T) {
 		Items: []cart.Item{item("a", 2, "7.99", "USD"), item("b", 1, "25", "USD")}}
 	q := payload.Inquiry{MessageID: "wamid.inquiry", Customer: bsuid, Timestamp: at, Question: "Still there?",
 		ReplyToMessageID: "wamid.product", CatalogID: "c", ProductRetailerID: "a"}
-	s := payload.Status{MessageID: "wamid.sent", Status: "failed", Timestamp: at, RecipientID: customer.WaID,
+	s := payload.Status{MessageID: "wamid.sent", Status: "failed", Timestamp: at, RecipientID: customer.WaID, RecipientUserID: "US.1",
+		CallbackData: "wco1|WhatsAppOrder|shop|o|Accepted", PricingCategory: "utility",
 		Errors: []payload.StatusError{{Code: 131047, Title: "Re-engagement message", Message: "m", Details: "d"}}}
+	username := payload.Order{MessageID: "wamid.username", Customer: payload.Customer{UserID: "US.777"}, Timestamp: at, CatalogID: "c",
+		Items: []cart.Item{item("a", 1, "1", "USD")}}
+	changed := payload.UserIDChange{MessageID: "wamid.system", Timestamp: at, Previous: "US.777", Current: "US.99"}
 	for _, gen := range []whatsapp.Generation{whatsapp.Cloud, whatsapp.OnPremises} {
 		if gen == whatsapp.OnPremises {
 			// The On-Premises client sends an error's code and title only, and
 			// knows no BSUID.
 			s.Errors[0].Message, s.Errors[0].Details = "", ""
+			s.CallbackData, s.PricingCategory, s.RecipientUserID = "", "", ""
 			q.Customer.UserID = ""
 		}
-		body := webhookbody.New(gen, phone).Order(o).Inquiry(q).Status(s).Bytes()
+		body := webhookbody.New(gen, phone).Order(o).Inquiry(q).Status(s).Order(username).UserIDChange(changed).Bytes()
 		parsed, err := payload.Parse(body, map[whatsapp.Generation]payload.Format{whatsapp.Cloud: payload.Cloud, whatsapp.OnPremises: payload.OnPremises}[gen])
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", gen, err, body)
 		}
-		if len(parsed.Elements) != 3 {
-			t.Fatalf("%s: %d elements, want 3: %+v", gen, len(parsed.Elements), parsed.Elements)
+		if len(parsed.Elements) != 5 {
+			t.Fatalf("%s: %d elements, want 5: %+v", gen, len(parsed.Elements), parsed.Elements)
 		}
-		for i, want := range []any{&o, &q, &s} {
+		// Messages come before statuses in a body.
+		for i, want := range []any{&o, &q, &username, &changed, &s} {
 			el := parsed.Elements[i]
 			var got any
 			switch {
@@ -99,6 +105,8 @@ func TestTheParserReadsWhatItWrites(t *testing.T) {
 				got = el.Inquiry
 			case el.Status != nil:
 				got = el.Status
+			case el.UserIDChange != nil:
+				got = el.UserIDChange
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: element %d read back as %+v (%s), want %+v", gen, i, got, el.Reason, want)

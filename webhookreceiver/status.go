@@ -1,0 +1,210 @@
+package webhookreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+)
+
+// messageSender is a resource that sends messages to customers and keeps a
+// record of each (orders, inquiries, product messages).
+type messageSender interface {
+	client.Object
+	SentMessages() []*commercev1alpha1.SentMessage
+	ChannelName() string
+}
+
+// senderKinds are the kinds a message's callback data may name (its Ref.Kind),
+// each with a constructor of an empty object to read it into.
+var senderKinds = map[string]func() messageSender{
+	"WhatsAppOrder":  func() messageSender { return &commercev1alpha1.WhatsAppOrder{} },
+	"ProductInquiry": func() messageSender { return &commercev1alpha1.ProductInquiry{} },
+}
+
+// RecordWait bounds how long a status about one of the operator's own
+// messages is refused with 503 while its record is not there: the operator
+// records a message (or its intent) before WhatsApp can report on it, so a
+// record still missing this long after the status was issued will never
+// come (the resource was recreated, or the send was resent under another
+// record), and the status is acknowledged as unmatched.
+const RecordWait = 10 * time.Minute
+
+// errNotYetRecorded: the status is about a message of ours whose record is
+// not visible yet; WhatsApp is asked to send it again.
+var errNotYetRecorded = errors.New("the record of the message is not visible yet")
+
+// applyStatus moves the delivery status of the message a status webhook is
+// about. It is found by the status's callback data first (the resource it
+// names, read from the cache and, when the record is not there yet, once from
+// the API server), by the message id index of the cache second. The write goes
+// through statuswrite.Write, the reconcilers' helper, so a conflict with a
+// reconciler's write is resolved the same way on both sides.
+func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
+	if !delivery.Tracked(st.Status) {
+		return OutcomeIgnored, nil
+	}
+	target, err := r.recordOf(ctx, ch, st)
+	switch {
+	case errors.Is(err, errNotYetRecorded) && time.Since(st.Timestamp) < RecordWait:
+		return OutcomeNotYetRecorded, nil
+	case errors.Is(err, errNotYetRecorded):
+		r.log(ch).Info("status about a message of the operator's whose record never appeared; acknowledged",
+			"messageID", st.MessageID, "callbackData", st.CallbackData, "issued", st.Timestamp)
+		return OutcomeUnmatchedStatus, nil
+	case err != nil:
+		return "", err
+	case target == nil:
+		return OutcomeUnmatchedStatus, nil
+	}
+	update := updateOf(st)
+	var priced string
+	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o messageSender) {
+		priced = ""
+		m := recordFor(o, st)
+		if m == nil {
+			return
+		}
+		if m.MessageID == "" {
+			// An intent: WhatsApp's status is the first news that it accepted the message.
+			m.MessageID = st.MessageID
+		}
+		if m.PricingCategory == "" && st.PricingCategory != "" {
+			priced = st.PricingCategory
+		}
+		delivery.Apply(m, update)
+	})
+	if err != nil {
+		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
+	}
+	if !changed {
+		return OutcomeUnchanged, nil
+	}
+	if priced != "" {
+		pricedMessages.WithLabelValues(pricingLabel(priced)).Inc()
+	}
+	return OutcomeUpdated, nil
+}
+
+func updateOf(st *payload.Status) delivery.Update {
+	u := delivery.Update{Status: commercev1alpha1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp), PricingCategory: st.PricingCategory}
+	if len(st.Errors) > 0 {
+		e := st.Errors[0]
+		msg := e.Message
+		if e.Details != "" {
+			msg = e.Details
+		}
+		u.Error = &commercev1alpha1.MessageError{Code: e.Code, Title: e.Title, Message: msg}
+	}
+	return u
+}
+
+// recordOf finds the resource of the channel that holds the record of the
+// message st is about: nil when it is not one of the operator's messages (or
+// its resource is gone), errNotYetRecorded when it is, but its record cannot
+// be seen yet.
+func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (messageSender, error) {
+	ref, ours := callbackdata.Parse(st.CallbackData)
+	newObject, known := senderKinds[ref.Kind]
+	if !ours || !known || ref.Namespace != ch.Namespace {
+		// Not sent by the operator with callback data, or not for this
+		// channel's namespace, which a path must never write outside.
+		return r.sentBy(ctx, ch, st.MessageID)
+	}
+	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+	obj := newObject()
+	// The cache first; the API server when the cache has not caught up with
+	// the record yet (WhatsApp may report "sent" before the send's answer,
+	// let alone its status write, reached the cache).
+	exists := false
+	for _, reader := range []client.Reader{r.opts.Client, r.opts.APIReader} {
+		err := reader.Get(ctx, key, obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s %s named by a status's callback data: %w", ref.Kind, key, err)
+		}
+		exists = true
+		if obj.ChannelName() != ch.Name {
+			return nil, nil
+		}
+		if recordFor(obj, st) != nil {
+			return obj, nil
+		}
+	}
+	if bySentID, err := r.sentBy(ctx, ch, st.MessageID); err != nil || bySentID != nil {
+		return bySentID, err
+	}
+	if !exists {
+		// The receiver creates orders and inquiries before anything is sent
+		// about them: one the API server does not have is gone.
+		return nil, nil
+	}
+	return nil, errNotYetRecorded
+}
+
+// recordFor is o's record of the message st is about: the one with its
+// message id, or else the intent (no message id yet) with its callback data.
+func recordFor(o messageSender, st *payload.Status) *commercev1alpha1.SentMessage {
+	records := o.SentMessages()
+	for _, m := range records {
+		if m.MessageID == st.MessageID {
+			return m
+		}
+	}
+	if st.CallbackData == "" {
+		return nil
+	}
+	for _, m := range records {
+		if m.MessageID == "" && m.CallbackData == st.CallbackData {
+			return m
+		}
+	}
+	return nil
+}
+
+// sentBy finds the order or inquiry of the channel that recorded sending
+// messageID, through the cache's index.
+func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (messageSender, error) {
+	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
+	var orders commercev1alpha1.WhatsAppOrderList
+	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
+		return nil, fmt.Errorf("looking up the order that sent %s: %w", messageID, err)
+	}
+	for i := range orders.Items {
+		if orders.Items[i].Spec.Channel == ch.Name {
+			return &orders.Items[i], nil
+		}
+	}
+	var inquiries commercev1alpha1.ProductInquiryList
+	if err := r.opts.Client.List(ctx, &inquiries, match...); err != nil {
+		return nil, fmt.Errorf("looking up the inquiry that sent %s: %w", messageID, err)
+	}
+	for i := range inquiries.Items {
+		if inquiries.Items[i].Spec.Channel == ch.Name {
+			return &inquiries.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// pricingLabel bounds the metric's label to the categories WhatsApp
+// documents; anything else is "other".
+func pricingLabel(category string) string {
+	switch category {
+	case "authentication", "authentication_international", "marketing", "marketing_lite", "utility", "service", "referral_conversion":
+		return category
+	}
+	return "other"
+}
