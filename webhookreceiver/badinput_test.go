@@ -2,13 +2,22 @@ package webhookreceiver_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
 // cloudOrder is a Cloud body with one order of items.
@@ -51,15 +60,6 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 		{"GET with no parameters", "GET", path, nil, nil, 400},
 		{"wrong method", "PUT", path, valid, signed(valid), 405},
 		{"DELETE", "DELETE", path, nil, nil, 405},
-		{"order with no items", "POST", path, cloudOrder(), signed(cloudOrder()), 400},
-		{"negative quantity", "POST", path, cloudOrder(item(-1, "1", "USD")), nil, 400},
-		{"zero quantity", "POST", path, cloudOrder(item(0, "1", "USD")), nil, 400},
-		{"non-numeric quantity", "POST", path, []byte(strings.Replace(string(cloudOrder(item(2, "1", "USD"))), `"quantity":2`, `"quantity":"two"`, 1)), nil, 400},
-		{"price that is not a decimal", "POST", path, cloudOrder(item(1, "7,99", "USD")), nil, 400},
-		{"negative price", "POST", path, cloudOrder(item(1, "-7.99", "USD")), nil, 400},
-		{"unknown currency code", "POST", path, cloudOrder(item(1, "1", "XYZ")), nil, 400},
-		{"customer name longer than the schema allows", "POST", path, []byte(strings.Replace(string(valid), "Sheena Nelson", strings.Repeat("n", 300), 1)), nil, 400},
-		{"mixed currencies", "POST", path, cloudOrder(item(1, "1", "USD"), item(1, "1", "EUR")), nil, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,15 +96,135 @@ func TestVerificationHandshake(t *testing.T) {
 	}
 }
 
+// TestNeverStorableElementsAreAcknowledgedAndKept posts bodies whose one
+// element can never be stored: each is answered 200, lists the element, and
+// keeps it verbatim in a ConfigMap that kubectl shows; a redelivery finds the
+// same ConfigMap.
+func TestNeverStorableElementsAreAcknowledgedAndKept(t *testing.T) {
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	valid := sample(t, "cloud-order-multi-item.json")
+	nonNumeric := []byte(strings.Replace(string(cloudOrder(item(2, "1", "USD"))), `"quantity":2`, `"quantity":"two"`, 1))
+	cases := []struct {
+		name   string
+		body   []byte
+		reason string
+	}{
+		{"order with no items", cloudOrder(), "the cart has no items"},
+		{"negative quantity", cloudOrder(item(-1, "1", "USD")), "quantity -1"},
+		{"zero quantity", cloudOrder(item(0, "1", "USD")), "quantity 0"},
+		{"non-numeric quantity", nonNumeric, `quantity "two" is not a number`},
+		{"price that is not a decimal", cloudOrder(item(1, "7,99", "USD")), "7,99"},
+		{"negative price", cloudOrder(item(1, "-7.99", "USD")), "-7.99"},
+		{"unknown currency code", cloudOrder(item(1, "1", "XYZ")), "XYZ"},
+		{"mixed currencies", cloudOrder(item(1, "1", "USD"), item(1, "1", "EUR")), "EUR"},
+		{"customer name longer than the schema allows", []byte(strings.Replace(string(valid), "Sheena Nelson", strings.Repeat("n", 300), 1)), "the API server refuses it"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Each its own message, as WhatsApp would send them.
+			tc.body = bytes.ReplaceAll(tc.body, []byte("wamid.bad-input"), fmt.Appendf(nil, "wamid.bad-%d", i))
+			tc.body = bytes.ReplaceAll(tc.body, []byte(`"id":"wamid.HBgL`), fmt.Appendf(nil, `"id":"wamid.%dHBgL`, i))
+			r := post(t, ch.Status.WebhookPath, tc.body, appSecret)
+			if r.code != http.StatusOK {
+				t.Fatalf("answer %d %s, want 200", r.code, r.body)
+			}
+			var rep struct {
+				Refused []struct{ Path, MessageID, Reason, ConfigMap string }
+			}
+			if err := json.Unmarshal([]byte(r.body), &rep); err != nil || len(rep.Refused) != 1 {
+				t.Fatalf("answer %s lists no refused element (%v)", r.body, err)
+			}
+			got := rep.Refused[0]
+			if got.Path != "entry[0].changes[0].value.messages[0]" || !strings.Contains(got.Reason, tc.reason) {
+				t.Errorf("refused %+v, want the message, reason containing %q", got, tc.reason)
+			}
+			var cm corev1.ConfigMap
+			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: got.ConfigMap}, &cm); err != nil {
+				t.Fatalf("the refused element's ConfigMap: %v", err)
+			}
+			raw, err := payload.Raw(tc.body, got.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cm.Data[webhookreceiver.RefusedKeyElement] != string(raw) || cm.Data[webhookreceiver.RefusedKeyReason] != got.Reason ||
+				cm.Data[webhookreceiver.RefusedKeyPath] != got.Path || cm.Data[webhookreceiver.RefusedKeyMessageID] != got.MessageID {
+				t.Errorf("ConfigMap data %v does not keep the element %s verbatim with %+v", cm.Data, raw, got)
+			}
+			if cm.Labels[commercev1alpha1.LabelChannel] != "shop" || cm.Labels[webhookreceiver.LabelRefused] != "true" {
+				t.Errorf("ConfigMap labels %v", cm.Labels)
+			}
+			expires, err := time.Parse(time.RFC3339, cm.Annotations[webhookreceiver.AnnotationExpires])
+			if err != nil || expires.Before(time.Now().Add(ch.RetentionPeriod()-time.Hour)) {
+				t.Errorf("expires-at %q (%v), want the channel's retention from now", cm.Annotations[webhookreceiver.AnnotationExpires], err)
+			}
+			if len(cm.OwnerReferences) != 1 || cm.OwnerReferences[0].UID != ch.UID {
+				t.Errorf("owner references %+v, want the channel", cm.OwnerReferences)
+			}
+			if n := len(orders(t, ch.Namespace)); n != 0 {
+				t.Fatalf("%d orders created", n)
+			}
+			again := post(t, ch.Status.WebhookPath, tc.body, appSecret)
+			if again.code != http.StatusOK || !strings.Contains(again.body, got.ConfigMap) {
+				t.Errorf("redelivery answered %d %s, want 200 naming %s", again.code, again.body, got.ConfigMap)
+			}
+		})
+	}
+	var kept corev1.ConfigMapList
+	if err := env.Client.List(ctx, &kept, client.InNamespace(ch.Namespace), client.MatchingLabels{webhookreceiver.LabelRefused: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept.Items) != len(cases) {
+		t.Errorf("%d ConfigMaps kept for %d refused elements, each posted twice", len(kept.Items), len(cases))
+	}
+}
+
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	body := cloudOrders(map[string][]cart.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
 	r := post(t, ch.Status.WebhookPath, body, appSecret)
-	if r.code != http.StatusBadRequest || !strings.Contains(r.body, "XYZ") {
-		t.Fatalf("answer %d %s, want 400 naming the bad currency", r.code, r.body)
+	if r.code != http.StatusOK || !strings.Contains(r.body, "XYZ") {
+		t.Fatalf("answer %d %s, want 200 naming the bad currency", r.code, r.body)
+	}
+	if rep := reportOf(t, r); rep["created"] != float64(1) {
+		t.Errorf("report %s, want 1 created", r.body)
 	}
 	got := orders(t, ch.Namespace)
 	if len(got) != 1 || got[0].Spec.MessageID != "wamid.good" || got[0].Spec.Items[0].ItemPrice != "2.50" {
 		t.Fatalf("want only the valid order stored, got %+v", got)
 	}
+}
+
+// TestSweeperDeletesExpiredRefusedElements runs one sweep against the real
+// API server: what expired goes, what has not (or was edited to have no
+// expiry) stays.
+func TestSweeperDeletesExpiredRefusedElements(t *testing.T) {
+	ns := env.Namespace(t)
+	now := time.Now()
+	mk := func(name, expires string) {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+			Labels: map[string]string{webhookreceiver.LabelRefused: "true"}, Annotations: map[string]string{webhookreceiver.AnnotationExpires: expires}}}
+		mustCreate(t, cm)
+	}
+	mk("expired", now.Add(-time.Minute).UTC().Format(time.RFC3339))
+	mk("kept", now.Add(time.Hour).UTC().Format(time.RFC3339))
+	mk("edited", "keep me")
+	mustCreate(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unrelated",
+		Annotations: map[string]string{webhookreceiver.AnnotationExpires: now.Add(-time.Hour).UTC().Format(time.RFC3339)}}})
+	s := &webhookreceiver.RefusedSweeper{Client: env.Client, Reader: env.Client, Namespaces: []string{ns}}
+	n, err := s.Sweep(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 deleted", n, err)
+	}
+	var left corev1.ConfigMapList
+	if err := env.Client.List(ctx, &left, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, cm := range left.Items {
+		if cm.Name != "kube-root-ca.crt" {
+			names = append(names, cm.Name)
+		}
+	}
+	slices.Sort(names)
+	assertEqual(t, "ConfigMaps left", names, []string{"edited", "kept", "unrelated"})
 }
