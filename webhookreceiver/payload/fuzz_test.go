@@ -113,9 +113,11 @@ func checkElement(e Element, onPrem bool) string {
 			return "order without its message id"
 		case o.Customer.WaID == "" && o.Customer.UserID == "":
 			return "order without a customer id"
+		case o.Customer.WaID != "" && !waIDPattern.MatchString(o.Customer.WaID):
+			return "order with a wa_id that is not a phone number"
 		case o.CatalogID == "" || o.Timestamp.IsZero():
 			return "order without catalog or timestamp"
-		case onPrem == routed:
+		case onPrem && routed:
 			return "order routing does not match the generation"
 		}
 		if err := cart.Validate(o.Items); err != nil {
@@ -133,9 +135,11 @@ func checkElement(e Element, onPrem bool) string {
 			return "inquiry without its message id"
 		case q.Customer.WaID == "" && q.Customer.UserID == "":
 			return "inquiry without a customer id"
+		case q.Customer.WaID != "" && !waIDPattern.MatchString(q.Customer.WaID):
+			return "inquiry with a wa_id that is not a phone number"
 		case q.CatalogID == "" || q.ProductRetailerID == "" || q.Timestamp.IsZero():
 			return "inquiry without product or timestamp"
-		case onPrem == routed:
+		case onPrem && routed:
 			return "inquiry routing does not match the generation"
 		}
 	case KindStatus:
@@ -147,11 +151,21 @@ func checkElement(e Element, onPrem bool) string {
 			return "status without its message id"
 		case !knownStatuses[s.Status] || s.Timestamp.IsZero():
 			return "status with an unknown value or no timestamp"
-		case onPrem == routed:
+		case onPrem && routed:
 			return "status routing does not match the generation"
 		}
+	case KindUserIDChange:
+		c := e.UserIDChange
+		switch {
+		case c == nil || e.Order != nil || e.Inquiry != nil || e.Status != nil:
+			return "a user id change must carry exactly a UserIDChange"
+		case c.Previous == "" || c.Current == "" || c.Timestamp.IsZero():
+			return "user id change without both ids or a timestamp"
+		case onPrem && routed:
+			return "user id change routing does not match the generation"
+		}
 	case KindIgnored, KindInvalid:
-		if e.Reason == "" || e.Order != nil || e.Inquiry != nil || e.Status != nil {
+		if e.Reason == "" || e.Order != nil || e.Inquiry != nil || e.Status != nil || e.UserIDChange != nil {
 			return "ignored and invalid elements need a reason and no payload"
 		}
 	default:

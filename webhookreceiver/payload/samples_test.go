@@ -205,6 +205,29 @@ func TestSamples(t *testing.T) {
 			Kind: KindIgnored, Path: "messages[0]", MessageID: "ABGGFlA5FpafAgo6tHcNmNjXmuSf",
 			Reason: "text message without context.referred_product is not a product inquiry",
 		}},
+		"cloud-order-username-only.json": {
+			orderElem("entry[0].changes[0].value.messages[0]", pnID, Order{
+				MessageID: "wamid.HBgNVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgASGBQzQUIxRjBBMjI3RjdDNTNEQzlCNQA=", Timestamp: unix(1767225600),
+				Customer: Customer{UserID: "US.13491208655302741918", Name: "Noa"}, CatalogID: catalogID, Items: []cart.Item{usd("di9ozbzfi4", 1, "12.5")},
+			}),
+		},
+		"cloud-system-user-changed-user-id.json": {{
+			Kind: KindUserIDChange, Path: "entry[0].changes[0].value.messages[0]", PhoneNumberID: pnID,
+			MessageID: "wamid.HBgNVVMuMjczODIwMTk0NjY0MTM4NTI5MzEVAgASGBJTWVNURU1fVVNFUl9JRF9DSEFOR0VEAA==",
+			UserIDChange: &UserIDChange{MessageID: "wamid.HBgNVVMuMjczODIwMTk0NjY0MTM4NTI5MzEVAgASGBJTWVNURU1fVVNFUl9JRF9DSEFOR0VEAA==",
+				Timestamp: unix(1767229200), Previous: "US.13491208655302741918", Current: "US.27382019466413852931"},
+		}},
+		"cloud-status-username-callback-data.json": {
+			statusElem("entry[0].changes[0].value.statuses[0]", pnID, Status{
+				MessageID: "wamid.HBgNVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgARGBJBQ0NFUFRFRF9OT1RJRklDQVRJT04A", RecipientUserID: "US.13491208655302741918",
+				Status: "delivered", Timestamp: unix(1767226000), CallbackData: "wco1|WhatsAppOrder|shop|shop-username-order|Accepted", PricingCategory: "utility",
+			}),
+		},
+		"cloud-status-no-metadata.json": {
+			statusElem("entry[0].changes[0].value.statuses[0]", "", Status{
+				MessageID: orderID, RecipientID: "16505551234", Status: "read", Timestamp: unix(1750030100),
+			}),
+		},
 		"onprem-unsupported.json": {{
 			Kind: KindIgnored, Path: "messages[0]", MessageID: "ABGGFRBzFymPAgo6N9KKs7HsN6eB",
 			Reason: `message of type "unknown" is neither an order nor a product inquiry; WhatsApp reported error 501 (Unknown message type): Message type is not currently supported`,
