@@ -80,6 +80,15 @@ func TestSamples(t *testing.T) {
 		{file: "cloud-status-minimal.json", api: commercev1alpha1.APICloud, sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliverySent},
 		{file: "cloud-status-sent.json", api: commercev1alpha1.APICloud, sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliverySent},
 		{file: "cloud-unsupported.json", api: commercev1alpha1.APICloud, phone: "1122334455667"},
+		{file: "cloud-order-username-only.json", api: commercev1alpha1.APICloud,
+			orders: []commercev1alpha1.WhatsAppOrderSpec{{
+				Channel: "shop", MessageID: "wamid.HBgNVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgASGBQzQUIxRjBBMjI3RjdDNTNEQzlCNQA=", ReceivedAt: at(1767225600),
+				State: commercev1alpha1.OrderPending, Customer: commercev1alpha1.Customer{UserID: "US.13491208655302741918", Name: "Noa"}, CatalogID: "194836987003835",
+				Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "di9ozbzfi4", Quantity: 1, ItemPrice: "12.5", Currency: "USD"}},
+			}}},
+		// Without metadata the change is for the channel it was posted to.
+		{file: "cloud-status-no-metadata.json", api: commercev1alpha1.APICloud, sentID: cloudOrderID, wantDelivery: commercev1alpha1.DeliveryRead},
+
 		{file: "onprem-errors.json", api: commercev1alpha1.APIOnPremises},
 		{file: "onprem-order-multi-item.json", api: commercev1alpha1.APIOnPremises,
 			orders: []commercev1alpha1.WhatsAppOrderSpec{{
