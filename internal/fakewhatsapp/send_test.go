@@ -26,19 +26,19 @@ func TestClientAndFakeAgree(t *testing.T) {
 	cloud, onPrem := cloudClient(t, s, testToken), onPremClient(t, s, testToken)
 	before := time.Now()
 
-	textID, err := cloud.SendText(t.Context(), customer, "Your order A-17 has shipped", "wamid.ORDER=")
+	textID, err := cloud.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}, ReplyTo: "wamid.ORDER="}, "Your order A-17 has shipped")
 	if err != nil {
 		t.Fatalf("cloud SendText: %v", err)
 	}
-	tmplID, err := cloud.SendTemplate(t.Context(), customer, "order_update", "en_US", []string{"A-17", "shipped"})
+	tmplID, err := cloud.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, whatsapp.TemplateRef{Name: "order_update", Language: "en_US"}, []string{"A-17", "shipped"})
 	if err != nil {
 		t.Fatalf("cloud SendTemplate: %v", err)
 	}
-	opID, err := onPrem.SendText(t.Context(), "12064001000", "Café ☕", "")
+	opID, err := onPrem.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, "Café ☕")
 	if err != nil {
 		t.Fatalf("on-premises SendText: %v", err)
 	}
-	opTmplID, err := onPrem.SendTemplate(t.Context(), "12064001000", "hello_world", "en", nil)
+	opTmplID, err := onPrem.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, whatsapp.TemplateRef{Name: "hello_world", Language: "en"}, nil)
 	if err != nil {
 		t.Fatalf("on-premises SendTemplate: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestCloudPathWithoutVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("SendText: %v", err)
 	}
 	if got := s.Sent(); len(got) != 1 || got[0].PhoneNumberID != "42" {
@@ -124,7 +124,7 @@ func TestWrongTokenIsRefused(t *testing.T) {
 		"cloud":       cloudClient(t, s, "stolen"),
 		"on-premises": onPremClient(t, s, "stolen"),
 	} {
-		_, err := c.SendText(t.Context(), customer, "hi", "")
+		_, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 		e, ok := errors.AsType[*whatsapp.Error](err)
 		if !ok || e.HTTPStatus != http.StatusUnauthorized || e.Class != whatsapp.Permanent {
 			t.Errorf("%s: err = %v, want Permanent 401", name, err)
@@ -199,7 +199,9 @@ func TestConcurrentSendsGetUniqueIDs(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ids[i], errs[i] = c.SendText(t.Context(), customer, fmt.Sprint("message ", i), "") })
+		wg.Go(func() {
+			ids[i], errs[i] = c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, fmt.Sprint("message ", i))
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

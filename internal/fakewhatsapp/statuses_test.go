@@ -74,7 +74,7 @@ func TestPostStatusesBodies(t *testing.T) {
 func TestPostStatusesUsesTheSendersPhoneNumber(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{PhoneNumberID: "999"})
-	id, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	id, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestPostStatusesRejectsBadInput(t *testing.T) {
 func TestAutoStatus(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{WebhookURL: srv.URL, AppSecret: appSecret, AutoStatus: true})
-	id, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	id, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestCloseStopsPendingAutoStatus(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := onPremClient(t, s, "any").SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := onPremClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
