@@ -37,6 +37,48 @@ func requeueNow() ctrl.Result { return ctrl.Result{RequeueAfter: time.Millisecon
 // receiver's delivery statuses, which the reconcilers do not act on.
 var specOrAnnotationsChanged = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})
 
+// specOrAnnotationsOrDeliveryNews adds to specOrAnnotationsChanged the status
+// updates a reconciler acts on: the receiver resolving an intent (a message
+// id recorded where there was none) or reporting a message failed. Other
+// delivery statuses (sent, delivered, read) start no reconcile.
+var specOrAnnotationsOrDeliveryNews = predicate.Or(specOrAnnotationsChanged, predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		before, after := deliveryCounts(e.ObjectOld), deliveryCounts(e.ObjectNew)
+		return after.pending < before.pending || after.failed > before.failed
+	},
+})
+
+// deliveryTally counts an object's sent messages that are pending intents
+// and that failed.
+type deliveryTally struct{ pending, failed int }
+
+func deliveryCounts(o client.Object) deliveryTally {
+	var msgs []*commercev1alpha1.SentMessage
+	switch x := o.(type) {
+	case *commercev1alpha1.WhatsAppOrder:
+		for i := range x.Status.Notifications {
+			msgs = append(msgs, &x.Status.Notifications[i].SentMessage)
+		}
+	case *commercev1alpha1.ProductInquiry:
+		if x.Status.Reply != nil {
+			msgs = append(msgs, x.Status.Reply)
+		}
+	}
+	var t deliveryTally
+	for _, m := range msgs {
+		if m.Pending() {
+			t.pending++
+		}
+		if m.DeliveryStatus == commercev1alpha1.DeliveryFailed {
+			t.failed++
+		}
+	}
+	return t
+}
+
 // channelTurnedReady passes a channel's update that makes it Ready. Creation is
 // left out: a channel is never Ready when created, and the resources on it get
 // their own create events at start.
