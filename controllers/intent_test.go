@@ -113,7 +113,11 @@ func TestDeliveryNewsPredicate(t *testing.T) {
 		old, new *commercev1alpha1.WhatsAppOrder
 		want     bool
 	}{
-		{"intent resolved", order(intentMsg), order(sent), true},
+		{"intent resolved by a status", order(intentMsg), order(sent), true},
+		{"intent settled by the controller", order(intentMsg), order(commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1"}), false},
+		{"On-Premises message failed later", order(commercev1alpha1.SentMessage{MessageID: "op"}),
+			order(commercev1alpha1.SentMessage{MessageID: "op", DeliveryStatus: commercev1alpha1.DeliveryFailed}), true},
+		{"refused at send, by the controller", order(intentMsg), order(commercev1alpha1.SentMessage{CallbackData: "cb", DeliveryStatus: commercev1alpha1.DeliveryFailed}), false},
 		{"failed later", order(sent), order(failed), true},
 		{"read", order(sent), order(read), false},
 		{"intent recorded", order(), order(intentMsg), false},

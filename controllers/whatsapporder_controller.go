@@ -165,13 +165,22 @@ func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
 	s.notified = notificationOutcome(s.step.state, rec.template, res)
 	switch {
 	case rec.message != nil:
-		s.result = requeueNow() // the next due message, or a fallback, may be ready
+		if s.moreDue(rec) {
+			s.result = requeueNow() // the next due state, or the template after a refused text
+		}
 	case rec.keepIntent:
 		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
 	default:
 		s.result, s.err = afterSend(res, "notifying the customer of "+string(s.step.state))
 	}
 	logf.FromContext(ctx).Info("customer notification", "state", s.step.state, "template", rec.template, "outcome", res.Reason, "messageID", res.MessageID)
+}
+
+// moreDue reports whether another message is due once rec is recorded.
+func (s *orderScope) moreDue(rec *notificationRecord) bool {
+	after := s.order.DeepCopy()
+	after.Status.Notifications = rec.applyTo(after.Status.Notifications)
+	return nextNotification(after, s.channel, s.now).kind == stepSend
 }
 
 // sendNotification sends the message s.step decided on. On Cloud, the intent
