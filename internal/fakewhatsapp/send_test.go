@@ -34,6 +34,10 @@ func TestClientAndFakeAgree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cloud SendTemplate: %v", err)
 	}
+	userID, err := cloud.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{UserID: "US.13491208655302741918"}, CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted"}, "Accepted")
+	if err != nil {
+		t.Fatalf("cloud SendText to a user id: %v", err)
+	}
 	opID, err := onPrem.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, "Café ☕")
 	if err != nil {
 		t.Fatalf("on-premises SendText: %v", err)
@@ -43,7 +47,7 @@ func TestClientAndFakeAgree(t *testing.T) {
 		t.Fatalf("on-premises SendTemplate: %v", err)
 	}
 
-	for _, id := range []string{textID, tmplID} {
+	for _, id := range []string{textID, tmplID, userID} {
 		if !cloudID.MatchString(id) {
 			t.Errorf("cloud message id %q does not look like a wamid", id)
 		}
@@ -56,8 +60,9 @@ func TestClientAndFakeAgree(t *testing.T) {
 	want := []SentMessage{
 		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, To: customer, Type: "text", Text: "Your order A-17 has shipped", ContextMessageID: "wamid.ORDER=", MessageID: textID},
 		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, To: customer, Type: "template", TemplateName: "order_update", TemplateLanguage: "en_US", TemplateParams: []string{"A-17", "shipped"}, MessageID: tmplID},
+		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, Recipient: "US.13491208655302741918", CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted", Type: "text", Text: "Accepted", MessageID: userID},
 		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "text", Text: "Café ☕", MessageID: opID},
-		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "template", TemplateName: "hello_world", TemplateLanguage: "en", MessageID: opTmplID},
+		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "template", TemplateName: "hello_world", TemplateLanguage: "en", TemplateNamespace: "ns", MessageID: opTmplID},
 	}
 	got := s.Sent()
 	if len(got) != len(want) {
@@ -98,6 +103,11 @@ func TestAnswerBodies(t *testing.T) {
 			path: "/v23.0/" + testPhoneID + "/messages",
 			body: `{"messaging_product":"whatsapp","to":"16505551234","type":"text","text":{"body":"hi"}}`,
 			want: regexp.MustCompile(`^\{"messaging_product":"whatsapp","contacts":\[\{"input":"16505551234","wa_id":"16505551234"\}\],"messages":\[\{"id":"wamid\.[A-Za-z0-9+/]+="\}\]\}\n$`),
+		},
+		{
+			path: "/v23.0/" + testPhoneID + "/messages",
+			body: `{"messaging_product":"whatsapp","recipient":"US.1349","type":"text","text":{"body":"hi"}}`,
+			want: regexp.MustCompile(`^\{"messaging_product":"whatsapp","contacts":\[\{"input":"US\.1349","user_id":"US\.1349"\}\],"messages":\[\{"id":"wamid\.[A-Za-z0-9+/]+="\}\]\}\n$`),
 		},
 		{
 			path: "/v1/messages",
@@ -161,6 +171,10 @@ func TestMalformedSendsAreRefused(t *testing.T) {
 		{"empty reply context", cloud, `{"messaging_product":"whatsapp","to":"1","context":{},"type":"text","text":{"body":"hi"}}`, 400, 100},
 		{"template without language", cloud, `{"messaging_product":"whatsapp","to":"1","type":"template","template":{"name":"x"}}`, 400, 100},
 		{"on-premises template without namespace", onPrem, `{"to":"1","type":"template","template":{"name":"x","language":{"policy":"deterministic","code":"en"}}}`, 400, 1009},
+		{"user id in to", cloud, `{"messaging_product":"whatsapp","to":"US.13491208655302741918","type":"text","text":{"body":"hi"}}`, 400, 100},
+		{"on-premises to a user id", onPrem, `{"recipient":"US.13491208655302741918","type":"text","text":{"body":"hi"}}`, 400, 1009},
+		{"on-premises with callback data", onPrem, `{"to":"1","biz_opaque_callback_data":"x","type":"text","text":{"body":"hi"}}`, 400, 1009},
+		{"callback data over 512 bytes", cloud, `{"messaging_product":"whatsapp","to":"1","biz_opaque_callback_data":"` + strings.Repeat("x", 513) + `","type":"text","text":{"body":"hi"}}`, 400, 100},
 		{"unknown version prefix", "/latest/" + testPhoneID + "/messages", `{"messaging_product":"whatsapp","to":"1","type":"text","text":{"body":"hi"}}`, 404, 100},
 	}
 	for _, tt := range tests {
