@@ -47,7 +47,9 @@ var specOrAnnotationsOrDeliveryNews = predicate.Or(specOrAnnotationsChanged, pre
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	DeleteFunc:  func(event.DeleteEvent) bool { return false },
 	GenericFunc: func(event.GenericEvent) bool { return false },
-	UpdateFunc:  func(e event.UpdateEvent) bool { return deliveryNews(sentMessages(e.ObjectOld), sentMessages(e.ObjectNew)) },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return deliveryNews(sentMessages(e.ObjectOld), sentMessages(e.ObjectNew))
+	},
 })
 
 // deliveryNews reports whether a record in after, matched to before by its
