@@ -121,9 +121,9 @@ func (rc *receiver) all() []delivery {
 // webhookStatus is the part of a status webhook the tests look at, from
 // either generation's body.
 type webhookStatus struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	Timestamp   string `json:"timestamp"`
+	ID              string `json:"id"`
+	Status          string `json:"status"`
+	Timestamp       string `json:"timestamp"`
 	RecipientID     string `json:"recipient_id"`
 	RecipientUserID string `json:"recipient_user_id"`
 	CallbackData    string `json:"biz_opaque_callback_data"`
