@@ -25,8 +25,10 @@ var (
 type outgoing struct {
 	MessagingProduct string        `json:"messaging_product,omitempty"`
 	RecipientType    string        `json:"recipient_type"`
-	To               string        `json:"to"`
+	To               string        `json:"to,omitempty"`
+	Recipient        string        `json:"recipient,omitempty"`
 	Context          *replyContext `json:"context,omitempty"`
+	CallbackData     string        `json:"biz_opaque_callback_data,omitempty"`
 	Type             string        `json:"type"`
 	Text             *textBody     `json:"text,omitempty"`
 	Template         *template     `json:"template,omitempty"`
@@ -62,15 +64,12 @@ type parameter struct {
 	Text string `json:"text"`
 }
 
-// SendText sends a free-form text message to the customer with WhatsApp id to
-// and returns the id WhatsApp assigned to it, which later status webhooks
-// refer to. A non-empty replyTo threads the message under that message id.
-// Free-form messages only go through within 24 hours of the customer's last
-// message; outside that window the error's class is WindowClosed.
-func (c *Client) SendText(ctx context.Context, to, body, replyTo string) (string, error) {
-	if to == "" {
-		return "", invalid("no recipient")
-	}
+// SendText sends a free-form text message, addressed and threaded as s
+// says, and returns the id WhatsApp assigned to it, which later status
+// webhooks refer to. Free-form messages only go through within 24 hours of the
+// customer's last message; outside that window the error's class is
+// WindowClosed.
+func (c *Client) SendText(ctx context.Context, s Send, body string) (string, error) {
 	if body == "" {
 		return "", invalid("empty text body")
 	}
@@ -81,41 +80,50 @@ func (c *Client) SendText(ctx context.Context, to, body, replyTo string) (string
 			Err:     ErrTextTooLong,
 		}
 	}
-	msg := c.envelope(to, "text")
-	msg.Text = &textBody{Body: body}
-	if replyTo != "" {
-		msg.Context = &replyContext{MessageID: replyTo}
+	msg, err := c.envelopeFor(s, "text")
+	if err != nil {
+		return "", err
 	}
+	msg.Text = &textBody{Body: body}
 	return c.post(ctx, msg)
 }
 
-// SendTemplate sends the approved template templateName in languageCode, the
-// only kind of message WhatsApp delivers outside the 24-hour window. params
-// fill the template body's {{1}}, {{2}}, ... placeholders in order.
-func (c *Client) SendTemplate(ctx context.Context, to, templateName, languageCode string, params []string) (string, error) {
-	if to == "" {
-		return "", invalid("no recipient")
-	}
-	if templateName == "" || languageCode == "" {
+// SendTemplate sends the approved template t, the only kind of message
+// WhatsApp delivers outside the 24-hour window. params fill the template
+// body's {{1}}, {{2}}, ... placeholders in order.
+func (c *Client) SendTemplate(ctx context.Context, s Send, t TemplateRef, params []string) (string, error) {
+	if t.Name == "" || t.Language == "" {
 		return "", invalid("template name and language code are required")
 	}
-	t := &template{Name: templateName, Language: language{Code: languageCode}}
-	if c.generation == OnPremises {
-		// On-Premises requires the namespace and a language policy; only
-		// "deterministic" is supported.
-		t.Namespace = c.namespace
-		t.Language.Policy = "deterministic"
+	msg, err := c.envelopeFor(s, "template")
+	if err != nil {
+		return "", err
 	}
+	msg.Template = c.template(t.Name, t.Language, t.Namespace)
 	if len(params) > 0 {
 		body := component{Type: "body", Parameters: make([]parameter, len(params))}
 		for i, p := range params {
 			body.Parameters[i] = parameter{Type: "text", Text: p}
 		}
-		t.Components = []component{body}
+		msg.Template.Components = []component{body}
 	}
-	msg := c.envelope(to, "template")
-	msg.Template = t
 	return c.post(ctx, msg)
+}
+
+// template names a template in this generation's terms; an empty namespace
+// means the client's configured one.
+func (c *Client) template(name, languageCode, namespace string) *template {
+	t := &template{Name: name, Language: language{Code: languageCode}}
+	if c.generation == OnPremises {
+		// On-Premises requires the namespace and a language policy; only
+		// "deterministic" is supported.
+		t.Namespace = namespace
+		if t.Namespace == "" {
+			t.Namespace = c.namespace
+		}
+		t.Language.Policy = "deterministic"
+	}
+	return t
 }
 
 // envelope returns the fields every message shares in this generation.

@@ -2,7 +2,8 @@
 // as a real HTTP server, so tests and local demos exercise the operator's
 // actual HTTP client: it accepts sends in both generations, records them,
 // fails on request in each way the client classifies, and posts status
-// webhooks back to the operator's receiver.
+// webhooks back to the operator's receiver, echoing each send's callback data
+// and reporting its pricing category as WhatsApp does.
 //
 // The API paths it serves:
 //
@@ -16,6 +17,10 @@
 //	GET  /_fake/sent                              accepted sends as a JSON array
 //	POST /_fake/fail?mode=window-closed&count=2   fail the next 2 sends
 //	POST /_fake/fail?mode=server-error&count=all  fail every send until reset
+//	POST /_fake/fail-delivery?code=131026&count=1 accept the next send, then
+//	                                              post one failed status with code
+//	                                              (131047 by default) instead of
+//	                                              sent, delivered, read
 //	POST /_fake/reset                             forget sends and failures
 //	POST /_fake/statuses?id=ID&statuses=sent,read&shuffle=true
 //	                                              post status webhooks about an

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -25,16 +26,30 @@ type SentMessage struct {
 	Generation whatsapp.Generation `json:"generation"`
 	// PhoneNumberID is the Cloud sender from the request path; empty for
 	// On-Premises.
-	PhoneNumberID    string    `json:"phoneNumberID,omitempty"`
-	To               string    `json:"to"`
-	Type             string    `json:"type"`
-	Text             string    `json:"text,omitempty"`
-	TemplateName     string    `json:"templateName,omitempty"`
-	TemplateLanguage string    `json:"templateLanguage,omitempty"`
-	TemplateParams   []string  `json:"templateParams,omitempty"`
-	ContextMessageID string    `json:"contextMessageID,omitempty"`
-	MessageID        string    `json:"messageID"`
-	Time             time.Time `json:"time"`
+	PhoneNumberID string `json:"phoneNumberID,omitempty"`
+	// To is the customer's WhatsApp id; Recipient the business-scoped user
+	// id a Cloud send used instead.
+	To               string   `json:"to,omitempty"`
+	Recipient        string   `json:"recipient,omitempty"`
+	CallbackData     string   `json:"callbackData,omitempty"`
+	Type             string   `json:"type"`
+	Text             string   `json:"text,omitempty"`
+	TemplateName     string   `json:"templateName,omitempty"`
+	TemplateLanguage string   `json:"templateLanguage,omitempty"`
+	TemplateParams   []string `json:"templateParams,omitempty"`
+	// TemplateNamespace is the On-Premises template namespace sent.
+	TemplateNamespace string    `json:"templateNamespace,omitempty"`
+	ContextMessageID  string    `json:"contextMessageID,omitempty"`
+	MessageID         string    `json:"messageID"`
+	Time              time.Time `json:"time"`
+}
+
+// Customer is who the send went to: the WhatsApp id, or the user id.
+func (m SentMessage) Customer() string {
+	if m.To != "" {
+		return m.To
+	}
+	return m.Recipient
 }
 
 // sendRequest is the message object of both generations, as far as the fake
@@ -42,6 +57,8 @@ type SentMessage struct {
 type sendRequest struct {
 	MessagingProduct *string `json:"messaging_product"`
 	To               string  `json:"to"`
+	Recipient        string  `json:"recipient"`
+	CallbackData     string  `json:"biz_opaque_callback_data"`
 	Type             string  `json:"type"`
 	Context          *struct {
 		MessageID string `json:"message_id"`
@@ -124,7 +141,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	s.mu.Lock()
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
-	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.To,
+	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
 
 	writeJSON(w, http.StatusOK, sendAnswer(m))
@@ -148,8 +165,16 @@ func validate(gen whatsapp.Generation, req *sendRequest) string {
 		return `messaging_product must be "whatsapp"`
 	case gen == whatsapp.OnPremises && req.MessagingProduct != nil:
 		return "messaging_product is not an On-Premises field"
-	case req.To == "":
-		return "to is required"
+	case gen == whatsapp.OnPremises && req.Recipient != "":
+		return "recipient is not an On-Premises field"
+	case req.To == "" && req.Recipient == "":
+		return "to or recipient is required"
+	case req.To != "" && !whatsapp.IsPhoneNumber(req.To):
+		return fmt.Sprintf("to %q is not a phone number; a business-scoped user id goes in recipient", req.To)
+	case gen == whatsapp.OnPremises && req.CallbackData != "":
+		return "biz_opaque_callback_data is not an On-Premises field"
+	case len(req.CallbackData) > callbackdata.MaxLen:
+		return fmt.Sprintf("biz_opaque_callback_data has %d bytes, the limit is %d", len(req.CallbackData), callbackdata.MaxLen)
 	case req.Type == "":
 		return "type is required"
 	case req.Context != nil && req.Context.MessageID == "":
@@ -180,6 +205,8 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 		Generation:    gen,
 		PhoneNumberID: phoneNumberID,
 		To:            req.To,
+		Recipient:     req.Recipient,
+		CallbackData:  req.CallbackData,
 		Type:          req.Type,
 		MessageID:     newMessageID(gen),
 		Time:          time.Now().UTC(),
@@ -191,7 +218,7 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 		m.Text = req.Text.Body
 	}
 	if t := req.Template; t != nil {
-		m.TemplateName, m.TemplateLanguage = t.Name, t.Language.Code
+		m.TemplateName, m.TemplateLanguage, m.TemplateNamespace = t.Name, t.Language.Code, t.Namespace
 		for _, c := range t.Components {
 			if c.Type == "body" {
 				for _, p := range c.Parameters {

@@ -76,10 +76,13 @@ func (b *Body) Inquiry(q payload.Inquiry) *Body {
 // Status adds the delivery status s. The On-Premises client sends only the
 // code and title of an error.
 func (b *Body) Status(s payload.Status) *Body {
-	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID,
-		RecipientUserID: s.RecipientUserID, CallbackData: s.CallbackData}
-	if s.PricingCategory != "" {
-		st.Pricing = &pricing{Billable: true, PricingModel: "PMP", Category: s.PricingCategory, Type: "regular"}
+	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID}
+	if b.generation != whatsapp.OnPremises {
+		// Cloud-only fields; per-message pricing (PMP) since July 2025.
+		st.RecipientUserID, st.CallbackData = s.RecipientUserID, s.CallbackData
+		if s.PricingCategory != "" {
+			st.Pricing = &pricing{Billable: true, PricingModel: "PMP", Category: s.PricingCategory, Type: pricingType(s.PricingCategory)}
+		}
 	}
 	for _, e := range s.Errors {
 		se := statusError{Code: e.Code, Title: e.Title, Message: e.Message}
@@ -274,3 +277,12 @@ type (
 		Details string `json:"details"`
 	}
 )
+
+// pricingType is the pricing.type WhatsApp reports with a category: service
+// conversations are free inside the customer service window.
+func pricingType(category string) string {
+	if category == "service" {
+		return "free_customer_service"
+	}
+	return "regular"
+}
