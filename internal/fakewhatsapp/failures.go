@@ -126,7 +126,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent, s.failure, s.failLeft, s.undeliverableLeft = nil, "", 0, 0
+	s.sent, s.early, s.failure, s.failLeft, s.undeliverableLeft = nil, nil, "", 0, 0
 }
 
 // takeFailure consumes one pending failure, if any, and returns its answer.

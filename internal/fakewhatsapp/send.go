@@ -144,6 +144,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
 
+	if s.opts.SentBeforeAnswer && s.opts.WebhookURL != "" {
+		s.postSentBeforeAnswer(r.Context(), m)
+	}
 	writeJSON(w, http.StatusOK, sendAnswer(m))
 	if s.opts.AutoStatus && s.opts.WebhookURL != "" {
 		s.goPostStatuses(m)

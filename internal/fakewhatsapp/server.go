@@ -39,6 +39,16 @@ type Options struct {
 	// AutoStatus posts sent, delivered and read to WebhookURL after each
 	// accepted send.
 	AutoStatus bool
+	// SentBeforeAnswer posts the "sent" status of each accepted send to
+	// WebhookURL before the send is answered, as WhatsApp may: the sender
+	// cannot have recorded the message id yet. A status the receiver does not
+	// answer 200 is posted again every RedeliveryDelay, as WhatsApp retries,
+	// until it is taken or the fake closes. With AutoStatus, delivered and
+	// read follow as usual.
+	SentBeforeAnswer bool
+	// RedeliveryDelay is the wait between posts of a refused early status;
+	// one second if zero.
+	RedeliveryDelay time.Duration
 	// StatusDelay is waited before each auto-posted status, so the sender has
 	// stored the message id before its statuses arrive.
 	StatusDelay time.Duration
@@ -65,6 +75,7 @@ type Server struct {
 	listener net.Listener
 	closed   bool
 	sent     []SentMessage
+	early    []EarlyStatus
 	failure  FailureMode
 	failLeft int // sends still to fail; failAlways means until Reset
 	// undeliverable is the error code of the next accepted sends whose
@@ -166,6 +177,9 @@ func (s *Server) goPostStatuses(m SentMessage) {
 	}
 	t := s.targetFor(m)
 	statuses := autoStatuses
+	if s.opts.SentBeforeAnswer {
+		statuses = autoStatuses[1:] // sent was posted before the answer
+	}
 	if s.undeliverableLeft > 0 {
 		s.undeliverableLeft--
 		t.failure = deliveryErrors[s.undeliverable][m.Generation]
