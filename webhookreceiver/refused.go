@@ -43,7 +43,7 @@ const (
 	maxKeptBytes = 900 << 10
 )
 
-// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;create;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=list;create;delete
 
 // refuse keeps an element that can never be stored. The ConfigMap is named
 // from the channel and the element's message id (its JSON when it has none),

@@ -68,6 +68,10 @@ var managerAllowList = ruleSet{
 	"commerce.wa.dev whatsapporders/status":   {"patch", "update"},
 	"commerce.wa.dev productinquiries/status": {"patch", "update"},
 	"events.k8s.io events":                    {"create", "patch"},
+	// The receiver keeps webhook elements it can never store in ConfigMaps
+	// (created under a deterministic name, so a redelivery finds it exists); the leader lists
+	// them by label, never watches, and deletes them once expired.
+	" configmaps": {"create", "delete", "list"},
 }
 
 // privilegeViolations lists what the rules grant beyond the allow-list.
@@ -144,7 +148,7 @@ func TestLeastPrivilegeCheckCatchesExcess(t *testing.T) {
 		"update channels":     {APIGroups: []string{"commerce.wa.dev"}, Resources: []string{"whatsappchannels"}, Verbs: []string{"update"}},
 		"create pods":         {APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}},
 		"core events":         {APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create"}},
-		"configmaps":          {APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}},
+		"update configmaps":   {APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"update"}},
 		"non-resource URL":    {NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}},
 		"orders in any group": {APIGroups: []string{"example.com"}, Resources: []string{"whatsapporders"}, Verbs: []string{"get"}},
 	} {
@@ -224,16 +228,21 @@ func TestInstalledPermissions(t *testing.T) {
 			{"create", "secrets", shop, false},
 			{"update", "secrets", shop, false},
 			{"delete", "secrets", shop, false},
-			// No workloads or configuration.
+			// No workloads.
 			{"create", "pods", shop, false},
 			{"delete", "pods", shop, false},
 			{"create", "pods", own, false},
 			{"create", "deployments.apps", shop, false},
 			{"delete", "deployments.apps", shop, false},
 			{"update", "deployments.apps", own, false},
-			{"create", "configmaps", shop, false},
-			{"delete", "configmaps", shop, false},
-			{"create", "configmaps", own, false},
+			// ConfigMaps only to keep refused webhook elements: created,
+			// listed by label and deleted once expired; never changed or watched.
+			{"create", "configmaps", shop, true},
+			{"list", "configmaps", all, true},
+			{"delete", "configmaps", shop, true},
+			{"update", "configmaps", shop, false},
+			{"patch", "configmaps", shop, false},
+			{"watch", "configmaps", all, false},
 			// Channels belong to their users; the operator writes only their status.
 			{"create", channels, shop, false},
 			{"update", channels, shop, false},
