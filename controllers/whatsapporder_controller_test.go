@@ -258,7 +258,7 @@ func TestWindowClosedUsesTemplateOrNothing(t *testing.T) {
 		w.clock.SetTime(w.clock.Now().Add(25 * time.Hour))
 		w.setState(order, commercev1alpha1.OrderAccepted)
 		w.setState(order, commercev1alpha1.OrderShipped)
-		w.waitOrder(order, "both notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+		w.waitNotifications(order, 2)
 		sent := w.fake.Sent()
 		if len(sent) != 2 || sent[0].TemplateName != "order_update" || strings.Join(sent[1].TemplateParams, "|") != order.Name+"|Shipped|40.98 USD" {
 			t.Fatalf("want two template messages, got %+v", sent)
