@@ -147,8 +147,9 @@ func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 		return bySentID, err
 	}
 	if !exists {
-		// The receiver creates orders and inquiries before anything is sent
-		// about them: one the API server does not have is gone.
+		// A resource exists before anything is sent about it (the receiver
+		// creates orders and inquiries, people product messages): one the API
+		// server does not have is gone.
 		return nil, nil
 	}
 	return nil, errNotYetRecorded
