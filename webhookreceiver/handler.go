@@ -17,16 +17,14 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-// AnswerWithin bounds the work on one request from its arrival, so that
-// WhatsApp, and the gateways in front of receivers that give up after 5
-// seconds, get an answer in time even while the API server or etcd does not
-// answer: what is not done by then is answered 503 with Retry-After, and
-// WhatsApp sends it again.
-const AnswerWithin = 4 * time.Second
+// storeTimeout bounds the work on one body, so its answer is written before
+// the server's WriteTimeout.
+const storeTimeout = httpserver.WriteTimeout - 15*time.Second
 
 // Handler returns the receiver's HTTP handler, instrumented with the
 // receiver's request metrics.
@@ -42,11 +40,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
 		return refuse(verdictWrongMethod, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 	}
-	// A request in flight is finished even when the server shuts down: its
-	// own deadline ends it, never a cancelled context.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), AnswerWithin)
-	defer cancel()
-	ch, err := r.channelAt(ctx, req.URL.Path)
+	ch, err := r.channelAt(req.Context(), req.URL.Path)
 	if err != nil {
 		return refuse(verdictClusterUnavailable, "looking up the channel: %v", err)
 	}
@@ -56,10 +50,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return refuse(verdictChannelNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 	}
-	vals, fetched, err := r.secrets.get(ctx, ch, r.opts.SecretResyncPeriod)
-	if ctx.Err() != nil {
-		return refuse(verdictClusterUnavailable, "the API server did not answer in time")
-	}
+	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretResyncPeriod)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
 		return refuse(verdictChannelNotReady, "the channel's Secret is not usable")
@@ -76,7 +67,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		}
 		return refuse(verdictBadRequest, "reading body: %v", err)
 	}
-	if err := r.verify(ctx, ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
+	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
 		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
@@ -87,6 +78,8 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
 		return refuse(verdictBadRequest, "%v", err)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
+	defer cancel()
 	rep := r.store(ctx, ch, body, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }
