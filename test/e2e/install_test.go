@@ -28,6 +28,7 @@ var defaultObjects = []string{
 	"CustomResourceDefinition//whatsappchannels.commerce.wa.dev",
 	"CustomResourceDefinition//whatsapporders.commerce.wa.dev",
 	"CustomResourceDefinition//productinquiries.commerce.wa.dev",
+	"CustomResourceDefinition//productmessages.commerce.wa.dev",
 	"ServiceAccount/" + systemNamespace + "/" + serviceAccount,
 	"ClusterRole//" + namePrefix + "manager-role",
 	"ClusterRoleBinding//" + namePrefix + "manager-rolebinding",
@@ -43,6 +44,9 @@ var defaultObjects = []string{
 	"ClusterRole//" + namePrefix + "productinquiry-admin-role",
 	"ClusterRole//" + namePrefix + "productinquiry-editor-role",
 	"ClusterRole//" + namePrefix + "productinquiry-viewer-role",
+	"ClusterRole//" + namePrefix + "productmessage-admin-role",
+	"ClusterRole//" + namePrefix + "productmessage-editor-role",
+	"ClusterRole//" + namePrefix + "productmessage-viewer-role",
 	"Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver",
 	"Service/" + systemNamespace + "/" + namePrefix + "metrics",
 	"Deployment/" + systemNamespace + "/" + namePrefix + "controller-manager",
@@ -255,7 +259,7 @@ func checkUserRoles(t *testing.T, idx objects) {
 		"editor": {"edit", []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 		"viewer": {"view", []string{"get", "list", "watch"}},
 	}
-	for _, kind := range []struct{ name, plural string }{{"whatsappchannel", "whatsappchannels"}, {"whatsapporder", "whatsapporders"}, {"productinquiry", "productinquiries"}} {
+	for _, kind := range []struct{ name, plural string }{{"whatsappchannel", "whatsappchannels"}, {"whatsapporder", "whatsapporders"}, {"productinquiry", "productinquiries"}, {"productmessage", "productmessages"}} {
 		for role, want := range roles {
 			var cr rbacv1.ClusterRole
 			idx.get(t, "ClusterRole//"+namePrefix+kind.name+"-"+role+"-role", &cr)
@@ -360,7 +364,7 @@ func TestInstallerManifest(t *testing.T) {
 		t.Errorf("kubectl get -f install.yaml found %d objects, want %d:\n%s", got, len(objs), stdout)
 	}
 	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=30s",
-		"crd/whatsappchannels.commerce.wa.dev", "crd/whatsapporders.commerce.wa.dev", "crd/productinquiries.commerce.wa.dev")
+		"crd/whatsappchannels.commerce.wa.dev", "crd/whatsapporders.commerce.wa.dev", "crd/productinquiries.commerce.wa.dev", "crd/productmessages.commerce.wa.dev")
 
 	// config/samples is applied with -f (no kustomization.yaml there).
 	c.namespace(t, "shop")
@@ -370,6 +374,7 @@ func TestInstallerManifest(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"productinquiry.commerce.wa.dev/sample-inquiry",
+		"productmessage.commerce.wa.dev/summer-picks",
 		"whatsappchannel.commerce.wa.dev/shop",
 		"whatsapporder.commerce.wa.dev/sample-order",
 	}
@@ -382,6 +387,7 @@ func TestInstallerManifest(t *testing.T) {
 	for resource, columns := range map[string][]string{
 		"whatsapporders":   {"NAME", "CUSTOMER", "ITEMS", "TOTAL", "CURRENCY", "PHASE", "AGE"},
 		"productinquiries": {"NAME", "CUSTOMER", "PRODUCT", "PHASE", "AGE"},
+		"productmessages":  {"NAME", "TO", "PHASE", "DELIVERY", "INQUIRIES", "ORDERS", "AGE"},
 		"whatsappchannels": {"NAME", "API", "PHONE NUMBER ID", "READY", "AGE"},
 	} {
 		stdout, _ = c.mustKubectl(t, nil, "get", resource, "-n", "shop")
@@ -400,6 +406,12 @@ func TestInstallerManifest(t *testing.T) {
 	for _, col := range []string{"CUSTOMER NAME", "STATE", "CHANNEL", "NOTIFIED", "DELIVERY"} {
 		if !strings.Contains(strings.SplitN(stdout, "\n", 2)[0], col) {
 			t.Errorf("kubectl get whatsapporders -o wide has no %s column:\n%s", col, stdout)
+		}
+	}
+	stdout, _ = c.mustKubectl(t, nil, "get", "productmessages", "-n", "shop", "-o", "wide")
+	for _, col := range []string{"TYPE", "CATALOG", "REVENUE"} {
+		if !strings.Contains(strings.SplitN(stdout, "\n", 2)[0], col) {
+			t.Errorf("kubectl get productmessages -o wide has no %s column:\n%s", col, stdout)
 		}
 	}
 }
@@ -509,7 +521,7 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 	c.mustKubectl(t, nil, "apply", "--server-side", "-k", "config/default")
 	c.namespace(t, "shop")
 	c.mustKubectl(t, nil, "apply", "--server-side", "-n", "shop", "-f", "config/samples/")
-	shop := []string{"whatsappchannel/shop", "whatsapporder/sample-order", "productinquiry/sample-inquiry"}
+	shop := []string{"whatsappchannel/shop", "whatsapporder/sample-order", "productinquiry/sample-inquiry", "productmessage/summer-picks"}
 
 	// --wait=false: envtest runs no namespace controller, so the Namespace would
 	// stay Terminating and kubectl would wait for it for ever.
