@@ -268,11 +268,13 @@ func TestProductMessagesWhatsAppWouldRefuseAreRefused(t *testing.T) {
 func TestProductMessageSpecIsImmutable(t *testing.T) {
 	ns := env.Namespace(t)
 	cases := map[string]func(*commercev1alpha1.ProductMessage){
-		"body changed":         func(m *commercev1alpha1.ProductMessage) { m.Spec.Body = "Other text" },
-		"footer removed":       func(m *commercev1alpha1.ProductMessage) { m.Spec.Footer = "" },
-		"recipient changed":    func(m *commercev1alpha1.ProductMessage) { m.Spec.To.WaID = "16505550000" },
-		"user id added":        func(m *commercev1alpha1.ProductMessage) { m.Spec.To.UserID = "US.1" },
-		"product added":        func(m *commercev1alpha1.ProductMessage) { m.Spec.Sections[1].ProductRetailerIDs = append(m.Spec.Sections[1].ProductRetailerIDs, "x") },
+		"body changed":      func(m *commercev1alpha1.ProductMessage) { m.Spec.Body = "Other text" },
+		"footer removed":    func(m *commercev1alpha1.ProductMessage) { m.Spec.Footer = "" },
+		"recipient changed": func(m *commercev1alpha1.ProductMessage) { m.Spec.To.WaID = "16505550000" },
+		"user id added":     func(m *commercev1alpha1.ProductMessage) { m.Spec.To.UserID = "US.1" },
+		"product added": func(m *commercev1alpha1.ProductMessage) {
+			m.Spec.Sections[1].ProductRetailerIDs = append(m.Spec.Sections[1].ProductRetailerIDs, "x")
+		},
 		"section title":        func(m *commercev1alpha1.ProductMessage) { m.Spec.Sections[0].Title = "Shirts" },
 		"channel changed":      func(m *commercev1alpha1.ProductMessage) { m.Spec.Channel = "other" },
 		"catalog changed":      func(m *commercev1alpha1.ProductMessage) { m.Spec.CatalogID = "1" },
