@@ -84,7 +84,7 @@ func (s *Server) PostStatuses(ctx context.Context, webhookURL string, appSecret 
 func (s *Server) targetFor(m SentMessage) statusTarget {
 	return statusTarget{
 		url: s.opts.WebhookURL, secret: s.opts.AppSecret, generation: m.Generation,
-		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.To,
+		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.Customer(),
 	}
 }
 
@@ -153,41 +153,14 @@ func (t statusTarget) validate(statuses []string) error {
 // body builds the webhook body carrying one status.
 func (t statusTarget) body(state string, unix int64) any {
 	st := status{ID: t.messageID, Status: state, Timestamp: strconv.FormatInt(unix, 10), RecipientID: t.recipient}
-	if t.generation == whatsapp.OnPremises {
-		if state == "failed" {
-			st.Errors = []statusError{{Code: 470, Title: windowClosedTitleOnPrem}}
-		}
-		return struct {
-			Statuses []status `json:"statuses"`
-		}{[]status{st}}
-	}
 	if state == "failed" {
-		st.Errors = []statusError{{Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, ErrorData: &errorData{Details: windowClosedDetails}}}
+		if t.generation == whatsapp.OnPremises {
+			st.Errors = []statusError{{Code: 470, Title: windowClosedTitleOnPrem}}
+		} else {
+			st.Errors = []statusError{{Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, ErrorData: &errorData{Details: windowClosedDetails}}}
+		}
 	}
-	type metadata struct {
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		PhoneNumberID      string `json:"phone_number_id"`
-	}
-	type value struct {
-		MessagingProduct string   `json:"messaging_product"`
-		Metadata         metadata `json:"metadata"`
-		Statuses         []status `json:"statuses"`
-	}
-	type change struct {
-		Value value  `json:"value"`
-		Field string `json:"field"`
-	}
-	type entry struct {
-		ID      string   `json:"id"`
-		Changes []change `json:"changes"`
-	}
-	return struct {
-		Object string  `json:"object"`
-		Entry  []entry `json:"entry"`
-	}{"whatsapp_business_account", []entry{{businessAccountID, []change{{
-		Value: value{"whatsapp", metadata{displayPhoneNumber, t.phoneNumberID}, []status{st}},
-		Field: "messages",
-	}}}}}
+	return webhookBody(t.generation, t.phoneNumberID, webhookValue{Statuses: []status{st}})
 }
 
 // post delivers one webhook body and insists on 200, as Meta does.
