@@ -117,7 +117,7 @@ func (s *orderStep) apply(o *commercev1alpha1.WhatsAppOrder, now time.Time) {
 // step validates the cart and sends at most one notification.
 func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel) *orderStep {
 	s := &orderStep{}
-	sum, err := cart.Summarize(cart.OrderItems(order.Spec.Items))
+	sum, err := cart.Summarize(cartItems(order))
 	if err != nil {
 		reason := ReasonInvalidCart
 		var cartErr *cart.Error
@@ -298,6 +298,14 @@ func notificationFor(st *commercev1alpha1.WhatsAppOrderStatus, state commercev1a
 
 func finalOrderPhase(p commercev1alpha1.OrderPhase) bool {
 	return p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderRejected) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderDelivered) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderCancelled)
+}
+
+func cartItems(o *commercev1alpha1.WhatsAppOrder) []cart.Item {
+	items := make([]cart.Item, len(o.Spec.Items))
+	for i, it := range o.Spec.Items {
+		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
+	}
+	return items
 }
 
 func orMessageError(e *commercev1alpha1.MessageError, message string) *commercev1alpha1.MessageError {
