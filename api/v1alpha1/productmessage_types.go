@@ -291,9 +291,10 @@ func (s *ProductMessageSpec) InteractiveType() string {
 	}
 }
 
-// SentMessage returns the record of the message with the given id, or nil.
+// SentMessage returns the record of the message with the given id, or nil:
+// the message sent, or the one spec.messageID tracks.
 func (p *ProductMessage) SentMessage(messageID string) *SentMessage {
-	if messageID != "" && p.Status.MessageID == messageID {
+	if messageID != "" && (p.Status.MessageID == messageID || p.Spec.MessageID == messageID) {
 		return &p.Status.SentMessage
 	}
 	return nil

@@ -93,7 +93,7 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) {
 		}
 		reply.Items = items
 	}
-	id, err := s.ReplyTo(r.Context(), q.Get("id"), reply)
+	id, err := s.ReplyTo(r.Context(), s.opts.WebhookURL, s.opts.AppSecret, q.Get("id"), reply)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

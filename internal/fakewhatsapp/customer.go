@@ -40,14 +40,14 @@ type Reply struct {
 }
 
 // ReplyTo makes the customer who received the accepted send productMessageID
-// answer it with r, posting the webhook to Options.WebhookURL. It returns the
-// new customer message's id.
-func (s *Server) ReplyTo(ctx context.Context, productMessageID string, r Reply) (string, error) {
+// answer it with r, posting the webhook to webhookURL, signed with appSecret
+// when it is non-empty. It returns the new customer message's id.
+func (s *Server) ReplyTo(ctx context.Context, webhookURL string, appSecret []byte, productMessageID string, r Reply) (string, error) {
 	m, ok := s.lookup(productMessageID)
 	if !ok {
 		return "", fmt.Errorf("fakewhatsapp: no accepted send with message id %q", productMessageID)
 	}
-	if s.opts.WebhookURL == "" {
+	if webhookURL == "" {
 		return "", errors.New("fakewhatsapp: no webhook URL configured")
 	}
 	msg, err := customerMessage(m, r, time.Now())
@@ -55,6 +55,7 @@ func (s *Server) ReplyTo(ctx context.Context, productMessageID string, r Reply) 
 		return "", err
 	}
 	t := s.targetFor(m)
+	t.url, t.secret = webhookURL, appSecret
 	body, err := json.Marshal(webhookBody(m.Generation, m.PhoneNumberID, webhookValue{
 		Contacts: []contact{{Profile: profile{Name: orDefault(r.Name, "Demo Customer")}, WaID: m.To, UserID: m.Recipient}},
 		Messages: []any{msg},

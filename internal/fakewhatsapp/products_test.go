@@ -182,7 +182,7 @@ func TestTheFakePlaysTheCustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	orderID, err := s.ReplyTo(t.Context(), pmsg, Reply{Items: []OrderItem{{"di9ozbzfi4", 2, "7.99", "USD"}, {"hat0001", 1, "25", "USD"}}, Text: "Love these!", Name: "Sheena"})
+	orderID, err := s.ReplyTo(t.Context(), srv.URL, appSecret, pmsg, Reply{Items: []OrderItem{{"di9ozbzfi4", 2, "7.99", "USD"}, {"hat0001", 1, "25", "USD"}}, Text: "Love these!", Name: "Sheena"})
 	if err != nil {
 		t.Fatalf("order reply: %v", err)
 	}
@@ -231,7 +231,7 @@ func TestCustomerRepliesOnPremisesAndByUserID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ReplyTo(t.Context(), onPremMsg, Reply{InquiryProduct: "di9ozbzfi4"}); err != nil {
+	if _, err := s.ReplyTo(t.Context(), srv.URL, nil, onPremMsg, Reply{InquiryProduct: "di9ozbzfi4"}); err != nil {
 		t.Fatal(err)
 	}
 	body := rc.all()[0].body
@@ -244,10 +244,10 @@ func TestCustomerRepliesOnPremisesAndByUserID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ReplyTo(t.Context(), userMsg, Reply{Items: []OrderItem{{"p", 1, "3", "EUR"}}}); err == nil || !strings.Contains(err.Error(), "names no catalog") {
+	if _, err := s.ReplyTo(t.Context(), srv.URL, nil, userMsg, Reply{Items: []OrderItem{{"p", 1, "3", "EUR"}}}); err == nil || !strings.Contains(err.Error(), "names no catalog") {
 		t.Fatalf("reply to a catalog message without a catalog id: %v", err)
 	}
-	if _, err := s.ReplyTo(t.Context(), userMsg, Reply{Items: []OrderItem{{"p", 1, "3", "EUR"}}, CatalogID: "c1"}); err != nil {
+	if _, err := s.ReplyTo(t.Context(), srv.URL, nil, userMsg, Reply{Items: []OrderItem{{"p", 1, "3", "EUR"}}, CatalogID: "c1"}); err != nil {
 		t.Fatal(err)
 	}
 	msg, who := customerMessageOf(t, rc.all()[1].body)
