@@ -80,8 +80,9 @@ func (s *Server) handleStatuses(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "posted %d status webhooks for %s\n", len(statuses), id)
 }
 
-// handleReply plays the customer: it answers an accepted product message with
-// an order (order=SKU:QTY:PRICE:CURRENCY,...) or an inquiry (inquiry=SKU).
+// handleReply plays the customer: it answers an accepted product message (id,
+// or the latest one) with an order (order=SKU:QTY:PRICE:CURRENCY,...) or an
+// inquiry (inquiry=SKU).
 func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	reply := Reply{InquiryProduct: q.Get("inquiry"), Text: q.Get("text"), CatalogID: q.Get("catalog"), Name: q.Get("name")}
@@ -93,12 +94,33 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) {
 		}
 		reply.Items = items
 	}
-	id, err := s.ReplyTo(r.Context(), s.opts.WebhookURL, s.opts.AppSecret, q.Get("id"), reply)
+	to := q.Get("id")
+	if to == "" {
+		last, ok := s.lastProductMessage()
+		if !ok {
+			http.Error(w, "no product message has been sent yet", http.StatusNotFound)
+			return
+		}
+		to = last.MessageID
+	}
+	id, err := s.ReplyTo(r.Context(), s.opts.WebhookURL, s.opts.AppSecret, to, reply)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	fmt.Fprintf(w, "customer replied to %s with message %s\n", q.Get("id"), id)
+	fmt.Fprintf(w, "customer replied to %s with message %s\n", to, id)
+}
+
+// lastProductMessage is the latest accepted product message or product template.
+func (s *Server) lastProductMessage() (SentMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sent) - 1; i >= 0; i-- {
+		if s.sent[i].Interactive != nil || s.sent[i].TemplateButton != nil {
+			return s.sent[i], true
+		}
+	}
+	return SentMessage{}, false
 }
 
 // parseItems reads SKU:QTY:PRICE:CURRENCY,... into order items.

@@ -27,8 +27,9 @@
 //	POST /_fake/reply?id=ID&order=SKU:2:7.99:USD,SKU2:1:25:USD&text=NOTE
 //	POST /_fake/reply?id=ID&inquiry=SKU&text=QUESTION
 //	                                              play the customer: answer the product message
-//	                                              ID with an order or an inquiry, a signed webhook
-//	                                              whose context.id is ID, to Options.WebhookURL
+//	                                              ID (without id: the latest one) with an order or
+//	                                              an inquiry, a signed webhook whose context.id is
+//	                                              that message's id, to Options.WebhookURL
 //
 // Modes are window-closed, rate-limited, server-error and permanent; count
 // defaults to 1. statuses defaults to sent,delivered,read. The id must be

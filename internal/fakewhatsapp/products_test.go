@@ -177,6 +177,9 @@ func customerMessageOf(t *testing.T, body []byte) (inbound, contact) {
 func TestTheFakePlaysTheCustomer(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{WebhookURL: srv.URL, AppSecret: appSecret})
+	if status, _ := admin(t, s, http.MethodPost, "/_fake/reply?order=x:1:1:USD"); status != http.StatusNotFound {
+		t.Errorf("reply before any product message = %d, want 404", status)
+	}
 	pmsg, err := cloudClient(t, s, "any").SendProducts(t.Context(), toCustomer, shelves)
 	if err != nil {
 		t.Fatal(err)
@@ -207,6 +210,13 @@ func TestTheFakePlaysTheCustomer(t *testing.T) {
 		t.Errorf("inquiry webhook %s", rc.all()[1].body)
 	}
 
+	// Without an id, the latest product message is answered.
+	if status, body := admin(t, s, http.MethodPost, "/_fake/reply?order=hat0001:1:25:USD"); status != 200 || !strings.Contains(body, pmsg) {
+		t.Fatalf("admin reply to the latest = %d %s", status, body)
+	}
+	if msg, _ := customerMessageOf(t, rc.all()[2].body); msg.Context.ID != pmsg || msg.Order == nil {
+		t.Errorf("reply to the latest %s", rc.all()[2].body)
+	}
 	for path, want := range map[string]string{
 		"/_fake/reply?id=unknown&inquiry=x":                                       "no accepted send",
 		"/_fake/reply?id=" + url.QueryEscape(pmsg):                                "order items or an inquiry",
@@ -219,8 +229,8 @@ func TestTheFakePlaysTheCustomer(t *testing.T) {
 			t.Errorf("POST %s = %d %q, want 400 mentioning %q", path, status, body, want)
 		}
 	}
-	if n := len(rc.all()); n != 2 {
-		t.Errorf("receiver got %d webhooks, want 2", n)
+	if n := len(rc.all()); n != 3 {
+		t.Errorf("receiver got %d webhooks, want 3", n)
 	}
 }
 
@@ -253,5 +263,19 @@ func TestCustomerRepliesOnPremisesAndByUserID(t *testing.T) {
 	msg, who := customerMessageOf(t, rc.all()[1].body)
 	if msg.From != "" || msg.FromUserID != "US.1" || who.UserID != "US.1" || who.WaID != "" || msg.Order.CatalogID != "c1" {
 		t.Errorf("reply of a user-id customer %s", rc.all()[1].body)
+	}
+}
+
+func TestAdminCatalogs(t *testing.T) {
+	s := startFake(t, Options{})
+	if status, _ := admin(t, s, http.MethodPost, "/_fake/catalogs?id=194836987003835"); status != http.StatusBadRequest {
+		t.Errorf("catalog without products = %d, want 400", status)
+	}
+	if status, body := admin(t, s, http.MethodPost, "/_fake/catalogs?id=194836987003835&products=di9ozbzfi4,nqryix03ez"); status != 200 {
+		t.Fatalf("catalogs = %d %s", status, body)
+	}
+	_, err := cloudClient(t, s, "any").SendProducts(t.Context(), toCustomer, shelves) // hat0001 is not in it
+	if e, ok := errors.AsType[*whatsapp.Error](err); !ok || e.Code != 131009 || !strings.Contains(e.Message, "hat0001") {
+		t.Fatalf("err = %v, want 131009 naming hat0001", err)
 	}
 }
