@@ -8,11 +8,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
@@ -73,6 +78,8 @@ type inquiryScope struct {
 	now        time.Time
 	keep       time.Duration
 	expired    bool
+	// answeredBy is a Sent ProductMessage answering the inquiry, or "".
+	answeredBy string
 
 	// Decided by window, then reply.
 	action    inquiryAction
@@ -100,13 +107,22 @@ func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (
 	}
 	s := &inquiryScope{inquiry: &inq, generation: inq.Generation, channel: ch, now: r.Clock.Now()}
 	s.keep, s.expired = retention(inq.Status.FinishedAt, ch, s.now)
+	var answers commercev1alpha1.ProductMessageList
+	if err := r.List(ctx, &answers, client.InNamespace(inq.Namespace), client.MatchingFields{IndexInquiry: inq.Name}); err != nil {
+		return nil, fmt.Errorf("listing the product messages answering the inquiry: %w", err)
+	}
+	for _, pm := range answers.Items {
+		if pm.Status.Phase == commercev1alpha1.ProductMessageSent && pm.Spec.Channel == inq.Spec.Channel {
+			s.answeredBy = pm.Name
+		}
+	}
 	return s, nil
 }
 
 // window decides what is due now, and all of it but the reply.
 func (s *inquiryScope) window() {
 	s.expiresAt = s.inquiry.Spec.ReceivedAt.Add(window)
-	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now)
+	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now, s.answeredBy)
 	if s.action == awaitingReply {
 		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(s.now)}
 	}
@@ -176,7 +192,8 @@ func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commerce
 }
 
 // SetupWithManager registers the reconciler: inquiries wake on their own spec
-// and annotations and on their channel turning Ready.
+// and annotations, on their channel turning Ready, and on a ProductMessage
+// answering them being sent (its reconciler registers IndexInquiry).
 func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexByChannel(mgr, &commercev1alpha1.ProductInquiry{}, func(o client.Object) string {
 		return o.(*commercev1alpha1.ProductInquiry).Spec.Channel
@@ -188,6 +205,23 @@ func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&commercev1alpha1.WhatsAppChannel{},
 			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} }),
 			builder.WithPredicates(channelTurnedReady)).
+		Watches(&commercev1alpha1.ProductMessage{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			pm := o.(*commercev1alpha1.ProductMessage)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: pm.Namespace, Name: pm.Spec.Inquiry}}}
+		}), builder.WithPredicates(answerSent)).
 		Named("productinquiry").
 		Complete(r)
+}
+
+// answerSent passes a ProductMessage naming an inquiry when it turns Sent.
+var answerSent = predicate.Funcs{
+	CreateFunc:  func(e event.CreateEvent) bool { return answers(e.Object) },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc:  func(e event.UpdateEvent) bool { return !answers(e.ObjectOld) && answers(e.ObjectNew) },
+}
+
+func answers(o client.Object) bool {
+	pm, ok := o.(*commercev1alpha1.ProductMessage)
+	return ok && pm.Spec.Inquiry != "" && pm.Status.Phase == commercev1alpha1.ProductMessageSent
 }

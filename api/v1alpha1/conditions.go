@@ -68,6 +68,27 @@ const (
 // ReasonAwaitingReply (ProductInquiry, Answered=False): open, no reply set yet.
 const ReasonAwaitingReply = "AwaitingReply"
 
+// ReasonAnsweredWithProducts (ProductInquiry, Answered=True): a ProductMessage
+// naming the inquiry in spec.inquiry was sent.
+const ReasonAnsweredWithProducts = "AnsweredWithProducts"
+
+// Reasons of a ProductMessage's conditions (besides the send outcomes above).
+const (
+	// ReasonTracked (Sent=True): spec.messageID names a message another system
+	// sent; the operator sends nothing and tracks it.
+	ReasonTracked = "Tracked"
+	// ReasonNotSupportedByAPI: the channel's API generation cannot send this
+	// kind of message (On-Premises has no catalog messages or templates, and
+	// cannot address a user id).
+	ReasonNotSupportedByAPI = "NotSupportedByAPI"
+	// ReasonInquiryNotFound: spec.inquiry names no ProductInquiry of the
+	// namespace (yet); the message waits for it.
+	ReasonInquiryNotFound = "InquiryNotFound"
+	// ReasonInquiryOnOtherChannel: spec.inquiry names an inquiry that arrived
+	// on another channel, whose message cannot be replied to from this one.
+	ReasonInquiryOnOtherChannel = "InquiryOnOtherChannel"
+)
+
 // Reasons of a WhatsAppChannel's Ready condition.
 const (
 	// ReasonChannelReady: the channel receives webhooks and can send.

@@ -62,9 +62,9 @@ type Options struct {
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
 	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
 	SecretResyncPeriod time.Duration
-	// WithoutCustomerReconcilers leaves out the order and inquiry reconcilers,
-	// for the receiver's own tests and benchmark: nothing then changes what the
-	// receiver stored, or messages anyone.
+	// WithoutCustomerReconcilers leaves out the order, inquiry and product
+	// message reconcilers, for the receiver's own tests and benchmark: nothing
+	// then changes what the receiver stored, or messages anyone.
 	WithoutCustomerReconcilers bool
 	// Clock drives the 24-hour window and retention; the real clock if nil.
 	Clock clock.PassiveClock
@@ -192,8 +192,8 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 }
 
 // addLeaderOnly adds the reconcilers, which run on the leader only: the channel
-// controller, and, unless opts leave them out, the order and inquiry
-// reconcilers, which message customers.
+// controller, and, unless opts leave them out, the order, inquiry and product
+// message reconcilers, which message customers.
 func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
@@ -218,6 +218,12 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
+	}
+	if err := (&controllers.ProductMessageReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Recorder: mgr.GetEventRecorder("productmessage-controller"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the product message controller: %w", err)
 	}
 	return nil
 }
