@@ -226,10 +226,10 @@ type ProductMessageStatus struct {
 
 	// Inquiries is how many ProductInquiries of the channel reply to this message.
 	// +optional
-	Inquiries int32 `json:"inquiries,omitempty"`
+	Inquiries int32 `json:"inquiries"`
 	// Orders is how many WhatsAppOrders of the channel reply to this message.
 	// +optional
-	Orders int32 `json:"orders,omitempty"`
+	Orders int32 `json:"orders"`
 	// Revenue is the exact sum, per currency, of the totals of those orders that
 	// are not Invalid, Rejected or Cancelled; currencies in alphabetical order.
 	// +optional
