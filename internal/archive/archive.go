@@ -204,6 +204,19 @@ func (a *Archive) Archived(ctx context.Context, obj client.Object) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	// Answer from memory when that is enough: retention asks about every
+	// expired resource on each requeue, and while PostgreSQL is down each
+	// query would be a connection attempt.
+	a.mu.Lock()
+	pending, queued := a.pending[obj.GetUID()]
+	lastErr := a.lastErr
+	a.mu.Unlock()
+	if queued && pending.version >= e.version {
+		return false, nil
+	}
+	if lastErr != nil {
+		return false, fmt.Errorf("the archive is unavailable: %w", lastErr)
+	}
 	var stored int64
 	err = a.pool.QueryRow(ctx, "SELECT resource_version FROM "+Schema+"."+e.table+" WHERE uid = $1", string(obj.GetUID())).Scan(&stored)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -26,18 +26,17 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
-var serverURL string
+var (
+	serverURL string
+	env       *testenv.Env
+)
 
 func TestMain(m *testing.M) {
-	url, undo, err := pgtest.Shared()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
-		os.Exit(1)
-	}
-	serverURL = url
-	code := m.Run()
-	undo()
-	os.Exit(code)
+	os.Exit(testenv.Run(m, &env, func(*testenv.Env) (func(), error) {
+		url, undo, err := pgtest.Shared()
+		serverURL = url
+		return undo, err
+	}))
 }
 
 // harness is an archive on a fresh database, its writer running until the
@@ -169,7 +168,7 @@ func readRow(t *testing.T, conn *pgx.Conn, table string, uid types.UID) (row, bo
 	return r, true
 }
 
-func waitArchived(t *testing.T, a *harness, objs ...client.Object) {
+func waitArchived(t *testing.T, a *archive.Archive, objs ...client.Object) {
 	t.Helper()
 	for _, obj := range objs {
 		testenv.Eventually(t, 30*time.Second, "the archive to hold "+obj.GetName()+" at "+obj.GetResourceVersion(), func() bool {
@@ -179,7 +178,7 @@ func waitArchived(t *testing.T, a *harness, objs ...client.Object) {
 	}
 }
 
-func enqueue(t *testing.T, a *harness, objs ...client.Object) {
+func enqueue(t *testing.T, a *archive.Archive, objs ...client.Object) {
 	t.Helper()
 	for _, obj := range objs {
 		if err := a.Enqueue(obj); err != nil {
@@ -192,8 +191,8 @@ func TestRowsMatchTheResourcesFieldForField(t *testing.T) {
 	a := start(t, pgtest.Database(t, serverURL), archive.Options{})
 	o := order("order-1", 1042, commercev1alpha1.OrderAccepted)
 	i := inquiry("inquiry-1", 1043)
-	enqueue(t, a, o, i)
-	waitArchived(t, a, o, i)
+	enqueue(t, a.Archive, o, i)
+	waitArchived(t, a.Archive, o, i)
 
 	r, ok := readRow(t, connect(t, a.url), "orders", o.UID)
 	if !ok {
@@ -245,10 +244,10 @@ func TestAnOlderVersionNeverReplacesANewerOne(t *testing.T) {
 	older.ResourceVersion = "9"
 	older.Spec.State, older.Status.Phase = commercev1alpha1.OrderAccepted, "Accepted"
 
-	enqueue(t, a, newer)
-	waitArchived(t, a, newer)
+	enqueue(t, a.Archive, newer)
+	waitArchived(t, a.Archive, newer)
 	written := metric(t, b.reg, "whatsapp_archive_written_total")
-	enqueue(t, b, older)
+	enqueue(t, b.Archive, older)
 	testenv.Eventually(t, 30*time.Second, "the older version to be written", func() bool {
 		return metric(t, b.reg, "whatsapp_archive_written_total") > written && b.Backlog() == 0
 	})
@@ -266,8 +265,8 @@ func TestAnOlderVersionNeverReplacesANewerOne(t *testing.T) {
 	c := order("order-2", 30, commercev1alpha1.OrderDelivered)
 	cOld := c.DeepCopy()
 	cOld.ResourceVersion, cOld.Status.Phase = "29", "Shipped"
-	enqueue(t, a, c, cOld)
-	waitArchived(t, a, c)
+	enqueue(t, a.Archive, c, cOld)
+	waitArchived(t, a.Archive, c)
 	if r, _ := readRow(t, conn, "orders", c.UID); r.version != 30 || r.phase != "Delivered" {
 		t.Errorf("row at version %d, phase %q; want 30, Delivered", r.version, r.phase)
 	}
@@ -276,14 +275,14 @@ func TestAnOlderVersionNeverReplacesANewerOne(t *testing.T) {
 func TestDeletionIsRecorded(t *testing.T) {
 	a := start(t, pgtest.Database(t, serverURL), archive.Options{})
 	o := order("order-1", 5, commercev1alpha1.OrderDelivered)
-	enqueue(t, a, o)
-	waitArchived(t, a, o)
+	enqueue(t, a.Archive, o)
+	waitArchived(t, a.Archive, o)
 	gone := o.DeepCopy()
 	gone.ResourceVersion = "8"
 	if err := a.EnqueueDeleted(gone); err != nil {
 		t.Fatal(err)
 	}
-	waitArchived(t, a, gone)
+	waitArchived(t, a.Archive, gone)
 	r, _ := readRow(t, connect(t, a.url), "orders", o.UID)
 	if r.deleted == nil || r.version != 8 || r.phase != "Delivered" {
 		t.Errorf("after deletion the row is %+v; want deleted_at set, version 8, the document kept", r)
@@ -310,9 +309,9 @@ func TestNothingIsLostWhilePostgreSQLIsDown(t *testing.T) {
 	}
 	// The first half reaches PostgreSQL before it stops.
 	for _, o := range orders[:n/2] {
-		enqueue(t, a, o)
+		enqueue(t, a.Archive, o)
 	}
-	waitArchived(t, a, orders[n/2-1])
+	waitArchived(t, a.Archive, orders[n/2-1])
 	if err := server.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -320,13 +319,13 @@ func TestNothingIsLostWhilePostgreSQLIsDown(t *testing.T) {
 	// While it is down, the second half arrives and every order changes.
 	for i, o := range orders {
 		if i >= n/2 {
-			enqueue(t, a, o)
+			enqueue(t, a.Archive, o)
 		}
 		next := o.DeepCopy()
 		next.ResourceVersion = strconv.Itoa(1000 + i)
 		next.Spec.State, next.Status.Phase = commercev1alpha1.OrderAccepted, "Accepted"
 		orders[i] = next
-		enqueue(t, a, next)
+		enqueue(t, a.Archive, next)
 	}
 	testenv.Eventually(t, 30*time.Second, "the archive to report PostgreSQL down", func() bool { return a.Err() != nil })
 	if got := a.Backlog(); got != n {
@@ -335,8 +334,11 @@ func TestNothingIsLostWhilePostgreSQLIsDown(t *testing.T) {
 	if got := metric(t, a.reg, "whatsapp_archive_backlog"); got != n {
 		t.Errorf("whatsapp_archive_backlog = %v, want %d", got, n)
 	}
-	if ok, err := a.Archived(context.Background(), orders[0]); ok || err == nil {
-		t.Errorf("Archived while PostgreSQL is down = %v, %v; want false with an error", ok, err)
+	if ok, err := a.Archived(context.Background(), orders[0]); ok || err != nil {
+		t.Errorf("Archived(a pending version) while PostgreSQL is down = %v, %v; want false", ok, err)
+	}
+	if ok, err := a.Archived(context.Background(), order("unknown", 1, commercev1alpha1.OrderPending)); ok || err == nil {
+		t.Errorf("Archived(another resource) while PostgreSQL is down = %v, %v; want false with the error", ok, err)
 	}
 
 	if err := server.Resume(); err != nil {
@@ -379,7 +381,7 @@ func TestAWrongPasswordIsAClearErrorNotACrash(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- a.Start(ctx) }()
 	o := order("order-1", 1, commercev1alpha1.OrderPending)
-	enqueue(t, &harness{Archive: a}, o)
+	enqueue(t, a, o)
 	testenv.Eventually(t, 30*time.Second, "a failure counted", func() bool {
 		return metric(t, reg, "whatsapp_archive_failures_total") >= 3
 	})
