@@ -15,6 +15,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -163,12 +164,7 @@ func TestNoNotificationTwiceOrLostAcrossRestarts(t *testing.T) {
 	w.restart()
 	w.setState(burst, commercev1alpha1.OrderDelivered)
 	w.waitOrder(burst, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
-	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
-
-	sent := w.fake.Sent()
-	if len(sent) != 6 {
-		t.Fatalf("the fake API got %d messages, want 6 (3 states x 2 orders): %+v", len(sent), texts(sent))
-	}
+	testenv.Consistently(t, 300*time.Millisecond, "6 messages (3 states x 2 orders), no duplicate", func() bool { return len(w.fake.Sent()) == 6 })
 	for _, o := range []*commercev1alpha1.WhatsAppOrder{order, burst} {
 		w.get(o)
 		var states []string
@@ -211,14 +207,10 @@ func TestSendFailureClasses(t *testing.T) {
 			must(t, w.fake.FailNext(tc.mode, tc.count))
 			w.setState(order, commercev1alpha1.OrderAccepted)
 			w.waitOrder(order, "the outcome "+tc.wantReason, func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == tc.wantReason })
-			time.Sleep(500 * time.Millisecond)
-			w.get(order)
-			if got := len(w.fake.Sent()); got != tc.wantSent {
-				t.Fatalf("the fake API accepted %d messages, want %d", got, tc.wantSent)
-			}
-			if notifiedReason(order) != tc.wantReason || order.Status.Phase != "Accepted" {
-				t.Fatalf("after waiting: CustomerNotified %q, phase %q", notifiedReason(order), order.Status.Phase)
-			}
+			testenv.Consistently(t, 500*time.Millisecond, "the outcome, and nothing sent again", func() bool {
+				w.get(order)
+				return len(w.fake.Sent()) == tc.wantSent && notifiedReason(order) == tc.wantReason && order.Status.Phase == "Accepted"
+			})
 			if tc.wantSent == 0 {
 				n := order.Status.Notifications
 				if len(n) != 1 || n[0].DeliveryStatus != commercev1alpha1.DeliveryFailed || n[0].Error == nil {
@@ -226,6 +218,9 @@ func TestSendFailureClasses(t *testing.T) {
 				}
 				if !meta.IsStatusConditionTrue(order.Status.Conditions, commercev1alpha1.ConditionReady) {
 					t.Error("Ready is not True after a final failure: the controller has nothing left to do")
+				}
+				if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionStalled); c == nil || c.Reason != tc.wantReason {
+					t.Errorf("Stalled = %+v after a final refusal, want True %s: it needs a person now", c, tc.wantReason)
 				}
 			}
 			w.eventually("event "+tc.event, func() bool {
@@ -296,11 +291,11 @@ func TestInvalidCart(t *testing.T) {
 		t.Fatalf("Validated = %+v, want False UnknownCurrency naming XYZ", c)
 	}
 	w.setState(order, commercev1alpha1.OrderAccepted)
-	w.eventually("a Warning event", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "InvalidCart") })
-	time.Sleep(300 * time.Millisecond)
-	if n := len(w.fake.Sent()); n != 0 {
-		t.Fatalf("%d messages sent about an invalid cart", n)
+	if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionStalled); c == nil || c.Reason != "InvalidCart" {
+		t.Errorf("Stalled = %+v, want True InvalidCart", c)
 	}
+	w.eventually("a Warning event", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "InvalidCart") })
+	testenv.Consistently(t, 300*time.Millisecond, "nothing sent about an invalid cart", func() bool { return len(w.fake.Sent()) == 0 })
 }
 
 func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
@@ -310,8 +305,9 @@ func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
 	w.waitOrder(order, "finished", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.FinishedAt != nil })
 	w.clock.SetTime(w.clock.Now().Add(30 * time.Minute))
 	w.touch(order)
-	time.Sleep(300 * time.Millisecond)
-	w.get(order) // still there within the retention period
+	testenv.Consistently(t, 300*time.Millisecond, "the order kept within the retention period", func() bool {
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{}) == nil
+	})
 	w.clock.SetTime(w.clock.Now().Add(31 * time.Minute))
 	w.touch(order)
 	w.eventually("the order deleted", func() bool {

@@ -91,7 +91,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusUnauthorized, "signature refused: %s", reason)
 		return
 	}
-	delivery, err := payload.Parse(body, ch.API())
+	parsed, err := payload.Parse(body, formatOf(ch))
 	if err != nil {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
 		writeError(w, http.StatusBadRequest, "%v", err)
@@ -99,7 +99,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
 	defer cancel()
-	report := r.store(ctx, ch, delivery.Elements)
+	report := r.store(ctx, ch, parsed.Elements)
 	r.answer(w, report)
 }
 

@@ -31,7 +31,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 		if err := hubsignature.Verify([]byte(appSecret), bodies[i].body, bodies[i].signature); err != nil {
 			t.Errorf("body %d: signature: %v", i, err)
 		}
-		d, err := payload.Parse(bodies[i].body, commercev1alpha1.APICloud)
+		d, err := payload.Parse(bodies[i].body, payload.Cloud)
 		if err != nil {
 			t.Fatalf("body %d: %v", i, err)
 		}

@@ -53,7 +53,7 @@ func SetupReceiver(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, e
 	}
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
+		APIReader:    mgr.GetAPIReader(),
 		Recorder:     mgr.GetEventRecorder("whatsappchannel-controller"),
 		ResyncPeriod: opts.SecretResync,
 	}).SetupWithManager(mgr); err != nil {
