@@ -18,9 +18,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
@@ -36,6 +38,7 @@ type options struct {
 	leaderElect                         bool
 	secretResync                        time.Duration
 	namespaces                          string
+	archiveURL                          string
 }
 
 func main() {
@@ -46,9 +49,14 @@ func main() {
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
 	flag.DurationVar(&opts.secretResync, "secret-resync-period", 30*time.Second, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
 	flag.StringVar(&opts.namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
+	// No default from the environment here: --help would print the password.
+	flag.StringVar(&opts.archiveURL, "archive-database-url", "", "PostgreSQL URL of the archive that every order and inquiry is written to; retention then deletes only what it holds. Default: $ARCHIVE_DATABASE_URL.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if opts.archiveURL == "" {
+		opts.archiveURL = os.Getenv("ARCHIVE_DATABASE_URL")
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(opts); err != nil {
@@ -80,6 +88,17 @@ func run(opts options) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	parts := operator.Options{WebhookAddr: opts.webhookAddr, SecretResync: opts.secretResync, Log: ctrl.Log}
+	if opts.archiveURL != "" {
+		a, err := archive.New(opts.archiveURL, archive.Options{Scheme: scheme, Registerer: metrics.Registry, Log: ctrl.Log.WithName("archive")})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ctrl.Log.Info("archiving to PostgreSQL", "database", a.URL())
+		parts.Archive = a
+	} else {
+		ctrl.Log.Info("no archive: finished resources are deleted only where a channel sets spec.retention")
+	}
 	if _, err := operator.SetupReceiver(mgr, parts); err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type ProductInquiryReconciler struct {
 	Recorder  events.EventRecorder
 	Messenger *Messenger
 	Clock     clock.PassiveClock
+	Retention Retention
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
@@ -36,7 +37,8 @@ type ProductInquiryReconciler struct {
 // Reconcile runs one pass over an inquiry, in these phases:
 //
 //	read        the inquiry, the generation read, its channel, now (inquiryScope)
-//	retention   a finished inquiry past its channel's retention is deleted; nothing else runs
+//	retention   a finished inquiry past its channel's retention is deleted once the
+//	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	window      what is due at this time: nothing (finished), waiting, expiry or the reply
 //	reply       the reply is sent when due: reply, phase, Answered, finishedAt
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
@@ -47,14 +49,16 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	if s.expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.inquiry)
+		if s.archived, s.result, err = r.Retention.retire(ctx, r.Client, r.Recorder, s.inquiry); s.archived == nil || err != nil {
+			return s.result, err
+		}
 	}
 	s.window()
 	if s.action == replyDue {
 		r.reply(ctx, s)
 	}
 	s.conditions = inquiryConditions(s.phase, s.inquiry.Spec.Reply != nil, s.answeredCondition())
-	before := s.inquiry.Status.Phase
+	before := s.inquiry.Status.DeepCopy()
 	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -73,6 +77,8 @@ type inquiryScope struct {
 	now        time.Time
 	keep       time.Duration
 	expired    bool
+	// archived is the Archived condition while retention waits for the archive.
+	archived *metav1.Condition
 
 	// Decided by window, then reply.
 	action    inquiryAction
@@ -99,7 +105,7 @@ func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (
 		return nil, err
 	}
 	s := &inquiryScope{inquiry: &inq, generation: inq.Generation, channel: ch, now: r.Clock.Now()}
-	s.keep, s.expired = retention(inq.Status.FinishedAt, ch, s.now)
+	s.keep, s.expired = r.Retention.period(inq.Status.FinishedAt, ch, s.now)
 	return s, nil
 }
 
@@ -157,11 +163,15 @@ func (s *inquiryScope) apply(q *commercev1alpha1.ProductInquiry) {
 	if s.answered != nil {
 		conds = append([]metav1.Condition{*s.answered}, conds...)
 	}
+	if s.archived != nil {
+		conds = append(conds, *s.archived)
+	}
 	setConditions(&st.Conditions, s.generation, conds)
 }
 
-func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commercev1alpha1.InquiryPhase) {
-	if before == s.phase {
+func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before *commercev1alpha1.ProductInquiryStatus) {
+	recordArchivePending(r.Recorder, s.inquiry, before.Conditions, s.archived)
+	if before.Phase == s.phase {
 		return
 	}
 	eventType := corev1.EventTypeNormal

@@ -13,7 +13,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -28,7 +30,13 @@ type Options struct {
 	Clock clock.PassiveClock
 	// HTTPClient sends to the WhatsApp API.
 	HTTPClient *http.Client
-	Log        logr.Logger
+	// Archive, when set, receives every order and inquiry on the leader, and
+	// retention deletes nothing it does not hold.
+	Archive *archive.Archive
+	// ArchiveRecheck is how often retention asks the archive again about a
+	// resource it waits for; 30s by default.
+	ArchiveRecheck time.Duration
+	Log            logr.Logger
 }
 
 func (o *Options) defaults() {
@@ -76,18 +84,26 @@ func SetupReceiver(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, e
 }
 
 // SetupReconcilers adds the order and inquiry controllers, which talk back to
-// customers.
+// customers, and the archive when there is one: both run on the leader.
 func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
 	opts.defaults()
 	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: opts.HTTPClient}
+	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
+	if opts.Archive != nil {
+		// Set only here: a nil *archive.Archive in the interface would not be nil.
+		retention.Archive = opts.Archive
+		if err := opts.Archive.AddToManager(mgr, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}); err != nil {
+			return err
+		}
+	}
 	if err := (&controllers.WhatsAppOrderReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("whatsapporder-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)
 	}
 	if err := (&controllers.ProductInquiryReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
