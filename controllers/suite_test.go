@@ -22,8 +22,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/pgtest"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -42,8 +44,15 @@ func TestMain(m *testing.M) {
 		logs = os.Stderr
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
-	os.Exit(testenv.Run(m, &env))
+	os.Exit(testenv.Run(m, &env, func(*testenv.Env) (func(), error) {
+		url, undo, err := pgtest.Shared()
+		pgServer = url
+		return undo, err
+	}))
 }
+
+// pgServer is the PostgreSQL the archive tests make their databases on.
+var pgServer string
 
 const (
 	appSecret   = "app-secret-for-tests"
@@ -58,12 +67,20 @@ type world struct {
 	fake     *fakewhatsapp.Server
 	receiver *httptest.Server
 	channel  *commercev1alpha1.WhatsAppChannel
-	stop     func()
+	// archive is nil but in the archive tests.
+	archive *archive.Archive
+	stop    func()
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second))}
+	return openWorld(t, api, nil, customize...)
+}
+
+// openWorld is newWorld with the operator archiving to a (nil: no archive).
+func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Archive, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
+	t.Helper()
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: a}
 	w.fake = fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"})
 	if err := w.fake.Start(); err != nil {
 		t.Fatal(err)
@@ -117,7 +134,7 @@ func (w *world) start() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	parts := operator.Options{Clock: w.clock, SecretResync: time.Second, Log: ctrl.Log}
+	parts := operator.Options{Clock: w.clock, SecretResync: time.Second, Log: ctrl.Log, Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond}
 	receiver, err := operator.SetupReceiver(mgr, parts)
 	must(w.t, err)
 	must(w.t, operator.SetupReconcilers(mgr, parts))

@@ -211,11 +211,11 @@ func (a *Archive) Archived(ctx context.Context, obj client.Object) (bool, error)
 	pending, queued := a.pending[obj.GetUID()]
 	lastErr := a.lastErr
 	a.mu.Unlock()
-	if queued && pending.version >= e.version {
-		return false, nil
-	}
 	if lastErr != nil {
 		return false, fmt.Errorf("the archive is unavailable: %w", lastErr)
+	}
+	if queued && pending.version >= e.version {
+		return false, nil
 	}
 	var stored int64
 	err = a.pool.QueryRow(ctx, "SELECT resource_version FROM "+Schema+"."+e.table+" WHERE uid = $1", string(obj.GetUID())).Scan(&stored)
