@@ -67,7 +67,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 func TestOrdersOfEveryPhaseAreDistinct(t *testing.T) {
 	ids := map[string]bool{}
 	customers := map[string]bool{}
-	for _, source := range []string{sourceDirect, sourceReceiver} {
+	for _, source := range []string{sourceDirect, sourceReceiver, sourceArchived} {
 		for round := range 3 {
 			waID := customerWaID(source, round)
 			if customers[waID] {

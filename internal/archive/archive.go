@@ -41,6 +41,11 @@ type Options struct {
 	Scheme *runtime.Scheme
 	// BatchSize caps the rows of one write; 500 by default.
 	BatchSize int
+	// Linger is how long the writer lets changes gather before a write that
+	// would not fill a batch: fewer, fuller batches cost PostgreSQL, and the
+	// API server it may share machines with, much less per row. 250ms by
+	// default; negative writes at once.
+	Linger time.Duration
 	// MinBackoff and MaxBackoff bound the wait between attempts while
 	// PostgreSQL fails; 100ms and 30s by default.
 	MinBackoff, MaxBackoff time.Duration
@@ -58,6 +63,9 @@ func (o *Options) defaults() {
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = 100 * time.Millisecond
+	}
+	if o.Linger == 0 {
+		o.Linger = 250 * time.Millisecond
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 30 * time.Second

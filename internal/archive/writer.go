@@ -61,6 +61,9 @@ func (a *Archive) Start(ctx context.Context) error {
 		}
 	}
 	for {
+		if !a.lingered(ctx) {
+			return a.drain()
+		}
 		batch := a.take()
 		if len(batch) == 0 {
 			select {
@@ -79,6 +82,25 @@ func (a *Archive) Start(ctx context.Context) error {
 		}
 		a.done(batch)
 		succeeded()
+	}
+}
+
+// lingered waits Linger when less than a batch is pending; false when ctx
+// ended meanwhile.
+func (a *Archive) lingered(ctx context.Context) bool {
+	a.mu.Lock()
+	n := len(a.pending)
+	a.mu.Unlock()
+	if n == 0 || n >= a.opts.BatchSize || a.opts.Linger <= 0 {
+		return true
+	}
+	t := time.NewTimer(a.opts.Linger)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
