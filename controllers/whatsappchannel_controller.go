@@ -26,15 +26,15 @@ import (
 // and the receiver knows which channel a request is for.
 //
 // Secrets are not watched (that would need list and watch on every Secret in the
-// cluster); each channel is re-read every ResyncPeriod instead, so a rotated
+// cluster); each channel is re-read every SecretResyncPeriod instead, so a rotated
 // Secret takes effect within that period.
 type WhatsAppChannelReconciler struct {
 	client.Client
 	// APIReader reads straight from the API server: Secrets by name, and the
 	// channel again after a status write conflict.
-	APIReader    client.Reader
-	Recorder     events.EventRecorder
-	ResyncPeriod time.Duration
+	APIReader          client.Reader
+	Recorder           events.EventRecorder
+	SecretResyncPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsappchannels,verbs=get;list;watch
@@ -66,7 +66,7 @@ func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if s.secretErr != nil && s.secretErr.Transient {
 		return ctrl.Result{}, s.secretErr
 	}
-	return ctrl.Result{RequeueAfter: r.ResyncPeriod}, nil
+	return ctrl.Result{RequeueAfter: r.SecretResyncPeriod}, nil
 }
 
 // channelScope is what one reconcile of a channel read and decided.
@@ -148,7 +148,7 @@ func channelConditions(ch *commercev1alpha1.WhatsAppChannel, path string, secret
 }
 
 // SetupWithManager registers the reconciler. Its own status writes start no
-// reconcile; the Secret is re-read every ResyncPeriod.
+// reconcile; the Secret is re-read every SecretResyncPeriod.
 func (r *WhatsAppChannelReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&commercev1alpha1.WhatsAppChannel{}, builder.WithPredicates(specOrAnnotationsChanged)).

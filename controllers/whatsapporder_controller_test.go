@@ -13,10 +13,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -27,27 +29,30 @@ const customer = "16505551234"
 // the receiver created.
 func (w *world) placeOrder(messageID string) *commercev1alpha1.WhatsAppOrder {
 	w.t.Helper()
-	msg := fmt.Sprintf(`{"from":%q,"id":%q,"timestamp":"%d","type":"order","order":{"catalog_id":"194836987003835","text":"Love these!",
-		"product_items":[{"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
-		{"product_retailer_id":"nqryix03ez","quantity":1,"item_price":"25","currency":"USD"}]}}`, customer, messageID, w.clock.Now().Unix())
-	w.postMessage(msg)
+	w.postMessage(w.webhook().Order(payload.Order{
+		MessageID: messageID, Customer: payload.Customer{WaID: customer, Name: "Sheena Nelson"}, Timestamp: w.clock.Now(),
+		CatalogID: "194836987003835", Text: "Love these!",
+		Items: []cart.Item{
+			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
+		},
+	}))
 	order := &commercev1alpha1.WhatsAppOrder{}
 	key := client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}
 	must(w.t, env.Client.Get(ctx, key, order))
 	return order
 }
 
-func (w *world) postMessage(msg string) {
+// webhook starts a webhook body in the channel's API format.
+func (w *world) webhook() *webhookbody.Body {
+	return webhookbody.New(whatsapp.Generation(w.channel.API()), w.channel.Spec.PhoneNumberID)
+}
+
+// postMessage posts the body signed, as WhatsApp does, and wants it stored.
+func (w *world) postMessage(body *webhookbody.Body) {
 	w.t.Helper()
-	contacts := fmt.Sprintf(`[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}]`, customer)
-	body := fmt.Sprintf(`{"contacts":%s,"messages":[%s]}`, contacts, msg)
-	if w.channel.API() == commercev1alpha1.APICloud {
-		body = fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-			"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
-			"contacts":%s,"messages":[%s]}}]}]}`, w.channel.Spec.PhoneNumberID, contacts, msg)
-	}
-	req, _ := http.NewRequest(http.MethodPost, w.webhookURL(), strings.NewReader(body))
-	req.Header.Set(hubsignature.Header, hubsignature.Sign([]byte(appSecret), []byte(body)))
+	req, err := webhookbody.Sign(body.Bytes(), []byte(appSecret)).Request(ctx, w.webhookURL())
+	must(w.t, err)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)

@@ -50,7 +50,7 @@ type harness struct {
 func start(t *testing.T, dbURL string, opts archive.Options) *harness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	opts.Scheme = testenv.Scheme()
+	opts.Scheme = env.Scheme
 	opts.Registerer = reg
 	opts.Log = zap.New(zap.UseDevMode(true), zap.WriteTo(testWriter{t}))
 	a, err := archive.New(dbURL, opts)
@@ -366,7 +366,7 @@ func TestAWrongPasswordIsAClearErrorNotACrash(t *testing.T) {
 	var logs syncBuffer
 	reg := prometheus.NewRegistry()
 	a, err := archive.New(bad, archive.Options{
-		Scheme: testenv.Scheme(), Registerer: reg, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		Scheme: env.Scheme, Registerer: reg, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 		Log: zap.New(zap.WriteTo(&logs)),
 	})
 	if err != nil {
@@ -403,7 +403,7 @@ func TestAWrongPasswordIsAClearErrorNotACrash(t *testing.T) {
 		t.Errorf("logs show the password, or not the redacted URL:\n%s", logs.String())
 	}
 
-	if _, err := archive.New("postgres://archive:"+wrong+"@127.0.0.1:notaport/db", archive.Options{Scheme: testenv.Scheme()}); err == nil || strings.Contains(err.Error(), wrong) {
+	if _, err := archive.New("postgres://archive:"+wrong+"@127.0.0.1:notaport/db", archive.Options{Scheme: env.Scheme}); err == nil || strings.Contains(err.Error(), wrong) {
 		t.Errorf("New(unparsable URL) = %v; want an error without the password", err)
 	}
 }
@@ -417,7 +417,7 @@ func TestReplicasMigratingAtOnceApplyEachMigrationOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := archive.New(db, archive.Options{Scheme: testenv.Scheme()})
+			a, err := archive.New(db, archive.Options{Scheme: env.Scheme})
 			if err != nil {
 				errs[i] = err
 				return
