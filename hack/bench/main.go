@@ -63,6 +63,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,6 +87,8 @@ import (
 type params struct {
 	n, concurrency, rounds, warmup int
 	cpuProfile, memProfile         string
+	// live are the numbers of live orders the memory phase measures at.
+	live []int
 }
 
 func parseFlags(args []string, output io.Writer) (params, error) {
@@ -97,8 +101,19 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.IntVar(&p.warmup, "warmup", 100, "orders of each kind sent before measuring, not counted")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
+	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator RSS; empty skips it")
 	if err := fs.Parse(args); err != nil {
 		return p, err
+	}
+	for _, f := range strings.Split(*live, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || (len(p.live) > 0 && n <= p.live[len(p.live)-1]) {
+			return p, fmt.Errorf("-live %q: want increasing positive numbers", *live)
+		}
+		p.live = append(p.live, n)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -246,6 +261,20 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	fmt.Fprintln(out)
 	if err := writeCPUTable(out, rounds, runtime.NumCPU()); err != nil {
 		return err
+	}
+	if len(p.live) > 0 {
+		con.printf("memory phase: live orders and ConfigMaps up to %v", p.live)
+		steps, err := b.memory(ctx, p.live)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("memory phase: %w", err))
+		}
+		if len(steps) > 1 {
+			fmt.Fprintln(out)
+			fmt.Fprintln(out, "memory per live object: resident memory after each step, and what the step added per object")
+			if err := writeMemoryTable(out, steps); err != nil {
+				return err
+			}
+		}
 	}
 	return errors.Join(problems...)
 }
