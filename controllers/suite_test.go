@@ -22,8 +22,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/pgtest"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -42,8 +44,15 @@ func TestMain(m *testing.M) {
 		logs = os.Stderr
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
-	os.Exit(testenv.Run(m, &env))
+	os.Exit(testenv.Run(m, &env, func(*testenv.Env) (func(), error) {
+		url, undo, err := pgtest.Shared()
+		pgServer = url
+		return undo, err
+	}))
 }
+
+// pgServer is the PostgreSQL the archive tests make their databases on.
+var pgServer string
 
 const (
 	appSecret   = "app-secret-for-tests"
@@ -58,7 +67,9 @@ type world struct {
 	fake     *fakewhatsapp.Server
 	receiver *httptest.Server
 	channel  *commercev1alpha1.WhatsAppChannel
-	stop     func()
+	// archive is nil but in the archive tests.
+	archive *archive.Archive
+	stop    func()
 	// httpClient, when set, is what the operator sends to WhatsApp with.
 	httpClient *http.Client
 	// current is the receiver's webhook URL while an operator runs, for the
@@ -71,6 +82,12 @@ func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...fun
 	return newWorldWith(t, api, worldOptions{}, customize...)
 }
 
+// openWorld is newWorld with the operator archiving to a (nil: no archive).
+func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Archive, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
+	t.Helper()
+	return newWorldWith(t, api, worldOptions{archive: a}, customize...)
+}
+
 // worldOptions change how a world's parts behave.
 type worldOptions struct {
 	// autoStatus makes the fake post sent, delivered and read about every
@@ -78,11 +95,13 @@ type worldOptions struct {
 	autoStatus bool
 	// transport wraps the operator's HTTP transport to WhatsApp.
 	transport func(http.RoundTripper) http.RoundTripper
+	// archive is nil but in the archive tests.
+	archive *archive.Archive
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second))}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive}
 	fakeOpts := fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"}
 	if o.autoStatus {
 		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus = w.relay(), []byte(appSecret), true
@@ -134,7 +153,8 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second, HTTPClient: w.httpClient})
+	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second,
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {

@@ -111,7 +111,9 @@ func TestFailureAfterAcceptance(t *testing.T) {
 		}
 		w.eventually("a Warning event for the text", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "CustomerNotifiedDeliveryFailed") })
 		// The template failing as well is final: no third message.
-		w.waitOrder(order, "DeliveryFailed", func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == commercev1alpha1.ReasonDeliveryFailed })
+		w.waitOrder(order, "DeliveryFailed", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return notifiedReason(o) == commercev1alpha1.ReasonDeliveryFailed
+		})
 		if sent := w.fake.Sent(); len(sent) != 2 {
 			t.Fatalf("%d messages, want the text and one template", len(sent))
 		}

@@ -85,6 +85,9 @@ func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, el *payload.Element,
 		data[RefusedKeyElement] = string(raw[:maxKeptBytes])
 		data[RefusedKeyTruncated] = fmt.Sprintf("the element is %d bytes; the first %d are kept", len(raw), maxKeptBytes)
 	}
+	// At least the channel's retention; without one set, the default, as
+	// with an archive: a refused element is no resource to keep for good.
+	retention, _ := ch.RetentionPeriod(true)
 	labels := labels(ch.Name, commercev1alpha1.Customer{})
 	labels[LabelRefused] = "true"
 	return &corev1.ConfigMap{
@@ -92,7 +95,7 @@ func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, el *payload.Element,
 			Namespace:   ch.Namespace,
 			Name:        refusedName(ch.Name, key),
 			Labels:      labels,
-			Annotations: map[string]string{AnnotationExpires: now.Add(ch.RetentionPeriod()).UTC().Format(time.RFC3339)},
+			Annotations: map[string]string{AnnotationExpires: now.Add(retention).UTC().Format(time.RFC3339)},
 			// Deleting the channel deletes what it refused.
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: commercev1alpha1.GroupVersion.String(), Kind: "WhatsAppChannel", Name: ch.Name, UID: ch.UID,

@@ -21,6 +21,9 @@ import (
 // record of each (orders, inquiries, product messages).
 type messageSender interface {
 	client.Object
+	// SentMessage is the record of the message with that id, or nil.
+	SentMessage(messageID string) *commercev1alpha1.SentMessage
+	// SentMessages are all the records, intents among them.
 	SentMessages() []*commercev1alpha1.SentMessage
 	ChannelName() string
 }
@@ -30,6 +33,7 @@ type messageSender interface {
 var senderKinds = map[string]func() messageSender{
 	"WhatsAppOrder":  func() messageSender { return &commercev1alpha1.WhatsAppOrder{} },
 	"ProductInquiry": func() messageSender { return &commercev1alpha1.ProductInquiry{} },
+	"ProductMessage": func() messageSender { return &commercev1alpha1.ProductMessage{} },
 }
 
 // RecordWait bounds how long a status about one of the operator's own
@@ -158,16 +162,13 @@ func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 // recordFor is o's record of the message st is about: the one with its
 // message id, or else the intent (no message id yet) with its callback data.
 func recordFor(o messageSender, st *payload.Status) *commercev1alpha1.SentMessage {
-	records := o.SentMessages()
-	for _, m := range records {
-		if m.MessageID == st.MessageID {
-			return m
-		}
+	if m := o.SentMessage(st.MessageID); m != nil {
+		return m
 	}
 	if st.CallbackData == "" {
 		return nil
 	}
-	for _, m := range records {
+	for _, m := range o.SentMessages() {
 		if m.MessageID == "" && m.CallbackData == st.CallbackData {
 			return m
 		}
@@ -175,8 +176,8 @@ func recordFor(o messageSender, st *payload.Status) *commercev1alpha1.SentMessag
 	return nil
 }
 
-// sentBy finds the order or inquiry of the channel that recorded sending
-// messageID, through the cache's index.
+// sentBy finds the order, inquiry or product message of the channel that
+// recorded sending messageID, through the cache's index.
 func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (messageSender, error) {
 	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
 	var orders commercev1alpha1.WhatsAppOrderList
@@ -195,6 +196,15 @@ func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChan
 	for i := range inquiries.Items {
 		if inquiries.Items[i].Spec.Channel == ch.Name {
 			return &inquiries.Items[i], nil
+		}
+	}
+	var messages commercev1alpha1.ProductMessageList
+	if err := r.opts.Client.List(ctx, &messages, match...); err != nil {
+		return nil, fmt.Errorf("looking up the product message that sent %s: %w", messageID, err)
+	}
+	for i := range messages.Items {
+		if messages.Items[i].Spec.Channel == ch.Name {
+			return &messages.Items[i], nil
 		}
 	}
 	return nil, nil

@@ -32,6 +32,7 @@ type outgoing struct {
 	Type             string        `json:"type"`
 	Text             *textBody     `json:"text,omitempty"`
 	Template         *template     `json:"template,omitempty"`
+	Interactive      *interactive  `json:"interactive,omitempty"`
 }
 
 type replyContext struct {
@@ -54,14 +55,20 @@ type language struct {
 	Code   string `json:"code"`
 }
 
+// component is a body component, or a button component (with sub_type and
+// index) of a template.
 type component struct {
 	Type       string      `json:"type"`
+	SubType    string      `json:"sub_type,omitempty"`
+	Index      *int        `json:"index,omitempty"`
 	Parameters []parameter `json:"parameters"`
 }
 
+// parameter is a text parameter, or the action parameter of a product button.
 type parameter struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type   string        `json:"type"`
+	Text   string        `json:"text,omitempty"`
+	Action *buttonAction `json:"action,omitempty"`
 }
 
 // SendText sends a free-form text message, addressed and threaded as s

@@ -26,3 +26,11 @@ func (p *ProductInquiry) SentMessages() []*SentMessage {
 
 // ChannelName is the channel the inquiry arrived on.
 func (p *ProductInquiry) ChannelName() string { return p.Spec.Channel }
+
+// SentMessages is the record of the product message.
+func (p *ProductMessage) SentMessages() []*SentMessage {
+	return []*SentMessage{&p.Status.SentMessage}
+}
+
+// ChannelName is the channel the product message is sent on.
+func (p *ProductMessage) ChannelName() string { return p.Spec.Channel }

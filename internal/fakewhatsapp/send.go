@@ -38,10 +38,14 @@ type SentMessage struct {
 	TemplateLanguage string   `json:"templateLanguage,omitempty"`
 	TemplateParams   []string `json:"templateParams,omitempty"`
 	// TemplateNamespace is the On-Premises template namespace sent.
-	TemplateNamespace string    `json:"templateNamespace,omitempty"`
-	ContextMessageID  string    `json:"contextMessageID,omitempty"`
-	MessageID         string    `json:"messageID"`
-	Time              time.Time `json:"time"`
+	TemplateNamespace string `json:"templateNamespace,omitempty"`
+	ContextMessageID  string `json:"contextMessageID,omitempty"`
+	// Interactive is the product message of an interactive send.
+	Interactive *Interactive `json:"interactive,omitempty"`
+	// TemplateButton is the product button of a catalog or MPM template.
+	TemplateButton *TemplateButton `json:"templateButton,omitempty"`
+	MessageID      string          `json:"messageID"`
+	Time           time.Time       `json:"time"`
 }
 
 // Customer is who the send went to: the WhatsApp id, or the user id.
@@ -74,11 +78,15 @@ type sendRequest struct {
 		} `json:"language"`
 		Components []struct {
 			Type       string `json:"type"`
+			SubType    string `json:"sub_type"`
 			Parameters []struct {
-				Text string `json:"text"`
+				Type   string               `json:"type"`
+				Text   string               `json:"text"`
+				Action *buttonActionRequest `json:"action"`
 			} `json:"parameters"`
 		} `json:"components"`
 	} `json:"template"`
+	Interactive *interactiveRequest `json:"interactive"`
 }
 
 // Sent returns a copy of the sends accepted since start or the last Reset,
@@ -130,6 +138,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	if problem != "" {
 		s.log.Info("send refused: invalid message", "generation", gen, "problem", problem)
 		writeAPIError(w, gen, invalidParameter(gen, problem))
+		return
+	}
+	if details := s.unknownIDs(productIDs(&req)); details != "" {
+		s.log.Info("send refused: unknown catalog or product", "generation", gen, "problem", details)
+		writeAPIError(w, gen, unknownProduct(gen, details))
 		return
 	}
 	if failure, ok := s.takeFailure(gen); ok {
@@ -198,6 +211,11 @@ func validate(gen whatsapp.Generation, req *sendRequest) string {
 		if gen == whatsapp.OnPremises && req.Template.Namespace == "" {
 			return "template.namespace is required"
 		}
+		if b := templateButton(req); b != nil {
+			return validateButton(gen, b.subType, b.action)
+		}
+	case "interactive":
+		return validateInteractive(gen, req.Interactive)
 	}
 	return ""
 }
@@ -219,6 +237,16 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 	}
 	if req.Text != nil {
 		m.Text = req.Text.Body
+	}
+	if req.Interactive != nil {
+		m.Interactive = recordInteractive(req.Interactive)
+	}
+	if b := templateButton(req); b != nil {
+		m.TemplateButton = &TemplateButton{SubType: b.subType}
+		if b.action != nil {
+			m.TemplateButton.ThumbnailProductRetailerID = b.action.ThumbnailProductRetailerID
+			m.TemplateButton.Sections = recordSections(b.action.Sections)
+		}
 	}
 	if t := req.Template; t != nil {
 		m.TemplateName, m.TemplateLanguage, m.TemplateNamespace = t.Name, t.Language.Code, t.Namespace

@@ -82,6 +82,8 @@ type Server struct {
 	// auto-posted statuses report them failed; undeliverableLeft how many.
 	undeliverable     int64
 	undeliverableLeft int
+	// catalogs are the known catalogs' products; nil accepts any id.
+	catalogs map[string][]string
 }
 
 // New returns a Server that is not listening yet; call Start.
@@ -116,6 +118,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_fake/fail-delivery", s.handleFailDelivery)
 	mux.HandleFunc("POST /_fake/reset", s.handleReset)
 	mux.HandleFunc("POST /_fake/statuses", s.handleStatuses)
+	mux.HandleFunc("POST /_fake/reply", s.handleReply)
+	mux.HandleFunc("POST /_fake/catalogs", s.handleCatalog)
 	return mux
 }
 
