@@ -60,6 +60,7 @@ fi
 log "buildah bud -f Dockerfile -t $img"
 buildah bud --quiet --layers --network none \
   --build-arg "BUILDER_IMAGE=$builder" --build-arg "BASE_IMAGE=$base" \
+  --build-arg TARGETOS=linux --build-arg "TARGETARCH=$(go env GOARCH)" \
   --build-arg GOPROXY=file:///goproxy \
   --volume "$(go env GOMODCACHE)/cache/download:/goproxy:ro" \
   -f "$root/Dockerfile" -t "$img" "$root" >/dev/null
