@@ -36,9 +36,17 @@ stop kube-controller-manager
 stop kube-apiserver
 stop etcd
 
-if [[ -x $node_bin/kube-proxy ]] && iptables -t nat -S 2>/dev/null | grep -q KUBE-; then
-  "$node_bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
-fi
+# kube-proxy's and the kubelet's iptables rules: every KUBE-* chain and every jump to one.
+for ipt in iptables ip6tables; do
+  for table in filter nat mangle; do
+    rules=$($ipt -t "$table" -S 2>/dev/null) || continue
+    awk '$1=="-A" && $2 !~ /^KUBE-/ && / -j KUBE-/ {sub(/^-A/, "-D"); print}' <<<"$rules" |
+      while read -r rule; do eval "$ipt -t $table $rule" || true; done
+    chains=$(awk '$1=="-N" && $2 ~ /^KUBE-/ {print $2}' <<<"$rules")
+    for c in $chains; do $ipt -t "$table" -F "$c"; done
+    for c in $chains; do $ipt -t "$table" -X "$c"; done
+  done
+done
 # Mounts under the node's directories, deepest first.
 awk -v a="$NODE_DIR" -v b="$NODE_RUN" 'index($2, a"/")==1 || index($2, b"/")==1 {print $2}' /proc/mounts |
   sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
