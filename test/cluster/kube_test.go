@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err == nil {
-		kube, err = client.New(cfg, client.Options{Scheme: testenv.Scheme()})
+		kube, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "client for the node:", err)
