@@ -3,9 +3,11 @@ package webhookreceiver
 import "golang.org/x/sync/semaphore"
 
 // DefaultBodyBudget is how many bytes of request bodies the receiver holds at once
-// unless Options.BodyBudget says otherwise: with the Deployment's 256 MiB limit,
-// room for 15 bodies of the 3 MiB Meta may send, next to the caches.
-const DefaultBodyBudget = 48 << 20
+// unless Options.BodyBudget says otherwise: four of the 3 MiB bodies Meta may send,
+// next to the small bodies' reserve. Every body held costs CPU too (reading,
+// hashing, parsing) in a container limited to half a core, so a flood is refused
+// early rather than slowing the orders down.
+const DefaultBodyBudget = 16 << 20
 
 // Bodies up to smallBody bytes (every order, inquiry and status webhook in
 // practice) may use smallReserve bytes that larger ones cannot take, so that a

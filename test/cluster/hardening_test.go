@@ -5,6 +5,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -64,6 +66,11 @@ func TestPodHardening(t *testing.T) {
 				t.Errorf("root filesystem mounted %q, want read-only", opts)
 			}
 
+			// The Go runtime's soft limit is 90% of the container's (internal/memlimit).
+			if got, want := goMemLimit(t, pod), int64(float64(memLimit)*0.9); got != want {
+				t.Errorf("go_gc_gomemlimit_bytes %d, want 90%% of the container's %d: %d", got, memLimit, want)
+			}
+
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if out, err := kubectl(ctx, nil, "exec", "-n", systemNamespace, pod.Name, "--", "/bin/sh", "-c", "true"); err == nil ||
@@ -85,6 +92,31 @@ func TestPodHardening(t *testing.T) {
 			t.Errorf("pod %s: %d restarts, ready %v, after %s of probes", pod.Name, n, podReady(pod), probed)
 		}
 	}
+}
+
+// goMemLimit is the Go memory limit a pod's manager reports on its metrics port.
+func goMemLimit(t *testing.T, pod corev1.Pod) int64 {
+	t.Helper()
+	resp, err := http.Get("http://" + pod.Status.PodIP + ":8080/metrics")
+	if err != nil {
+		t.Fatalf("metrics of %s: %v", pod.Name, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if value, ok := strings.CutPrefix(line, "go_gc_gomemlimit_bytes "); ok {
+			f, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				t.Fatalf("go_gc_gomemlimit_bytes %q: %v", value, err)
+			}
+			return int64(f)
+		}
+	}
+	t.Fatalf("%s reports no go_gc_gomemlimit_bytes", pod.Name)
+	return 0
 }
 
 // defaulted is a probe as the API server stores it: with its documented defaults.
