@@ -30,6 +30,8 @@ const (
 	verdictBadSignature
 	// verdictVerifyRefused: a wrong verify token, or none configured.
 	verdictVerifyRefused
+	// verdictBusy: the bodies in flight fill the receiver's memory budget.
+	verdictBusy
 	// verdictSomeInvalid: some element can never be stored; the others are.
 	verdictSomeInvalid
 	// verdictSomeFailed: some element could not be stored now.
@@ -55,6 +57,7 @@ var answers = map[verdict]struct {
 	verdictTooLarge:           {http.StatusRequestEntityTooLarge, 0},
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
+	verdictBusy:               {http.StatusServiceUnavailable, 5 * time.Second},
 	verdictSomeInvalid:        {http.StatusBadRequest, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
 }
