@@ -79,6 +79,7 @@ import (
 type params struct {
 	n, concurrency, rounds, warmup int
 	cpuProfile, memProfile         string
+	load                           sustainedParams
 }
 
 func parseFlags(args []string, output io.Writer) (params, error) {
@@ -91,6 +92,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.IntVar(&p.warmup, "warmup", 100, "orders of each kind sent before measuring, not counted")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
+	addSustainedFlags(fs, &p.load)
 	if err := fs.Parse(args); err != nil {
 		return p, err
 	}
@@ -102,7 +104,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	case p.warmup < 0:
 		return p, errors.New("-warmup must not be negative")
 	}
-	return p, nil
+	return p, p.load.validate()
 }
 
 func main() {
@@ -121,7 +123,11 @@ func main() {
 		// A second Ctrl-C kills at once, leaving the control plane behind.
 		stop()
 	}()
-	err = run(ctx, p, os.Stdout, con)
+	if p.load.rate > 0 {
+		err = runSustained(ctx, p, os.Stdout, con)
+	} else {
+		err = run(ctx, p, os.Stdout, con)
+	}
 	interrupted := ctx.Err() != nil
 	stop()
 	switch {
@@ -161,17 +167,8 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 		return err
 	}
 	// The manager stopping for any reason ends the benchmark.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	mgrCtx, stopMgr := context.WithCancel(context.Background())
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(mgrCtx); cancel() }()
-	defer func() {
-		stopMgr()
-		if mgrErr := <-mgrDone; mgrErr != nil {
-			err = errors.Join(err, fmt.Errorf("manager: %w", mgrErr))
-		}
-	}()
+	ctx, stopMgr := startManager(ctx, mgr)
+	defer func() { err = errors.Join(err, stopMgr()) }()
 
 	url, shutdown, err := serve(handler)
 	if err != nil {
@@ -183,7 +180,11 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	ns, path, err := setupChannel(ctx, direct, mgr.GetClient())
+	ns, err := createNamespace(ctx, direct)
+	if err != nil {
+		return err
+	}
+	path, err := createChannel(ctx, direct, mgr.GetClient(), ns, "")
 	if err != nil {
 		return err
 	}
@@ -298,39 +299,37 @@ func webhookClient(concurrency int) *http.Client {
 	}
 }
 
-// setupChannel creates a namespace, the channel's Secret and a Cloud channel,
-// and waits until the manager's cache, which the receiver reads, holds the
-// channel Ready. It returns the namespace and the channel's webhook path.
-func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (string, string, error) {
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
-	if err := c.Create(ctx, nsObj); err != nil {
-		return "", "", fmt.Errorf("creating the namespace: %w", err)
-	}
-	ns := nsObj.Name
+// createChannel creates the channel's Secret and a Cloud channel in ns,
+// sending to the WhatsApp API at apiURL (Meta's when empty), and waits until
+// the manager's cache, which the receiver reads, holds the channel Ready. It
+// returns the channel's webhook path.
+func createChannel(ctx context.Context, c client.Client, cache client.Reader, ns, apiURL string) (string, error) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, StringData: map[string]string{
 		commercev1alpha1.SecretKeyWebhookToken: webhookToken,
 		commercev1alpha1.SecretKeyAppSecret:    appSecret,
+		commercev1alpha1.SecretKeyAccessToken:  accessToken,
 	}}
 	if err := c.Create(ctx, secret); err != nil {
-		return "", "", fmt.Errorf("creating the Secret: %w", err)
+		return "", fmt.Errorf("creating the Secret: %w", err)
 	}
 	ch := &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: channelName},
-		Spec:       commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
+		Spec: commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, APIURL: apiURL,
+			SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
 	}
 	if err := c.Create(ctx, ch); err != nil {
-		return "", "", fmt.Errorf("creating the channel: %w", err)
+		return "", fmt.Errorf("creating the channel: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
 		if err := cache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err == nil &&
 			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-			return ns, ch.Status.WebhookPath, nil
+			return ch.Status.WebhookPath, nil
 		}
 		select {
 		case <-ctx.Done():
-			return "", "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
+			return "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
