@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,9 +31,6 @@ type tracker struct {
 	// lastChange is when an order of the phase last changed (Unix ns).
 	lastChange atomic.Int64
 
-	mu         sync.Mutex
-	messageIDs []string
-
 	// onValidated and onNotified are called once per order, from the informer's
 	// goroutine: they must not block.
 	onValidated func(i int)
@@ -43,11 +39,10 @@ type tracker struct {
 
 func newTracker(names []string) *tracker {
 	t := &tracker{
-		index:      make(map[string]int, len(names)),
-		validated:  make([]atomic.Int64, len(names)),
-		notified:   make([]atomic.Int64, len(names)),
-		delivery:   make([]atomic.Int32, len(names)),
-		messageIDs: make([]string, len(names)),
+		index:     make(map[string]int, len(names)),
+		validated: make([]atomic.Int64, len(names)),
+		notified:  make([]atomic.Int64, len(names)),
+		delivery:  make([]atomic.Int32, len(names)),
 	}
 	for i, n := range names {
 		t.index[n] = i
@@ -103,22 +98,10 @@ func (t *tracker) observe(obj any) {
 			continue
 		}
 		t.delivery[i].Store(int32(deliveryRank(n.DeliveryStatus)))
-		if t.notified[i].CompareAndSwap(0, now) {
-			t.mu.Lock()
-			t.messageIDs[i] = n.MessageID
-			t.mu.Unlock()
-			if t.onNotified != nil {
-				t.onNotified(i, n.MessageID)
-			}
+		if t.notified[i].CompareAndSwap(0, now) && t.onNotified != nil {
+			t.onNotified(i, n.MessageID)
 		}
 	}
-}
-
-// messageID is the id of order i's Accepted notification, "" until seen.
-func (t *tracker) messageID(i int) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.messageIDs[i]
 }
 
 // since is how long after from the event at unix nanoseconds seen happened,
