@@ -18,6 +18,8 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
 
 // MaxBodyBytes bounds a webhook body. Meta documents bodies up to 3 MB.
@@ -39,6 +41,9 @@ type Options struct {
 	Workers int
 	// SecretTTL is how long a channel's secrets are used before being read again.
 	SecretTTL time.Duration
+	// StatusWindow is how long a delivery status waits for others about the
+	// same resource, to be written with them.
+	StatusWindow time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
@@ -46,8 +51,9 @@ type Options struct {
 
 // Receiver is the webhook HTTP server. It runs on every replica, leader or not.
 type Receiver struct {
-	opts    Options
-	secrets *secretCache
+	opts     Options
+	secrets  *secretCache
+	statuses *statuswrite.Batcher
 }
 
 // New returns a Receiver; start it with Start or mount Handler.
@@ -58,7 +64,14 @@ func New(opts Options) *Receiver {
 	if opts.SecretTTL <= 0 {
 		opts.SecretTTL = 30 * time.Second
 	}
-	return &Receiver{opts: opts, secrets: newSecretCache(opts.APIReader, opts.SecretTTL)}
+	if opts.StatusWindow <= 0 {
+		opts.StatusWindow = 10 * time.Millisecond
+	}
+	return &Receiver{
+		opts:     opts,
+		secrets:  newSecretCache(opts.APIReader, opts.SecretTTL),
+		statuses: &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeTimeout},
+	}
 }
 
 // NeedLeaderElection is false: every replica receives webhooks.

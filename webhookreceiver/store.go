@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -192,9 +191,7 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 }
 
 // applyStatus moves the delivery status of the message a status webhook is about.
-// The message is found through the sent-message index of the cache; the update
-// itself reads a fresh copy and retries on conflict, since the reconcilers write
-// the same status.
+// The message is found through the sent-message index of the cache.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
@@ -215,18 +212,12 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	if target == nil {
 		return OutcomeUnmatchedStatus, nil
 	}
+	// The message's other statuses often arrive within milliseconds, in this
+	// body or the next: the Batcher writes them together, from the cached copy.
 	changed := false
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := r.opts.APIReader.Get(ctx, client.ObjectKeyFromObject(target), target); err != nil {
-			return err
-		}
-		m := sentMessage(target, st.MessageID)
-		if m == nil || !delivery.Apply(m, update) {
-			changed = false
-			return nil
-		}
-		changed = true
-		return r.opts.Client.Status().Update(ctx, target)
+	err = r.statuses.Write(ctx, target, func(o client.Object) {
+		m := sentMessage(o, st.MessageID)
+		changed = m != nil && delivery.Apply(m, update)
 	})
 	if err != nil {
 		return "", fmt.Errorf("updating the delivery status of message %s on %s: %w", st.MessageID, target.GetName(), err)
