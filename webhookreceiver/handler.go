@@ -28,8 +28,10 @@ import (
 const (
 	retryNotReady = 60 * time.Second
 	retryCluster  = 10 * time.Second
-	// storeTimeout bounds the work on one body, below the server's WriteTimeout.
-	storeTimeout = 25 * time.Second
+	// answerWithin is the contract's bound on every answer; storeBudget is
+	// what of it the work on a body may take, the rest is kept for answering.
+	answerWithin = 5 * time.Second
+	storeBudget  = answerWithin - 500*time.Millisecond
 )
 
 // Handler returns the receiver's HTTP handler.
@@ -45,12 +47,16 @@ func (r *Receiver) Handler() http.Handler {
 }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	// Everything the request waits for (the API server above all) shares one
+	// deadline, so the answer is out in time, also when nothing answers.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeBudget)
+	defer cancel()
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 		return
 	}
-	ch, err := r.channelAt(req.Context(), req.URL.Path)
+	ch, err := r.channelAt(ctx, req.URL.Path)
 	if err != nil {
 		writeUnavailable(w, retryCluster, "looking up the channel: %v", err)
 		return
@@ -63,7 +69,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeUnavailable(w, retryNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 		return
 	}
-	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretTTL)
+	vals, fetched, err := r.secrets.get(ctx, ch, r.opts.SecretTTL)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
 		writeUnavailable(w, retryNotReady, "the channel's Secret is not usable")
@@ -84,7 +90,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading body: %v", err)
 		return
 	}
-	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
+	if err := r.verify(ctx, ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
 		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
@@ -97,8 +103,11 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
-	defer cancel()
+	if !r.admission.enter(ctx) {
+		writeUnavailable(w, retryBusy, "the receiver is storing as many bodies as it admits; try again later")
+		return
+	}
+	defer r.admission.leave()
 	report := r.store(ctx, ch, delivery.Elements)
 	r.answer(w, report)
 }

@@ -44,6 +44,10 @@ type Options struct {
 	// StatusWindow is how long a delivery status waits for others about the
 	// same resource, to be written with them.
 	StatusWindow time.Duration
+	// MaxStores bounds the bodies stored at once, and AdmissionWait how long a
+	// body waits for its turn before it is answered 503.
+	MaxStores     int
+	AdmissionWait time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
@@ -51,9 +55,10 @@ type Options struct {
 
 // Receiver is the webhook HTTP server. It runs on every replica, leader or not.
 type Receiver struct {
-	opts     Options
-	secrets  *secretCache
-	statuses *statuswrite.Batcher
+	opts      Options
+	secrets   *secretCache
+	statuses  *statuswrite.Batcher
+	admission *admission
 }
 
 // New returns a Receiver; start it with Start or mount Handler.
@@ -67,10 +72,17 @@ func New(opts Options) *Receiver {
 	if opts.StatusWindow <= 0 {
 		opts.StatusWindow = 10 * time.Millisecond
 	}
+	if opts.MaxStores <= 0 {
+		opts.MaxStores = DefaultMaxStores
+	}
+	if opts.AdmissionWait <= 0 {
+		opts.AdmissionWait = DefaultAdmissionWait
+	}
 	return &Receiver{
-		opts:     opts,
-		secrets:  newSecretCache(opts.APIReader, opts.SecretTTL),
-		statuses: &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeTimeout},
+		opts:      opts,
+		secrets:   newSecretCache(opts.APIReader, opts.SecretTTL),
+		statuses:  &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeBudget},
+		admission: newAdmission(opts.MaxStores, opts.AdmissionWait),
 	}
 }
 
