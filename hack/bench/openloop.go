@@ -56,7 +56,12 @@ type answer struct {
 	code int
 	// report is the receiver's account of what it did, when it answered JSON.
 	report receiverReport
+	// refusal is the start of an answer other than 200, to show why.
+	refusal string
 }
+
+// refusalBytes is how much of a refusal is kept.
+const refusalBytes = 160
 
 // receiverReport is the part of the receiver's answer the bench checks.
 type receiverReport struct {
@@ -113,6 +118,9 @@ func (p *poster) post(ctx context.Context, body []byte, secret string) answer {
 	}
 	a.code = resp.StatusCode
 	_ = json.Unmarshal(raw, &a.report)
+	if a.code != http.StatusOK {
+		a.refusal = string(bytes.TrimSpace(raw[:min(len(raw), refusalBytes)]))
+	}
 	return a
 }
 
@@ -125,6 +133,8 @@ type answerStats struct {
 	latencies []time.Duration
 	// rate is requests per second between the first and the last send.
 	rate float64
+	// refusals are a few distinct answers other than 200.
+	refusals []string
 }
 
 func summarize(as []answer) answerStats {
@@ -135,6 +145,9 @@ func summarize(as []answer) answerStats {
 			continue // never sent: the run was interrupted
 		}
 		s.codes[codeLabel(a.code)]++
+		if a.refusal != "" && len(s.refusals) < keptErrors && !slices.Contains(s.refusals, a.refusal) {
+			s.refusals = append(s.refusals, a.refusal)
+		}
 		s.latencies = append(s.latencies, a.latency)
 		if first.IsZero() || a.sent.Before(first) {
 			first = a.sent

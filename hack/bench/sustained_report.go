@@ -64,6 +64,11 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult) {
 			ms(percentile(k.s.latencies, 50)), ms(percentile(k.s.latencies, 99)), ms(percentile(k.s.latencies, 100)))
 	}
 	_ = tw.Flush()
+	for _, s := range []answerStats{orders, statuses} {
+		for _, r := range s.refusals {
+			fmt.Fprintf(w, "  refused: %s\n", r)
+		}
+	}
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "POST -> Validated (phase Pending, Validated=True, seen by a watch), by 10-second window of the POST:")
