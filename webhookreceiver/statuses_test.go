@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -27,43 +24,13 @@ func cloudStatuses(messageID string, statuses ...string) []byte {
 		"statuses": [%s]}}]}]}`, cloudPhone, strings.Join(items, ","))
 }
 
-// orderStatusWrites is how many status updates of WhatsAppOrders the API
-// server has been asked for, conflicts included, by its own count.
-func orderStatusWrites(t *testing.T) float64 {
-	t.Helper()
-	kc, err := kubernetes.NewForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := kc.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		t.Fatalf("reading the API server's metrics: %v", err)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(raw)))
-	if err != nil {
-		t.Fatalf("parsing the API server's metrics: %v", err)
-	}
-	var n float64
-	for _, m := range families["apiserver_request_total"].GetMetric() {
-		l := map[string]string{}
-		for _, p := range m.GetLabel() {
-			l[p.GetName()] = p.GetValue()
-		}
-		if l["resource"] == "whatsapporders" && l["subresource"] == "status" && l["verb"] == "PUT" {
-			n += m.GetCounter().GetValue()
-		}
-	}
-	return n
-}
-
 // Three statuses of one message in one body cost one status write, not one
 // read-modify-write each, and the message ends at the furthest of them.
 func TestStatusesOfOneMessageInOneBodyAreOneWrite(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	const id = "wamid.three-at-once"
 	o := orderThatSent(t, ch, id)
-	before := orderStatusWrites(t)
+	before := env.Requests(t, "whatsapporders", "status", "PUT")
 	r := post(t, ch.Status.WebhookPath, cloudStatuses(id, "delivered", "sent", "read"), appSecret)
 	if r.code != http.StatusOK {
 		t.Fatalf("answer %d %s", r.code, r.body)
@@ -71,7 +38,7 @@ func TestStatusesOfOneMessageInOneBodyAreOneWrite(t *testing.T) {
 	if got := reportOf(t, r)["updated"]; got != float64(3) {
 		t.Errorf("report counts %v statuses applied, want 3: %s", got, r.body)
 	}
-	if n := orderStatusWrites(t) - before; n != 1 {
+	if n := env.Requests(t, "whatsapporders", "status", "PUT") - before; n != 1 {
 		t.Errorf("the API server saw %v status writes of the order, want 1", n)
 	}
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
