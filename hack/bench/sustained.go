@@ -314,13 +314,13 @@ type loadResult struct {
 	orders   []answer
 	statuses []answer
 	statusOf []int
-	// validated, notified, accepted: Unix ns per order, 0 if never.
-	validated, notified, accepted []int64
-	acceptErrors                  int
-	late                          int
-	lateMax                       time.Duration
-	cpu                           partCPU
-	counters                      counters
+	// seen, validated, notified, accepted: Unix ns per order, 0 if never.
+	seen, validated, notified, accepted []int64
+	acceptErrors                        int
+	late                                int
+	lateMax                             time.Duration
+	cpu                                 partCPU
+	counters                            counters
 	// stored is the exact-once check of the orders; applied counts the
 	// notifications that show the last status posted about them.
 	stored  error
@@ -395,6 +395,7 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 	}
 	stopTracking()
 	for i := range ph.specs {
+		res.seen = append(res.seen, ph.tr.seen[i].Load())
 		res.validated = append(res.validated, ph.tr.validated[i].Load())
 		res.notified = append(res.notified, ph.tr.notified[i].Load())
 		res.accepted = append(res.accepted, ph.accepted[i].Load())

@@ -132,6 +132,7 @@ func TestWindowsGroupOrdersByTheirPost(t *testing.T) {
 			{sent: at(13 * time.Second), latency: 9 * time.Millisecond, code: 200},
 		},
 		// Order 2 is never validated.
+		seen:      []int64{ns(1500 * time.Millisecond), ns(13 * time.Second), ns(14 * time.Second)},
 		validated: []int64{ns(2 * time.Second), ns(15 * time.Second), 0},
 		notified:  []int64{ns(4 * time.Second), 0, 0},
 		accepted:  []int64{ns(3 * time.Second), 0, 0},
@@ -146,7 +147,8 @@ func TestWindowsGroupOrdersByTheirPost(t *testing.T) {
 		len(w.notified) != 1 || w.notified[0] != time.Second || len(w.statusAnswers) != 1 {
 		t.Errorf("first window %+v", w)
 	}
-	if w := wins[1]; w.orders != 2 || len(w.validated) != 1 || w.validated[0] != 3*time.Second || percentile(w.answers, 99) != 9*time.Millisecond {
+	if w := wins[1]; w.orders != 2 || len(w.validated) != 1 || w.validated[0] != 3*time.Second || percentile(w.answers, 99) != 9*time.Millisecond ||
+		len(w.seen) != 2 || w.seen[0] != time.Second {
 		t.Errorf("second window %+v", w)
 	}
 	if w := wins[2]; w.orders != 3 || len(w.validated) != 2 || len(w.statusAnswers) != 1 {

@@ -17,13 +17,15 @@ import (
 
 // tracker watches the orders of the sustained phase, with an informer of its
 // own, as a user's `kubectl get -w` would, and notes when each order was first
+// seen at all (which tells the API server's watch delay from the operator's),
 // seen validated (phase Pending, Validated=True), when its Accepted
 // notification was first seen recorded with a message id, and how far that
 // message's delivery status has come.
 type tracker struct {
 	// index maps an order's name to its number in the phase; read-only.
 	index map[string]int
-	// validated and notified are Unix nanoseconds, 0 until seen.
+	// seen, validated and notified are Unix nanoseconds, 0 until seen.
+	seen      []atomic.Int64
 	validated []atomic.Int64
 	notified  []atomic.Int64
 	// delivery is the rank of the notification's delivery status.
@@ -40,6 +42,7 @@ type tracker struct {
 func newTracker(names []string) *tracker {
 	t := &tracker{
 		index:     make(map[string]int, len(names)),
+		seen:      make([]atomic.Int64, len(names)),
 		validated: make([]atomic.Int64, len(names)),
 		notified:  make([]atomic.Int64, len(names)),
 		delivery:  make([]atomic.Int32, len(names)),
@@ -89,6 +92,7 @@ func (t *tracker) observe(obj any) {
 	}
 	now := time.Now().UnixNano()
 	t.lastChange.Store(now)
+	t.seen[i].CompareAndSwap(0, now)
 	if o.Status.Phase == commercev1alpha1.OrderPhase(commercev1alpha1.OrderPending) && meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated) &&
 		t.validated[i].CompareAndSwap(0, now) && t.onValidated != nil {
 		t.onValidated(i)
