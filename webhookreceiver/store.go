@@ -78,7 +78,7 @@ func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChann
 		}
 	}
 	if len(rep.Invalid) > 0 {
-		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "InvalidWebhookElement", "Receive",
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidWebhookElement, "Receive",
 			"%d element(s) of a webhook can never be stored, first %s: %s", len(rep.Invalid), rep.Invalid[0].Path, rep.Invalid[0].Reason)
 	}
 	return rep
@@ -99,7 +99,7 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 	}
 	if ch.API() == commercev1alpha1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
 		log().Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
-		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "UnexpectedPhoneNumber", "Receive",
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonUnexpectedPhoneNumber, "Receive",
 			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
 		return OutcomeWrongPhoneNumber
 	}
@@ -191,7 +191,9 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 }
 
 // applyStatus moves the delivery status of the message a status webhook is about.
-// The message is found through the sent-message index of the cache.
+// The message is found through the sent-message index of the cache; the write
+// goes through the batch form of statuswrite.Write, the reconcilers' helper, so
+// a conflict with a reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
@@ -220,7 +222,7 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 		changed = m != nil && delivery.Apply(m, update)
 	})
 	if err != nil {
-		return "", fmt.Errorf("updating the delivery status of message %s on %s: %w", st.MessageID, target.GetName(), err)
+		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
 	}
 	if !changed {
 		return OutcomeUnchanged, nil

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 )
 
 // openLoop calls fire(i, at) for i in 0..n-1 at the fixed times start + i/rate,
@@ -93,16 +93,13 @@ func openLoopClient() *http.Client {
 	}
 }
 
-// post sends body and waits for the whole answer.
-func (p *poster) post(ctx context.Context, body []byte, secret string) answer {
+// post sends the signed body and waits for the whole answer.
+func (p *poster) post(ctx context.Context, body webhookbody.Signed) answer {
 	a := answer{code: codeError}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	req, err := body.Request(ctx, p.url)
 	if err != nil {
 		return a
 	}
-	req.Header.Set("Content-Type", "application/json")
-	// Signing is Meta's work: the clock starts after it.
-	req.Header.Set(hubsignature.Header, hubsignature.Sign([]byte(secret), body))
 	a.sent = time.Now()
 	resp, err := p.http.Do(req)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -34,15 +33,16 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // sourceLoad names the orders of the sustained phase.
@@ -154,18 +154,18 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 	defer func() { _ = fake.Close() }()
 
 	con.printf("starting the operator (receiver and reconcilers) on namespace %s", loadNS)
-	mgr, handler, err := newLoadOperator(cfg, env.Scheme, loadNS)
+	op, err := newLoadOperator(cfg, loadNS)
 	if err != nil {
 		return err
 	}
-	ctx, stopMgr := startManager(ctx, mgr)
+	ctx, stopMgr := startManager(ctx, op)
 	defer func() { err = errors.Join(err, stopMgr()) }()
-	url, shutdown, err := serve(handler)
+	url, shutdown, err := serve(op.Receiver.Handler())
 	if err != nil {
 		return err
 	}
 	defer shutdown()
-	path, err := createChannel(ctx, direct, mgr.GetClient(), loadNS, fake.URL())
+	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
 	if err != nil {
 		return err
 	}
@@ -195,28 +195,10 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
-// main.go does, on one namespace, with metrics and probes off; it returns the
-// receiver's handler.
-func newLoadOperator(cfg *rest.Config, scheme *k8sruntime.Scheme, namespace string) (ctrl.Manager, http.Handler, error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  operator.CacheOptions([]string{namespace}),
-		Controller:             config.Controller{MaxConcurrentReconciles: 8},
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating the manager: %w", err)
-	}
-	opts := operator.Options{Log: ctrl.Log}
-	receiver, err := operator.SetupReceiver(mgr, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := operator.SetupReconcilers(mgr, opts); err != nil {
-		return nil, nil, err
-	}
-	return mgr, receiver.Handler(), nil
+// main.go does with its defaults, watching only namespace, with no metrics,
+// probes or listener.
+func newLoadOperator(cfg *rest.Config, namespace string) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}})
 }
 
 // startManager starts mgr in the background. The returned context ends when
@@ -260,7 +242,7 @@ type loadPhase struct {
 	con    *console
 
 	specs  []commercev1alpha1.WhatsAppOrderSpec
-	bodies [][]byte
+	bodies []webhookbody.Signed
 	tr     *tracker
 
 	// orders[i] is the answer to order i; statuses[k] that to the k-th status
@@ -355,7 +337,7 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 	var sentOrders atomic.Int64
 	sending.Go(func() {
 		openLoop(phaseCtx, start, n, ph.p.rate, func(i int) {
-			ph.orders[i] = ph.post.post(phaseCtx, ph.bodies[i], appSecret)
+			ph.orders[i] = ph.post.post(phaseCtx, ph.bodies[i])
 			sentOrders.Add(1)
 		})
 	})
@@ -420,16 +402,11 @@ func (ph *loadPhase) prepare() error {
 	received := metav1.NewTime(time.Now().Truncate(time.Second))
 	ph.specs = orderSpecs(sourceLoad, 1, n)
 	names := make([]string, n)
-	ph.bodies = make([][]byte, n)
 	for i := range ph.specs {
 		ph.specs[i].ReceivedAt = received
 		names[i] = webhookreceiver.ResourceName(ph.specs[i].Channel, ph.specs[i].MessageID)
-		b, err := webhookBody(ph.specs[i])
-		if err != nil {
-			return fmt.Errorf("encoding order %d: %w", i, err)
-		}
-		ph.bodies[i] = b
 	}
+	ph.bodies = signedBodies(ph.specs)
 	ph.tr = newTracker(names)
 	if ph.p.statusRatio > 0 {
 		ph.tr.onValidated = func(i int) { go ph.accept(names[i], i) }
@@ -475,13 +452,17 @@ func (ph *loadPhase) postStatus(ctx context.Context, k int, due time.Time) {
 			}
 		}
 	}
-	spec := ph.specs[job.order]
-	body, err := statusBody(job.messageID, spec.Customer.WaID, job.status, time.Now())
-	if err != nil {
-		return
-	}
+	body := statusBody(job.messageID, ph.specs[job.order].Customer.WaID, job.status, time.Now())
 	ph.statusOf[k] = job.order
-	ph.statuses[k] = ph.post.post(ctx, body, appSecret)
+	ph.statuses[k] = ph.post.post(ctx, webhookbody.Sign(body, []byte(appSecret)))
+}
+
+// statusBody is the Cloud webhook Meta sends to report that the message
+// messageID to recipient reached status at.
+func statusBody(messageID, recipient string, status commercev1alpha1.DeliveryStatus, at time.Time) []byte {
+	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Status(payload.Status{
+		MessageID: messageID, RecipientID: recipient, Status: string(status), Timestamp: at,
+	}).Bytes()
 }
 
 // caughtUp reports whether every order is validated and, with statuses, every

@@ -187,11 +187,7 @@ func TestProblemsNameWhatAUserWouldCallBroken(t *testing.T) {
 // message, on the bench's channel.
 func TestStatusBodyIsReadAsAStatus(t *testing.T) {
 	at := time.Unix(1750096400, 0)
-	body, err := statusBody("wamid.X==", "16505551234", commercev1alpha1.DeliveryDelivered, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := payload.Parse(body, commercev1alpha1.APICloud)
+	d, err := payload.Parse(statusBody("wamid.X==", "16505551234", commercev1alpha1.DeliveryDelivered, at), payload.Cloud)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package statuswrite_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,10 +17,6 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
-
-var env *testenv.Env
-
-func TestMain(m *testing.M) { os.Exit(testenv.Run(m, &env)) }
 
 // countingClient is the real client with its status writes counted; before,
 // when set, runs ahead of each write.
