@@ -14,6 +14,8 @@ type counters map[string]float64
 // Keys of counters.
 const (
 	keyReconciles = "reconciles "
+	keyWorkSum    = "reconcile seconds "
+	keyWorkCount  = "reconciles timed "
 	keyQueueSum   = "queue seconds "
 	keyQueueCount = "queued "
 	keyRequests   = "requests "
@@ -32,6 +34,9 @@ func gatherCounters() counters {
 			switch f.GetName() {
 			case "controller_runtime_reconcile_total":
 				c[keyReconciles+label(m, "controller")] += m.GetCounter().GetValue()
+			case "controller_runtime_reconcile_time_seconds":
+				c[keyWorkSum+label(m, "controller")] += m.GetHistogram().GetSampleSum()
+				c[keyWorkCount+label(m, "controller")] += float64(m.GetHistogram().GetSampleCount())
 			case "workqueue_queue_duration_seconds":
 				c[keyQueueSum+label(m, "name")] += m.GetHistogram().GetSampleSum()
 				c[keyQueueCount+label(m, "name")] += float64(m.GetHistogram().GetSampleCount())

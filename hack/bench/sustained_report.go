@@ -132,12 +132,15 @@ func writeCounters(w io.Writer, c counters, orders int) {
 	}
 	slices.Sort(controllers)
 	slices.Sort(requests)
-	for _, name := range controllers {
-		wait := "-"
-		if q := c[keyQueueCount+name]; q > 0 {
-			wait = ms(time.Duration(c[keyQueueSum+name] / q * float64(time.Second)))
+	average := func(sum, count string) string {
+		if n := c[count]; n > 0 {
+			return ms(time.Duration(c[sum] / n * float64(time.Second)))
 		}
-		fmt.Fprintf(w, "controller %s: %.0f reconciles (%.2f per order), average queue wait %s\n", name, c[keyReconciles+name], c[keyReconciles+name]/float64(orders), wait)
+		return "-"
+	}
+	for _, name := range controllers {
+		fmt.Fprintf(w, "controller %s: %.0f reconciles (%.2f per order), average queue wait %s, average reconcile %s\n", name,
+			c[keyReconciles+name], c[keyReconciles+name]/float64(orders), average(keyQueueSum+name, keyQueueCount+name), average(keyWorkSum+name, keyWorkCount+name))
 	}
 	parts := make([]string, 0, len(requests))
 	for _, m := range requests {

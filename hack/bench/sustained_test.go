@@ -242,8 +242,9 @@ func TestCountersSince(t *testing.T) {
 	}
 	var out strings.Builder
 	writeCounters(&out, counters{keyReconciles + "whatsapporder": 20, keyQueueSum + "whatsapporder": 2, keyQueueCount + "whatsapporder": 20,
+		keyWorkSum + "whatsapporder": 1, keyWorkCount + "whatsapporder": 20,
 		keyRequests + "PUT": 30, keyConflicts + "PUT": 3}, 10)
-	for _, want := range []string{"whatsapporder: 20 reconciles (2.00 per order), average queue wait 100.00ms", "PUT 3.00 (3 conflicts)"} {
+	for _, want := range []string{"whatsapporder: 20 reconciles (2.00 per order), average queue wait 100.00ms, average reconcile 50.00ms", "PUT 3.00 (3 conflicts)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("counters printed\n%s\nwant %q", out.String(), want)
 		}
