@@ -15,7 +15,7 @@ type counters map[string]float64
 const (
 	keyReconciles = "reconciles "
 	keyWorkSum    = "reconcile seconds "
-	keyWorkCount  = "reconciles timed "
+	keyWorkCount  = "timed reconciles "
 	keyQueueSum   = "queue seconds "
 	keyQueueCount = "queued "
 	keyRequests   = "requests "
