@@ -183,8 +183,15 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 		return ctx.Err()
 	}
 
+	stopProfile := func() {}
+	if p.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+			return err
+		}
+	}
 	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
 	res, err := ph.run(ctx, cfg, env.Scheme)
+	stopProfile()
 	if err != nil {
 		return err
 	}
