@@ -72,7 +72,6 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
 // params are the command-line flags.
@@ -148,17 +147,11 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	// in the answer to its request anyway.
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 
-	con.printf("starting the control plane (etcd + kube-apiserver)")
-	env, err := testenv.Start()
+	env, stopEnv, err := startControlPlane(con)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		con.printf("stopping the control plane")
-		if stopErr := env.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
-		}
-	}()
+	defer func() { err = errors.Join(err, stopEnv()) }()
 	cfg := unthrottled(env.Config)
 
 	con.printf("starting the manager and the receiver")

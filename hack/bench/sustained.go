@@ -120,17 +120,11 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	loadBefore := loadAverage()
 
-	con.printf("starting the control plane (etcd + kube-apiserver)")
-	env, err := testenv.Start()
+	env, stopEnv, err := startControlPlane(con)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		con.printf("stopping the control plane")
-		if stopErr := env.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
-		}
-	}()
+	defer func() { err = errors.Join(err, stopEnv()) }()
 	cfg := unthrottled(env.Config)
 	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
@@ -206,6 +200,22 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 // probes or listener.
 func newLoadOperator(cfg *rest.Config, namespace string) (*operator.Operator, error) {
 	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}})
+}
+
+// startControlPlane starts etcd and kube-apiserver; stop stops them.
+func startControlPlane(con *console) (*testenv.Env, func() error, error) {
+	con.printf("starting the control plane (etcd + kube-apiserver)")
+	env, err := testenv.Start()
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, func() error {
+		con.printf("stopping the control plane")
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the control plane: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // startManager starts mgr in the background. The returned context ends when
