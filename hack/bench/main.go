@@ -34,9 +34,17 @@
 // processes take cpu time ("others"). -cpuprofile and -memprofile show where
 // this process spends it.
 //
+// With -rate, the bench runs the sustained phase instead (see sustained.go):
+// the direct-create ceiling as above, then the whole operator (receiver and
+// reconcilers, sending through the fake WhatsApp API) under orders offered
+// open loop at -rate per second for -duration, with -status-ratio status
+// webhooks per order about the notifications it sends.
+//
 // Usage:
 //
 //	make bench BENCHARGS="-n 2000 -c 16"
+//	make bench BENCHARGS="-rate 100 -duration 60s"
+//	make bench BENCHARGS="-rate 50 -duration 60s -status-ratio 3"
 //	KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./hack/bench [flags]
 //	go run ./hack/bench -cpuprofile cpu.out && go tool pprof -top -cum cpu.out
 //
