@@ -28,6 +28,7 @@ func main() {
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; the pod's own if empty (required out of a cluster).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
+	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	// No default from the environment here: --help would print the password.
 	flag.StringVar(&archiveURL, "archive-database-url", "", "PostgreSQL URL of the archive every order and inquiry is written to; retention then deletes only what it holds. Default: $ARCHIVE_DATABASE_URL.")

@@ -43,6 +43,10 @@ const (
 	DefaultWebhookAddr = ":8082"
 	// DefaultSecretResyncPeriod: a rotated Secret takes effect within this.
 	DefaultSecretResyncPeriod = 30 * time.Second
+	// DefaultMaxConcurrentReconciles: a reconcile mostly waits, on the API
+	// server and on WhatsApp's send call, so one worker would leave orders
+	// queued behind each other's round trips while the cpus idle.
+	DefaultMaxConcurrentReconciles = 8
 )
 
 // LeaderElectionID names the Lease the replicas compete for.
@@ -67,6 +71,9 @@ type Options struct {
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
 	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
 	SecretResyncPeriod time.Duration
+	// MaxConcurrentReconciles is how many objects each controller reconciles
+	// at once; DefaultMaxConcurrentReconciles if zero.
+	MaxConcurrentReconciles int
 	// WithoutCustomerReconcilers leaves out the order, inquiry and product
 	// message reconcilers, for the receiver's own tests and benchmark: nothing
 	// then changes what the receiver stored, or messages anyone.
@@ -121,6 +128,9 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.SecretResyncPeriod <= 0 {
 		opts.SecretResyncPeriod = DefaultSecretResyncPeriod
 	}
+	if opts.MaxConcurrentReconciles <= 0 {
+		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
@@ -164,7 +174,7 @@ func managerOptions(opts Options) ctrl.Options {
 		// The controller names are fixed here, so the check that they are
 		// unique per process could only ever refuse a second New, which the
 		// tests do to restart the operator as a rollout would.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: opts.MaxConcurrentReconciles},
 	}
 }
 
