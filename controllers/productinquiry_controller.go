@@ -33,6 +33,7 @@ type ProductInquiryReconciler struct {
 	Recorder  events.EventRecorder
 	Messenger *Messenger
 	Clock     clock.PassiveClock
+	Retention Retention
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
@@ -41,7 +42,8 @@ type ProductInquiryReconciler struct {
 // Reconcile runs one pass over an inquiry, in these phases:
 //
 //	read        the inquiry, the generation read, its channel, now (inquiryScope)
-//	retention   a finished inquiry past its channel's retention is deleted; nothing else runs
+//	retention   a finished inquiry past its channel's retention is deleted once the
+//	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	window      what is due at this time: nothing (finished), waiting, expiry or the reply
 //	reply       the reply is sent when due: reply, phase, Answered, finishedAt
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
@@ -52,14 +54,16 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	if s.expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.inquiry)
+		if s.archived, s.result, err = r.Retention.retire(ctx, r.Client, r.Recorder, s.inquiry); s.archived == nil || err != nil {
+			return s.result, err
+		}
 	}
 	s.window()
 	if s.action == replyDue {
 		r.reply(ctx, s)
 	}
 	s.conditions = inquiryConditions(s.phase, s.inquiry.Spec.Reply != nil, s.answeredCondition())
-	before := s.inquiry.Status.Phase
+	before := s.inquiry.Status.DeepCopy()
 	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -80,6 +84,8 @@ type inquiryScope struct {
 	expired    bool
 	// answeredBy is a Sent ProductMessage answering the inquiry, or "".
 	answeredBy string
+	// archived is the Archived condition while retention waits for the archive.
+	archived *metav1.Condition
 
 	// Decided by window, then reply.
 	action    inquiryAction
@@ -106,7 +112,7 @@ func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (
 		return nil, err
 	}
 	s := &inquiryScope{inquiry: &inq, generation: inq.Generation, channel: ch, now: r.Clock.Now()}
-	s.keep, s.expired = retention(inq.Status.FinishedAt, ch, s.now)
+	s.keep, s.expired = r.Retention.period(inq.Status.FinishedAt, ch, s.now)
 	var answers commercev1alpha1.ProductMessageList
 	if err := r.List(ctx, &answers, client.InNamespace(inq.Namespace), client.MatchingFields{IndexInquiry: inq.Name}); err != nil {
 		return nil, fmt.Errorf("listing the product messages answering the inquiry: %w", err)
@@ -173,11 +179,15 @@ func (s *inquiryScope) apply(q *commercev1alpha1.ProductInquiry) {
 	if s.answered != nil {
 		conds = append([]metav1.Condition{*s.answered}, conds...)
 	}
+	if s.archived != nil {
+		conds = append(conds, *s.archived)
+	}
 	setConditions(&st.Conditions, s.generation, conds)
 }
 
-func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commercev1alpha1.InquiryPhase) {
-	if before == s.phase {
+func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before *commercev1alpha1.ProductInquiryStatus) {
+	recordArchivePending(r.Recorder, s.inquiry, before.Conditions, s.archived)
+	if before.Phase == s.phase {
 		return
 	}
 	eventType := corev1.EventTypeNormal

@@ -26,6 +26,20 @@ const (
 // ConditionAnswered (ProductInquiry) tells whether the reply reached WhatsApp.
 const ConditionAnswered = "Answered"
 
+// ConditionArchived (WhatsAppOrder, ProductInquiry) is present, False, only
+// while a finished resource whose retention is over waits to be deleted until
+// the archive holds its final version.
+const ConditionArchived = "Archived"
+
+// Reasons of Archived=False.
+const (
+	// ReasonArchivePending: the archive has not written the final version yet.
+	ReasonArchivePending = "ArchivePending"
+	// ReasonArchiveUnavailable: PostgreSQL cannot be reached or refuses the
+	// operator (a wrong password, say); the message says why.
+	ReasonArchiveUnavailable = "ArchiveUnavailable"
+)
+
 // Reasons for the outcome of a message to a customer, shared by orders
 // (CustomerNotified) and inquiries (Answered), and by Ready, Reconciling and
 // Stalled when the outcome decides them.

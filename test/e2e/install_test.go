@@ -558,3 +558,38 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 		t.Errorf("uninstall left objects of the operator's kinds:\n%s", left)
 	}
 }
+
+// TestArchiveComponent enables config/components/archive in an overlay: the
+// manager gets ARCHIVE_DATABASE_URL from the Secret the component documents, and
+// nothing else changes.
+func TestArchiveComponent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, repoPath("config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel = filepath.ToSlash(rel)
+	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
+		"components:\n- " + rel + "/components/archive\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, objs := render(t, dir)
+	idx := index(t, objs)
+	if got := idx.keys(); !reflect.DeepEqual(got, sortedUnique(slices.Clone(defaultObjects))) {
+		t.Errorf("the overlay renders\n  %s\nwant the objects of config/default", strings.Join(got, "\n  "))
+	}
+	var dep appsv1.Deployment
+	idx.get(t, deploymentKey, &dep)
+	var found *corev1.EnvVar
+	for i, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "ARCHIVE_DATABASE_URL" {
+			found = &dep.Spec.Template.Spec.Containers[0].Env[i]
+		}
+	}
+	if found == nil || found.Value != "" || found.ValueFrom == nil || found.ValueFrom.SecretKeyRef == nil ||
+		found.ValueFrom.SecretKeyRef.Name != "whatsapp-commerce-archive" || found.ValueFrom.SecretKeyRef.Key != "url" {
+		t.Errorf("manager env ARCHIVE_DATABASE_URL = %+v; want it from Secret whatsapp-commerce-archive, key url", found)
+	}
+}
