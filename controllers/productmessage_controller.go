@@ -186,6 +186,9 @@ func (r *ProductMessageReconciler) send(ctx context.Context, s *pmsgScope) {
 		s.err = fmt.Errorf("re-reading the product message before sending: %w", err)
 		return
 	}
+	// The form too: a template that is being retried must not go out as the
+	// interactive message again.
+	s.form = fresh.Status.Form
 	if fresh.Status.Phase != "" && fresh.Status.Phase != commercev1alpha1.ProductMessagePending {
 		s.phase, s.result = fresh.Status.Phase, requeueNow()
 		return
