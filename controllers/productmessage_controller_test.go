@@ -126,11 +126,20 @@ func TestClosedWindowFallsBackToTheTemplateOnce(t *testing.T) {
 		t.Fatalf("status %+v", pm.Status)
 	}
 
+	// A template that is rate-limited is retried as the template, never as
+	// the interactive message again.
+	must(t, w.fake.FailSequence(fakewhatsapp.FailWindowClosed, fakewhatsapp.FailRateLimited))
+	retried := w.productMessage("mpm-retried", withTemplate)
+	w.waitMessage(retried, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
+	if sent := w.fake.Sent(); len(sent) != 2 || sent[1].Type != "template" || retried.Status.Form != commercev1alpha1.FormTemplate {
+		t.Fatalf("sends %+v, form %s: want the template alone, once", sent, retried.Status.Form)
+	}
+
 	// A single product goes as a catalog template showing it.
 	must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
 	single := w.productMessage("single", singleProduct, withTemplate)
 	w.waitMessage(single, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
-	if b := w.fake.Sent()[1].TemplateButton; b == nil || b.SubType != "CATALOG" || b.ThumbnailProductRetailerID != "di9ozbzfi4" {
+	if b := w.fake.Sent()[2].TemplateButton; b == nil || b.SubType != "CATALOG" || b.ThumbnailProductRetailerID != "di9ozbzfi4" {
 		t.Fatalf("template button %+v, want CATALOG with the product", b)
 	}
 }
