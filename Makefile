@@ -58,7 +58,7 @@ test: manifests generate fmt vet ## Run every test against a real kube-apiserver
 	  KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl" go test ./... -count=1 $(TESTARGS)
 
 .PHONY: bench
-bench: ## Receiver vs direct-create throughput on a local control plane (BENCHARGS="-n 2000 -c 16").
+bench: ## Receiver vs direct-create throughput, archive on vs off, and memory per live order, on a local control plane (BENCHARGS="-n 2000 -c 16 -live 10000,30000").
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/bench $(BENCHARGS)
 
 .PHONY: fuzz
