@@ -67,6 +67,8 @@ type Server struct {
 	sent     []SentMessage
 	failure  FailureMode
 	failLeft int // sends still to fail; failAlways means until Reset
+	// then are the failures of the sends after those, one each (FailSequence).
+	then []FailureMode
 	// catalogs are the known catalogs' products; nil accepts any id.
 	catalogs map[string][]string
 }

@@ -268,7 +268,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
 	if err := (&controllers.ProductMessageReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("productmessage-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the product message controller: %w", err)
