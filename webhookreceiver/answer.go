@@ -34,6 +34,10 @@ const (
 	verdictSomeInvalid
 	// verdictSomeFailed: some element could not be stored now.
 	verdictSomeFailed
+	// verdictBusy: the receiver sheds the body rather than grow past its
+	// memory budget for bodies in flight, or queue a store it could not finish
+	// in time.
+	verdictBusy
 )
 
 // answers is the one place that turns a verdict into an HTTP status. WhatsApp
@@ -57,6 +61,7 @@ var answers = map[verdict]struct {
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
 	verdictSomeInvalid:        {http.StatusBadRequest, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
+	verdictBusy:               {http.StatusServiceUnavailable, retryBusy},
 }
 
 // response is a verdict and what the answer's body says: the report of a

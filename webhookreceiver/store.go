@@ -15,7 +15,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -193,8 +192,8 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 
 // applyStatus moves the delivery status of the message a status webhook is about.
 // The message is found through the sent-message index of the cache; the write
-// goes through statuswrite.Write, the reconcilers' helper, so a conflict with
-// a reconciler's write is resolved the same way on both sides.
+// goes through the batch form of statuswrite.Write, the reconcilers' helper, so
+// a conflict with a reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
@@ -215,10 +214,12 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	if target == nil {
 		return OutcomeUnmatchedStatus, nil
 	}
-	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o client.Object) {
-		if m := sentMessage(o, st.MessageID); m != nil {
-			delivery.Apply(m, update)
-		}
+	// The message's other statuses often arrive within milliseconds, in this
+	// body or the next: the Batcher writes them together, from the cached copy.
+	changed := false
+	err = r.statuses.Write(ctx, target, func(o client.Object) {
+		m := sentMessage(o, st.MessageID)
+		changed = m != nil && delivery.Apply(m, update)
 	})
 	if err != nil {
 		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
