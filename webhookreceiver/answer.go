@@ -33,6 +33,10 @@ const (
 	// verdictSomeFailed: some element could not be stored now, or is a
 	// status whose record is not visible yet.
 	verdictSomeFailed
+	// verdictBusy: the receiver sheds the body rather than grow past its
+	// memory budget for bodies in flight, or queue a store it could not finish
+	// in time.
+	verdictBusy
 )
 
 // answers is the one place that turns a verdict into an HTTP status. WhatsApp
@@ -55,6 +59,7 @@ var answers = map[verdict]struct {
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
+	verdictBusy:               {http.StatusServiceUnavailable, retryBusy},
 }
 
 // response is a verdict and what the answer's body says: the report of a

@@ -17,14 +17,18 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-// storeTimeout bounds the work on one body, so its answer is written before
-// the server's WriteTimeout.
-const storeTimeout = httpserver.WriteTimeout - 15*time.Second
+// answerWithin is the contract's bound on every answer: senders give up after
+// about 5 s (and send again). storeBudget is what of it the work on a request
+// may take, whatever the API server does; the rest is kept for answering 503
+// with Retry-After in time.
+const (
+	answerWithin = 5 * time.Second
+	storeBudget  = answerWithin - time.Second
+)
 
 // Handler returns the receiver's HTTP handler, instrumented with the
 // receiver's request metrics.
@@ -37,10 +41,15 @@ func (r *Receiver) Handler() http.Handler {
 
 // handle works out the answer to one request.
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
+	// Everything the request waits for (the API server above all) shares one
+	// deadline, so the answer is out in time, also when nothing answers. A
+	// sender that hangs up does not cancel it: what is being stored is stored.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeBudget)
+	defer cancel()
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
 		return refuse(verdictWrongMethod, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 	}
-	ch, err := r.channelAt(req.Context(), req.URL.Path)
+	ch, err := r.channelAt(ctx, req.URL.Path)
 	if err != nil {
 		return refuse(verdictClusterUnavailable, "looking up the channel: %v", err)
 	}
@@ -50,7 +59,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return refuse(verdictChannelNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 	}
-	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretResyncPeriod)
+	vals, fetched, err := r.secrets.get(ctx, ch, r.opts.SecretResyncPeriod)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
 		return refuse(verdictChannelNotReady, "the channel's Secret is not usable")
@@ -59,6 +68,18 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		return verifyEndpoint(req, vals.VerifyToken)
 	}
 
+	if req.ContentLength > MaxBodyBytes {
+		return refuse(verdictTooLarge, "body larger than %d bytes", MaxBodyBytes)
+	}
+	reserved := req.ContentLength
+	if reserved < 0 {
+		reserved = MaxBodyBytes
+	}
+	release, ok := r.budget.reserve(reserved)
+	if !ok {
+		return refuse(verdictBusy, "too many bodies in flight; send again later")
+	}
+	defer release()
 	body, err := readBody(w, req)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -67,7 +88,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		}
 		return refuse(verdictBadRequest, "reading body: %v", err)
 	}
-	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
+	if err := r.verify(ctx, ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
 		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
@@ -78,8 +99,10 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
 		return refuse(verdictBadRequest, "%v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
-	defer cancel()
+	if !r.admission.enter(ctx) {
+		return refuse(verdictBusy, "the receiver is storing as many bodies as it admits; send again later")
+	}
+	defer r.admission.leave()
 	rep := r.store(ctx, ch, body, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }

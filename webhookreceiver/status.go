@@ -58,7 +58,7 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
 	}
-	target, err := r.recordOf(ctx, ch, st)
+	target, fresh, err := r.recordOf(ctx, ch, st)
 	switch {
 	case errors.Is(err, errNotYetRecorded) && time.Since(st.Timestamp) < RecordWait:
 		return OutcomeNotYetRecorded, nil
@@ -72,22 +72,41 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 		return OutcomeUnmatchedStatus, nil
 	}
 	update := updateOf(st)
-	var priced string
-	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o messageSender) {
-		priced = ""
-		m := recordFor(o, st)
+	// The change may run more than once (a conflict re-applies it to a fresh
+	// copy): what it reports is from its last run.
+	var (
+		changed bool
+		priced  string
+	)
+	change := func(o client.Object) {
+		changed, priced = false, ""
+		s, ok := o.(messageSender)
+		if !ok {
+			return
+		}
+		m := recordFor(s, st)
 		if m == nil {
 			return
 		}
 		if m.MessageID == "" {
 			// An intent: WhatsApp's status is the first news that it accepted the message.
 			m.MessageID = st.MessageID
+			changed = true
 		}
 		if m.PricingCategory == "" && st.PricingCategory != "" {
 			priced = st.PricingCategory
 		}
-		delivery.Apply(m, update)
-	})
+		changed = delivery.Apply(m, update) || changed
+	}
+	if fresh {
+		// Read from the API server because the cache has not caught up: the
+		// Batcher, which starts from the cache's copy, would not find the record.
+		_, err = statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o messageSender) { change(o) })
+	} else {
+		// The message's other statuses often arrive within milliseconds, in this
+		// body or the next: the Batcher writes them together, from the cached copy.
+		err = r.statuses.Write(ctx, target, change)
+	}
 	if err != nil {
 		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
 	}
@@ -117,13 +136,14 @@ func updateOf(st *payload.Status) delivery.Update {
 // message st is about: nil when it is not one of the operator's messages (or
 // its resource is gone), errNotYetRecorded when it is, but its record cannot
 // be seen yet.
-func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (messageSender, error) {
+func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (target messageSender, fresh bool, err error) {
 	ref, ours := callbackdata.Parse(st.CallbackData)
 	newObject, known := senderKinds[ref.Kind]
 	if !ours || !known || ref.Namespace != ch.Namespace {
 		// Not sent by the operator with callback data, or not for this
 		// channel's namespace, which a path must never write outside.
-		return r.sentBy(ctx, ch, st.MessageID)
+		target, err := r.sentBy(ctx, ch, st.MessageID)
+		return target, false, err
 	}
 	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 	obj := newObject()
@@ -131,32 +151,32 @@ func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	// the record yet (WhatsApp may report "sent" before the send's answer,
 	// let alone its status write, reached the cache).
 	exists := false
-	for _, reader := range []client.Reader{r.opts.Client, r.opts.APIReader} {
+	for i, reader := range []client.Reader{r.opts.Client, r.opts.APIReader} {
 		err := reader.Get(ctx, key, obj)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s %s named by a status's callback data: %w", ref.Kind, key, err)
+			return nil, false, fmt.Errorf("reading %s %s named by a status's callback data: %w", ref.Kind, key, err)
 		}
 		exists = true
 		if obj.ChannelName() != ch.Name {
-			return nil, nil
+			return nil, false, nil
 		}
 		if recordFor(obj, st) != nil {
-			return obj, nil
+			return obj, i == 1, nil
 		}
 	}
 	if bySentID, err := r.sentBy(ctx, ch, st.MessageID); err != nil || bySentID != nil {
-		return bySentID, err
+		return bySentID, false, err
 	}
 	if !exists {
 		// A resource exists before anything is sent about it (the receiver
 		// creates orders and inquiries, people product messages): one the API
 		// server does not have is gone.
-		return nil, nil
+		return nil, false, nil
 	}
-	return nil, errNotYetRecorded
+	return nil, false, errNotYetRecorded
 }
 
 // recordFor is o's record of the message st is about: the one with its

@@ -55,8 +55,10 @@ type WhatsAppChannelSpec struct {
 	// +optional
 	Notifications NotificationSettings `json:"notifications,omitempty"`
 
-	// Retention is how long finished orders (Rejected, Delivered, Cancelled) and
-	// inquiries (Answered, Expired, Failed) are kept before they are deleted.
+	// Retention is how long finished orders (Rejected, Delivered, Cancelled),
+	// inquiries (Answered, Expired, Failed) and product messages (Sent, Failed;
+	// their funnel stops counting once they are gone) are kept before they are
+	// deleted.
 	// With an archive (the operator's --archive-database-url), a resource is
 	// deleted only once the archive holds its final version, and unset means
 	// 720h. Without one, unset means finished resources are kept until someone

@@ -40,9 +40,17 @@
 // processes take cpu time ("others"). -cpuprofile and -memprofile show where
 // this process spends it.
 //
+// With -rate, the bench runs the sustained phase instead (see sustained.go):
+// the direct-create ceiling as above, then the whole operator (receiver and
+// reconcilers, sending through the fake WhatsApp API) under orders offered
+// open loop at -rate per second for -duration, with -status-ratio status
+// webhooks per order about the notifications it sends.
+//
 // Usage:
 //
 //	make bench BENCHARGS="-n 2000 -c 16"
+//	make bench BENCHARGS="-rate 100 -duration 60s"
+//	make bench BENCHARGS="-rate 50 -duration 60s -status-ratio 3"
 //	KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./hack/bench [flags]
 //	go run ./hack/bench -cpuprofile cpu.out && go tool pprof -top -cum cpu.out
 //
@@ -80,7 +88,6 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
 // params are the command-line flags.
@@ -89,6 +96,7 @@ type params struct {
 	cpuProfile, memProfile         string
 	// live are the numbers of live orders the memory phase measures at.
 	live []int
+	load sustainedParams
 }
 
 func parseFlags(args []string, output io.Writer) (params, error) {
@@ -102,6 +110,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
 	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator RSS; empty skips it")
+	addSustainedFlags(fs, &p.load)
 	if err := fs.Parse(args); err != nil {
 		return p, err
 	}
@@ -123,7 +132,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	case p.warmup < 0:
 		return p, errors.New("-warmup must not be negative")
 	}
-	return p, nil
+	return p, p.load.validate()
 }
 
 func main() {
@@ -142,7 +151,11 @@ func main() {
 		// A second Ctrl-C kills at once, leaving the control plane behind.
 		stop()
 	}()
-	err = run(ctx, p, os.Stdout, con)
+	if p.load.rate > 0 {
+		err = runSustained(ctx, p, os.Stdout, con)
+	} else {
+		err = run(ctx, p, os.Stdout, con)
+	}
 	interrupted := ctx.Err() != nil
 	stop()
 	switch {
@@ -163,17 +176,11 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	// in the answer to its request anyway.
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 
-	con.printf("starting the control plane (etcd + kube-apiserver)")
-	env, err := testenv.Start()
+	env, stopEnv, err := startControlPlane(con)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		con.printf("stopping the control plane")
-		if stopErr := env.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
-		}
-	}()
+	defer func() { err = errors.Join(err, stopEnv()) }()
 	cfg := unthrottled(env.Config)
 
 	con.printf("starting the manager and the receiver")
@@ -182,17 +189,8 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 		return err
 	}
 	// The manager stopping for any reason ends the benchmark.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	mgrCtx, stopMgr := context.WithCancel(context.Background())
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- op.Start(mgrCtx); cancel() }()
-	defer func() {
-		stopMgr()
-		if mgrErr := <-mgrDone; mgrErr != nil {
-			err = errors.Join(err, fmt.Errorf("manager: %w", mgrErr))
-		}
-	}()
+	ctx, stopMgr := startManager(ctx, op)
+	defer func() { err = errors.Join(err, stopMgr()) }()
 
 	url, shutdown, err := serve(op.Receiver.Handler())
 	if err != nil {
@@ -204,7 +202,11 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	ns, path, err := setupChannel(ctx, direct, op.GetClient())
+	ns, err := createNamespace(ctx, direct)
+	if err != nil {
+		return err
+	}
+	path, err := createChannel(ctx, direct, op.GetClient(), ns, "")
 	if err != nil {
 		return err
 	}
@@ -327,39 +329,37 @@ func webhookClient(concurrency int) *http.Client {
 	}
 }
 
-// setupChannel creates a namespace, the channel's Secret and a Cloud channel,
-// and waits until the manager's cache, which the receiver reads, holds the
-// channel Ready. It returns the namespace and the channel's webhook path.
-func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (string, string, error) {
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
-	if err := c.Create(ctx, nsObj); err != nil {
-		return "", "", fmt.Errorf("creating the namespace: %w", err)
-	}
-	ns := nsObj.Name
+// createChannel creates the channel's Secret and a Cloud channel in ns,
+// sending to the WhatsApp API at apiURL (Meta's when empty), and waits until
+// the manager's cache, which the receiver reads, holds the channel Ready. It
+// returns the channel's webhook path.
+func createChannel(ctx context.Context, c client.Client, cache client.Reader, ns, apiURL string) (string, error) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, StringData: map[string]string{
 		commercev1alpha1.SecretKeyWebhookToken: webhookToken,
 		commercev1alpha1.SecretKeyAppSecret:    appSecret,
+		commercev1alpha1.SecretKeyAccessToken:  accessToken,
 	}}
 	if err := c.Create(ctx, secret); err != nil {
-		return "", "", fmt.Errorf("creating the Secret: %w", err)
+		return "", fmt.Errorf("creating the Secret: %w", err)
 	}
 	ch := &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: channelName},
-		Spec:       commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
+		Spec: commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, APIURL: apiURL,
+			SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
 	}
 	if err := c.Create(ctx, ch); err != nil {
-		return "", "", fmt.Errorf("creating the channel: %w", err)
+		return "", fmt.Errorf("creating the channel: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
 		if err := cache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err == nil &&
 			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-			return ns, ch.Status.WebhookPath, nil
+			return ch.Status.WebhookPath, nil
 		}
 		select {
 		case <-ctx.Done():
-			return "", "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
+			return "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

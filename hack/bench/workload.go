@@ -29,6 +29,8 @@ const (
 	// webhookToken derives the webhook path; the channel controller wants at least 16 bytes.
 	webhookToken = "bench-webhook-token-5f1c0e9a7d3b4a62"
 	appSecret    = "bench-app-secret-c41d8e2b9f07a3e5"
+	// accessToken is what the operator sends to the fake WhatsApp API with.
+	accessToken = "bench-access-token-7e3a90c1"
 )
 
 // Where the orders of a phase come from.

@@ -111,6 +111,27 @@ func (s *Server) FailAlways(mode FailureMode) error {
 	return s.setFailure(mode, failAlways)
 }
 
+// FailSequence makes the next sends fail one each with modes, in order (a
+// closed window, then a rate limit on the template that follows, say); it
+// replaces any failure set before.
+func (s *Server) FailSequence(modes ...FailureMode) error {
+	if len(modes) == 0 {
+		return fmt.Errorf("fakewhatsapp: FailSequence needs at least one mode")
+	}
+	for _, m := range modes {
+		if _, ok := injected[m]; !ok {
+			return fmt.Errorf("fakewhatsapp: unknown failure mode %q", m)
+		}
+	}
+	if err := s.setFailure(modes[0], 1); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.then = append([]FailureMode(nil), modes[1:]...)
+	return nil
+}
+
 func (s *Server) setFailure(mode FailureMode, n int) error {
 	if _, ok := injected[mode]; !ok {
 		return fmt.Errorf("fakewhatsapp: unknown failure mode %q (want %s, %s, %s or %s)",
@@ -118,7 +139,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failure, s.failLeft = mode, n
+	s.failure, s.failLeft, s.then = mode, n, nil
 	return nil
 }
 
@@ -126,7 +147,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent, s.early, s.failure, s.failLeft, s.undeliverableLeft = nil, nil, "", 0, 0
+	s.sent, s.early, s.failure, s.failLeft, s.then, s.undeliverableLeft = nil, nil, "", 0, nil, 0
 }
 
 // takeFailure consumes one pending failure, if any, and returns its answer.
@@ -136,8 +157,12 @@ func (s *Server) takeFailure(gen whatsapp.Generation) (apiError, bool) {
 	if s.failLeft == 0 {
 		return apiError{}, false
 	}
+	answer := injected[s.failure][gen]
 	if s.failLeft > 0 {
 		s.failLeft--
 	}
-	return injected[s.failure][gen], true
+	if s.failLeft == 0 && len(s.then) > 0 {
+		s.failure, s.failLeft, s.then = s.then[0], 1, s.then[1:]
+	}
+	return answer, true
 }

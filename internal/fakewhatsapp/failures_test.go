@@ -74,6 +74,28 @@ func TestFailNextCountsDown(t *testing.T) {
 	}
 }
 
+func TestFailSequenceFailsOneSendEach(t *testing.T) {
+	s := startFake(t, Options{})
+	c := cloudClient(t, s, "any")
+	if err := s.FailSequence(FailWindowClosed, FailRateLimited, FailServerError); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []whatsapp.Class{whatsapp.WindowClosed, whatsapp.RateLimited, whatsapp.Transient} {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != want {
+			t.Fatalf("send %d: err = %v, want %s", i, err, want)
+		}
+	}
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
+		t.Fatalf("the send after the sequence: %v", err)
+	}
+	if err := s.FailSequence(); err == nil {
+		t.Error("an empty sequence was accepted")
+	}
+	if err := s.FailSequence(FailServerError, "sometimes"); err == nil {
+		t.Error("an unknown mode was accepted")
+	}
+}
+
 func TestFailAlwaysUntilReset(t *testing.T) {
 	s := startFake(t, Options{})
 	c := cloudClient(t, s, "any")

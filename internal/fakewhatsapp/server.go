@@ -78,6 +78,8 @@ type Server struct {
 	early    []EarlyStatus
 	failure  FailureMode
 	failLeft int // sends still to fail; failAlways means until Reset
+	// then are the failures of the sends after those, one each (FailSequence).
+	then []FailureMode
 	// undeliverable is the error code of the next accepted sends whose
 	// auto-posted statuses report them failed; undeliverableLeft how many.
 	undeliverable     int64

@@ -43,6 +43,10 @@ const (
 	DefaultWebhookAddr = ":8082"
 	// DefaultSecretResyncPeriod: a rotated Secret takes effect within this.
 	DefaultSecretResyncPeriod = 30 * time.Second
+	// DefaultMaxConcurrentReconciles: a reconcile mostly waits, on the API
+	// server and on WhatsApp's send call, so one worker would leave orders
+	// queued behind each other's round trips while the cpus idle.
+	DefaultMaxConcurrentReconciles = 8
 )
 
 // RefusedSweepPeriod is how often expired refused webhook elements are
@@ -65,9 +69,15 @@ type Options struct {
 	// LeaderElection makes the reconcilers run only on the holder of the Lease
 	// LeaderElectionID; the receiver runs on every replica regardless.
 	LeaderElection bool
+	// LeaderElectionNamespace is where the Lease is; in a pod, its own namespace
+	// if empty. Out of a cluster it must be set.
+	LeaderElectionNamespace string
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
 	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
 	SecretResyncPeriod time.Duration
+	// MaxConcurrentReconciles is how many objects each controller reconciles
+	// at once; DefaultMaxConcurrentReconciles if zero.
+	MaxConcurrentReconciles int
 	// WithoutCustomerReconcilers leaves out the order, inquiry and product
 	// message reconcilers, for the receiver's own tests and benchmark: nothing
 	// then changes what the receiver stored, or messages anyone.
@@ -93,6 +103,22 @@ type Operator struct {
 	Receiver *webhookreceiver.Receiver
 }
 
+// GracefulShutdownTimeout is how long a stopping operator waits for its parts:
+// within the pod's terminationGracePeriodSeconds (30) once its preStop pause (5)
+// is over.
+const GracefulShutdownTimeout = 20 * time.Second
+
+// Start runs the operator until ctx ends or it fails, and returns once the
+// receiver has answered every request in flight. When the leader lease is lost,
+// controller-runtime stops the manager without its graceful shutdown (so that a
+// former leader cannot reconcile next to the new one); the receiver, which
+// reconciles nothing, is still drained before Start returns and the process exits.
+func (o *Operator) Start(ctx context.Context) error {
+	err := o.Manager.Start(ctx)
+	o.Receiver.Wait()
+	return err
+}
+
 // NewScheme knows the Kubernetes built-in kinds and the operator's.
 func NewScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
@@ -105,6 +131,9 @@ func NewScheme() *runtime.Scheme {
 func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.SecretResyncPeriod <= 0 {
 		opts.SecretResyncPeriod = DefaultSecretResyncPeriod
+	}
+	if opts.MaxConcurrentReconciles <= 0 {
+		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -135,19 +164,21 @@ func managerOptions(opts Options) ctrl.Options {
 		metricsAddr = "0" // controller-runtime's "none"; empty would be :8080
 	}
 	return ctrl.Options{
-		Scheme:                 NewScheme(),
-		Cache:                  cacheOptions(opts.Namespaces),
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: opts.ProbeAddr,
-		LeaderElection:         opts.LeaderElection,
-		LeaderElectionID:       LeaderElectionID,
+		Scheme:                  NewScheme(),
+		Cache:                   cacheOptions(opts.Namespaces),
+		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress:  opts.ProbeAddr,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		GracefulShutdownTimeout: ptr.To(GracefulShutdownTimeout),
 		// A replica that shuts down hands the lease over at once, so the next
 		// leader does not wait for it to expire.
 		LeaderElectionReleaseOnCancel: true,
 		// The controller names are fixed here, so the check that they are
 		// unique per process could only ever refuse a second New, which the
 		// tests do to restart the operator as a rollout would.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: opts.MaxConcurrentReconciles},
 	}
 }
 
@@ -247,7 +278,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
 	if err := (&controllers.ProductMessageReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("productmessage-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the product message controller: %w", err)
