@@ -15,12 +15,18 @@ import (
 // the same name and the API server's AlreadyExists does the deduplication. The
 // channel name leads so that `kubectl get` groups by channel.
 func ResourceName(channel, messageID string) string {
-	sum := sha256.Sum256([]byte(channel + "\x00" + messageID))
+	return hashedName(channel, "-", messageID)
+}
+
+// hashedName is the channel's name (cut to 40 characters), infix, and a hash
+// of the channel and key: valid, unique per key, and the same on every replica.
+func hashedName(channel, infix, key string) string {
+	sum := sha256.Sum256([]byte(channel + "\x00" + key))
 	prefix := channel
 	if len(prefix) > 40 {
 		prefix = strings.TrimRight(prefix[:40], "-.")
 	}
-	return prefix + "-" + hex.EncodeToString(sum[:])[:20]
+	return prefix + infix + hex.EncodeToString(sum[:])[:20]
 }
 
 // labels are the labels of a resource created for a customer's message.

@@ -2,10 +2,7 @@ package webhookreceiver
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -107,12 +104,7 @@ func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, el *payload.Element,
 
 // refusedName is "<channel>-refused-<hash>", from the channel and key.
 func refusedName(channel, key string) string {
-	sum := sha256.Sum256([]byte(channel + "\x00" + key))
-	prefix := channel
-	if len(prefix) > 40 {
-		prefix = strings.TrimRight(prefix[:40], "-.")
-	}
-	return prefix + "-refused-" + hex.EncodeToString(sum[:])[:20]
+	return hashedName(channel, "-refused-", key)
 }
 
 // RefusedSweeper deletes the ConfigMaps of refused elements once their
