@@ -10,7 +10,8 @@ IMG ?= ghcr.io/whatsapp-commerce-operator/manager:v0.1.0
 ARGS ?=
 # controller-gen is a `tool` in go.mod: its version is the one go.mod pins.
 CONTROLLER_GEN := go tool controller-gen
-GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/files
+CHART := charts/whatsapp-commerce-operator
 
 .PHONY: all
 all: build
@@ -31,8 +32,14 @@ manifests: ## Generate CRDs and RBAC from the kubebuilder markers.
 generate: ## Generate the DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the CRDs and ClusterRoles of config/ into the Helm chart.
+	rm -f $(CHART)/crds/*.yaml $(CHART)/files/rbac/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp $$(grep -lx 'kind: ClusterRole' config/rbac/*.yaml) $(CHART)/files/rbac/
+
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when committed generated files are stale.
+verify-generated: manifests generate chart-sync ## Fail when committed generated files are stale.
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
 	  echo "generated files are stale; run 'make manifests generate' and commit:"; \
 	  git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi

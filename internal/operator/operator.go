@@ -12,8 +12,10 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -58,6 +60,11 @@ func SetupReceiver(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, e
 		ResyncPeriod: opts.SecretResync,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the channel controller: %w", err)
+	}
+	// Every replica has the cache, so every replica can say how many resources
+	// are Stalled; the alerts take the max over replicas.
+	if err := conditionmetrics.Register(metrics.Registry, conditionmetrics.New(mgr.GetCache())); err != nil {
+		return nil, err
 	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
 		Addr:      opts.WebhookAddr,
