@@ -282,7 +282,9 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	ctx := context.Background()
 	// testenv installs the CRDs; remove them, so the install has to.
 	c.mustKubectl(t, nil, "delete", "crd", "--all", "--wait")
-	kube := func(args ...string) []string { return append([]string{"--kubeconfig", c.kubeconfig, "--namespace", systemNamespace}, args...) }
+	kube := func(args ...string) []string {
+		return append([]string{"--kubeconfig", c.kubeconfig, "--namespace", systemNamespace}, args...)
+	}
 
 	out := mustHelm(t, kube("install", releaseName, chartDir, "--create-namespace")...)
 	if !strings.Contains(out, "STATUS: deployed") || !strings.Contains(out, "kubectl whatsapp webhook-url") {
