@@ -24,8 +24,8 @@ var desc = prometheus.NewDesc(Name,
 	"Resources of the operator's kinds that carry a condition, by kind, condition type and status, as the informer cache holds them.",
 	[]string{"kind", "type", "status"}, nil)
 
-// listTimeout bounds a scrape: a cache that cannot answer yields an error
-// sample rather than a scrape that hangs.
+// listTimeout bounds a scrape: a cache that cannot answer yields no sample
+// rather than a scrape that hangs.
 const listTimeout = 5 * time.Second
 
 // alwaysReported are reported for status True even when no resource has them,
@@ -69,7 +69,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for kind, newList := range c.Kinds {
 		counts, err := c.count(ctx, newList())
 		if err != nil {
-			ch <- prometheus.NewInvalidMetric(desc, err)
+			// An invalid metric would fail the whole scrape (controller-runtime
+			// answers 500); a kind the cache cannot list has no samples instead,
+			// and alerts on it stay as they were.
 			continue
 		}
 		for key, n := range counts {
