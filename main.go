@@ -3,53 +3,33 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
-var scheme = runtime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(commercev1alpha1.AddToScheme(scheme))
-}
-
-type options struct {
-	metricsAddr, probeAddr, webhookAddr string
-	leaderElect                         bool
-	secretResync                        time.Duration
-	namespaces                          string
-}
-
 func main() {
-	var opts options
-	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
-	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
-	flag.StringVar(&opts.webhookAddr, "webhook-bind-address", ":8082", "Address the WhatsApp webhook receiver binds to (served on every replica).")
-	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
-	flag.DurationVar(&opts.secretResync, "secret-resync-period", 30*time.Second, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
-	flag.StringVar(&opts.namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
+	var (
+		opts       operator.Options
+		namespaces string
+	)
+	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", operator.DefaultMetricsAddr, "Address the Prometheus metrics endpoint binds to; 0 disables it.")
+	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", operator.DefaultProbeAddr, "Address the /healthz and /readyz probes bind to.")
+	flag.StringVar(&opts.WebhookAddr, "webhook-bind-address", operator.DefaultWebhookAddr, "Address the WhatsApp webhook receiver binds to (served on every replica).")
+	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
+	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
+	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	opts.Namespaces = splitList(namespaces)
 
 	if err := run(opts); err != nil {
 		ctrl.Log.Error(err, "operator stopped")
@@ -57,7 +37,7 @@ func main() {
 	}
 }
 
-func run(opts options) error {
+func run(opts operator.Options) error {
 	// controller-runtime leaves client-side rate limiting off and relies on the
 	// API server's priority and fairness, which suits a receiver that creates a
 	// resource per order.
@@ -65,44 +45,12 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
-		HealthProbeBindAddress: opts.probeAddr,
-		Cache:                  operator.CacheOptions(splitList(opts.namespaces)),
-		LeaderElection:         opts.leaderElect,
-		LeaderElectionID:       "whatsapp-commerce-operator.commerce.wa.dev",
-		// A replica that shuts down hands the lease over at once, so the next
-		// leader does not wait for it to expire.
-		LeaderElectionReleaseOnCancel: true,
-	})
+	op, err := operator.New(cfg, opts)
 	if err != nil {
-		return fmt.Errorf("creating manager: %w", err)
-	}
-	parts := operator.Options{WebhookAddr: opts.webhookAddr, SecretResync: opts.secretResync, Log: ctrl.Log}
-	if _, err := operator.SetupReceiver(mgr, parts); err != nil {
 		return err
 	}
-	if err := operator.SetupReconcilers(mgr, parts); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding health check: %w", err)
-	}
-	// Ready only once the informers have synced: before that the receiver does
-	// not know the channels' paths and would answer 404.
-	if err := mgr.AddReadyzCheck("caches", func(req *http.Request) error {
-		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
-		defer cancel()
-		if !mgr.GetCache().WaitForCacheSync(ctx) {
-			return errors.New("informer caches have not synced")
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("adding ready check: %w", err)
-	}
-	ctrl.Log.Info("starting manager", "webhookAddress", opts.webhookAddr, "leaderElection", opts.leaderElect)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	ctrl.Log.Info("starting manager", "webhookAddress", opts.WebhookAddr, "leaderElection", opts.LeaderElection)
+	return op.Start(ctrl.SetupSignalHandler())
 }
 
 func splitList(s string) []string {

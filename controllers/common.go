@@ -6,17 +6,88 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
+
+// IndexChannel indexes orders and inquiries by spec.channel in the cache, so a
+// channel turning Ready finds the resources that wait on it.
+const IndexChannel = "spec.channel"
+
+// requeueNow asks for another pass at once, without the workqueue's backoff:
+// the next step (another due notification, a status the cache has not shown
+// yet) is ready now.
+func requeueNow() ctrl.Result { return ctrl.Result{RequeueAfter: time.Millisecond} }
+
+// specOrAnnotationsChanged lets through what asks for a reconcile: a new
+// generation (spec.state, spec.reply) or annotations (a person or test asking
+// for a pass). Status updates never do, neither the controller's own nor the
+// receiver's delivery statuses, which the reconcilers do not act on.
+var specOrAnnotationsChanged = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})
+
+// channelTurnedReady passes a channel's update that makes it Ready. Creation is
+// left out: a channel is never Ready when created, and the resources on it get
+// their own create events at start.
+var channelTurnedReady = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return !channelReady(e.ObjectOld) && channelReady(e.ObjectNew)
+	},
+}
+
+func channelReady(o client.Object) bool {
+	ch, ok := o.(*commercev1alpha1.WhatsAppChannel)
+	return ok && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady)
+}
+
+// indexByChannel registers IndexChannel for one kind.
+func indexByChannel(mgr ctrl.Manager, obj client.Object, channel func(client.Object) string) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), obj, IndexChannel, func(o client.Object) []string {
+		return []string{channel(o)}
+	}); err != nil {
+		return fmt.Errorf("indexing %T by channel: %w", obj, err)
+	}
+	return nil
+}
+
+// onChannel maps a channel to every resource of list's kind on it. All of them,
+// not only those whose status says they wait: the cache may not show yet that a
+// reconcile in flight is about to wait, and a pass over a settled resource
+// writes nothing.
+func onChannel(c client.Reader, newList func() client.ObjectList) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, ch client.Object) []reconcile.Request {
+		list := newList()
+		if err := c.List(ctx, list, client.InNamespace(ch.GetNamespace()), client.MatchingFields{IndexChannel: ch.GetName()}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing the resources of a channel that turned Ready", "channel", ch.GetName())
+			return nil
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(items))
+		for _, it := range items {
+			if o, ok := it.(client.Object); ok {
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}})
+			}
+		}
+		return reqs
+	})
+}
 
 // getChannel returns the channel an order or inquiry arrived on, or nil if it
 // is gone.
@@ -59,31 +130,44 @@ func deleteExpired(ctx context.Context, c client.Client, rec events.EventRecorde
 	if err := c.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("deleting after retention: %w", err)
 	}
-	rec.Eventf(obj, nil, corev1.EventTypeNormal, "RetentionExpired", "Delete", "deleted: finished longer ago than the channel's retention period")
+	rec.Eventf(obj, nil, corev1.EventTypeNormal, commercev1alpha1.ReasonRetentionExpired, "Delete", "deleted: finished longer ago than the channel's retention period")
 	return nil
 }
 
-// writeStatus applies mutate to obj's status and writes it in one update. On a
-// conflict (the receiver records delivery statuses on the same objects) it
-// re-reads obj from the API server and applies mutate again, so what this
-// reconcile decided, a sent notification above all, is never dropped.
-func writeStatus[T client.Object](ctx context.Context, c client.Client, reader client.Reader, obj T, mutate func(T)) error {
-	first := true
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if !first {
-			if err := reader.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-				return err
-			}
+// setConditions writes conds into a status's conditions, stamped with the
+// generation the reconcile read, and removes the kstatus conditions absent from
+// them: Reconciling and Stalled are present only while true.
+func setConditions(into *[]metav1.Condition, generation int64, conds []metav1.Condition) {
+	present := map[string]bool{}
+	for _, c := range conds {
+		c.ObservedGeneration = generation
+		meta.SetStatusCondition(into, c)
+		present[c.Type] = true
+	}
+	for _, t := range []string{commercev1alpha1.ConditionReconciling, commercev1alpha1.ConditionStalled} {
+		if !present[t] {
+			meta.RemoveStatusCondition(into, t)
 		}
-		first = false
-		before := obj.DeepCopyObject()
-		mutate(obj)
-		if equality.Semantic.DeepEqual(before, obj) {
-			return nil
-		}
-		if err := c.Status().Update(ctx, obj); err != nil {
-			return fmt.Errorf("updating status: %w", err)
-		}
-		return nil
-	})
+	}
+}
+
+// kstatus builds the Reconciling or Stalled condition, always True: absent is
+// how they say False.
+func kstatus(conditionType, reason, message string) metav1.Condition {
+	return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: reason, Message: message}
+}
+
+// afterSend is when to look again after a send that did not settle: after
+// WhatsApp's Retry-After, with the workqueue's backoff (an error) when it gave
+// none, or, waiting for the channel, when it turns Ready (its watch wakes the
+// resource; there is no poll).
+func afterSend(res sendResult, what string) (ctrl.Result, error) {
+	switch {
+	case res.RetryAfter > 0:
+		return ctrl.Result{RequeueAfter: res.RetryAfter}, nil
+	case res.Reason == commercev1alpha1.ReasonChannelNotReady:
+		return ctrl.Result{}, nil
+	default:
+		return ctrl.Result{}, fmt.Errorf("%s: %s", what, res.Message)
+	}
 }

@@ -18,18 +18,11 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
-// Reasons for the outcome of a message to a customer, shared by orders
-// (CustomerNotified) and inquiries (Answered).
-const (
-	ReasonSent            = "Sent"
-	ReasonRetrying        = "Retrying"
-	ReasonWindowClosed    = "WindowClosed"
-	ReasonSendFailed      = "SendFailed"
-	ReasonChannelNotReady = "ChannelNotReady"
-)
-
-// channelRetry is how long a message waits for its channel to become usable.
-const channelRetry = 30 * time.Second
+// secretRetry is how long a message waits before the channel's Secret is read
+// again when it has no usable access token. Secrets are not watched (that would
+// take list and watch on every Secret), so this one case polls; a channel that
+// is missing or not Ready is waited for through its watch instead.
+const secretRetry = 30 * time.Second
 
 // window is WhatsApp's customer service window: free-form messages are allowed
 // only this long after the customer's last message.
@@ -58,20 +51,20 @@ type message struct {
 }
 
 // sendResult is how a send went, ready to become a condition: Reason is one
-// of the Reason constants above.
+// of commercev1alpha1's send outcomes (ReasonSent, ReasonRetrying, ...).
 type sendResult struct {
 	MessageID string
 	Reason    string
 	Message   string
 	// Error is WhatsApp's refusal, to record on the message.
 	Error *commercev1alpha1.MessageError
-	// RetryAfter is when to try again, for Retrying and ChannelNotReady; zero
-	// means "use the workqueue's backoff".
+	// RetryAfter is when to try again; zero means the workqueue's backoff for
+	// Retrying, the channel's watch for ChannelNotReady (see afterSend).
 	RetryAfter time.Duration
 }
 
 func (r sendResult) final() bool {
-	return r.Reason == ReasonWindowClosed || r.Reason == ReasonSendFailed
+	return r.Reason == commercev1alpha1.ReasonWindowClosed || r.Reason == commercev1alpha1.ReasonSendFailed
 }
 
 // send sends msg on ch and classifies the outcome. Nothing it returns is an
@@ -84,21 +77,21 @@ func (m *Messenger) send(ctx context.Context, about string, ch *commercev1alpha1
 
 func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
 	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-		return sendResult{Reason: ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready", RetryAfter: channelRetry}
+		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready"}
 	}
 	vals, err := channelsecret.Load(ctx, m.SecretReader, ch)
 	if err == nil && len(vals.AccessToken) == 0 {
 		err = fmt.Errorf("the channel's Secret has no %q", commercev1alpha1.SecretKeyAccessToken)
 	}
 	if err != nil {
-		return sendResult{Reason: ReasonChannelNotReady, Message: err.Error(), RetryAfter: channelRetry}
+		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: err.Error(), RetryAfter: secretRetry}
 	}
 	api, err := whatsapp.New(whatsapp.Config{
 		Generation: whatsapp.Generation(ch.API()), BaseURL: ch.Spec.APIURL, PhoneNumberID: ch.Spec.PhoneNumberID,
 		AccessToken: string(vals.AccessToken), HTTPClient: m.HTTPClient,
 	})
 	if err != nil {
-		return sendResult{Reason: ReasonSendFailed, Message: err.Error()}
+		return sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
 	}
 	var id string
 	if msg.template != nil {
@@ -111,7 +104,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 		id, err = api.SendText(ctx, msg.to, msg.text, msg.replyTo)
 	}
 	if err == nil {
-		return sendResult{MessageID: id, Reason: ReasonSent}
+		return sendResult{MessageID: id, Reason: commercev1alpha1.ReasonSent}
 	}
 	res := sendResult{Message: err.Error()}
 	var apiErr *whatsapp.Error
@@ -120,11 +113,11 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	}
 	switch whatsapp.ClassOf(err) {
 	case whatsapp.WindowClosed:
-		res.Reason = ReasonWindowClosed
+		res.Reason = commercev1alpha1.ReasonWindowClosed
 	case whatsapp.RateLimited, whatsapp.Transient:
-		res.Reason, res.RetryAfter = ReasonRetrying, whatsapp.RetryAfter(err)
+		res.Reason, res.RetryAfter = commercev1alpha1.ReasonRetrying, whatsapp.RetryAfter(err)
 	default:
-		res.Reason = ReasonSendFailed
+		res.Reason = commercev1alpha1.ReasonSendFailed
 	}
 	return res
 }

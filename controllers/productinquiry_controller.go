@@ -11,9 +11,11 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
 
 // ProductInquiryReconciler keeps a customer's product question open for the 24
@@ -31,145 +33,161 @@ type ProductInquiryReconciler struct {
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries/status,verbs=update
 
-// Reasons of the Answered condition besides the send outcomes.
-const ReasonAwaitingReply = "AwaitingReply"
-
-// Reconcile brings one inquiry's status up to its spec and the clock.
+// Reconcile runs one pass over an inquiry, in these phases:
+//
+//	read        the inquiry, the generation read, its channel, now (inquiryScope)
+//	retention   a finished inquiry past its channel's retention is deleted; nothing else runs
+//	window      what is due at this time: nothing (finished), waiting, expiry or the reply
+//	reply       the reply is sent when due: reply, phase, Answered, finishedAt
+//	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
+//	write       one status write, then the event of a phase change
 func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var inq commercev1alpha1.ProductInquiry
-	if err := r.Get(ctx, req.NamespacedName, &inq); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	s, err := r.read(ctx, req)
+	if s == nil || err != nil {
+		return ctrl.Result{}, err
 	}
-	if !inq.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
+	if s.expired {
+		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.inquiry)
+	}
+	s.window()
+	if s.action == replyDue {
+		r.reply(ctx, s)
+	}
+	s.conditions = inquiryConditions(s.phase, s.inquiry.Spec.Reply != nil, s.answeredCondition())
+	before := s.inquiry.Status.Phase
+	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, s.apply); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.recordEvents(s, before)
+	return withRetention(s.result, s.keep), s.err
+}
+
+// inquiryScope is what one reconcile of an inquiry read and decided.
+type inquiryScope struct {
+	// Read.
+	inquiry *commercev1alpha1.ProductInquiry
+	// generation is the inquiry's generation when it was read: what this pass
+	// reconciles, whatever a re-read after a write conflict shows.
+	generation int64
+	channel    *commercev1alpha1.WhatsAppChannel
+	now        time.Time
+	keep       time.Duration
+	expired    bool
+
+	// Decided by window, then reply.
+	action    inquiryAction
+	phase     commercev1alpha1.InquiryPhase
+	expiresAt time.Time
+	// answered is nil when this pass leaves Answered as it is.
+	answered *metav1.Condition
+	sent     *commercev1alpha1.SentMessage
+	// Decided by inquiryConditions.
+	conditions []metav1.Condition
+
+	result ctrl.Result
+	err    error
+}
+
+// read is the first phase: the inquiry, its channel and the time.
+func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (*inquiryScope, error) {
+	var inq commercev1alpha1.ProductInquiry
+	if err := r.Get(ctx, req.NamespacedName, &inq); err != nil || !inq.DeletionTimestamp.IsZero() {
+		return nil, client.IgnoreNotFound(err)
 	}
 	ch, err := getChannel(ctx, r.Client, inq.Namespace, inq.Spec.Channel)
 	if err != nil {
-		return ctrl.Result{}, err
+		return nil, err
 	}
-	keep, expired := retention(inq.Status.FinishedAt, ch, r.Clock.Now())
-	if expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, &inq)
-	}
-
-	step := r.step(ctx, &inq, ch)
-	before := inq.Status.Phase
-	if err := writeStatus(ctx, r.Client, r.APIReader, &inq, func(q *commercev1alpha1.ProductInquiry) { step.apply(q, r.Clock.Now()) }); err != nil {
-		return ctrl.Result{}, err
-	}
-	if before != step.phase {
-		eventType := corev1.EventTypeNormal
-		if step.phase == commercev1alpha1.InquiryExpired || step.phase == commercev1alpha1.InquiryFailed {
-			eventType = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(&inq, nil, eventType, string(step.phase), "Reconcile", "%s", step.answered.Message)
-	}
-	return withRetention(step.result, keep), step.err
+	s := &inquiryScope{inquiry: &inq, generation: inq.Generation, channel: ch, now: r.Clock.Now()}
+	s.keep, s.expired = retention(inq.Status.FinishedAt, ch, s.now)
+	return s, nil
 }
 
-type inquiryStep struct {
-	phase     commercev1alpha1.InquiryPhase
-	expiresAt time.Time
-	answered  metav1.Condition
-	ready     metav1.Condition
-	reply     *commercev1alpha1.SentMessage
-	result    ctrl.Result
-	err       error
-}
-
-func (s *inquiryStep) apply(q *commercev1alpha1.ProductInquiry, now time.Time) {
-	st := &q.Status
-	st.ObservedGeneration = q.Generation
-	st.Phase = s.phase
-	st.WindowExpiresAt = &metav1.Time{Time: s.expiresAt}
-	if s.reply != nil && st.Reply == nil {
-		st.Reply = s.reply
-	}
-	if s.phase != commercev1alpha1.InquiryOpen && st.FinishedAt == nil {
-		st.FinishedAt = &metav1.Time{Time: now}
-	}
-	for _, c := range []metav1.Condition{s.answered, s.ready} {
-		c.ObservedGeneration = q.Generation
-		meta.SetStatusCondition(&st.Conditions, c)
+// window decides what is due now, and all of it but the reply.
+func (s *inquiryScope) window() {
+	s.expiresAt = s.inquiry.Spec.ReceivedAt.Add(window)
+	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now)
+	if s.action == awaitingReply {
+		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(s.now)}
 	}
 }
 
-func (r *ProductInquiryReconciler) step(ctx context.Context, q *commercev1alpha1.ProductInquiry, ch *commercev1alpha1.WhatsAppChannel) *inquiryStep {
-	now := r.Clock.Now()
-	s := &inquiryStep{phase: q.Status.Phase, expiresAt: q.Spec.ReceivedAt.Add(window)}
-	s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate}
-	if existing := meta.FindStatusCondition(q.Status.Conditions, commercev1alpha1.ConditionAnswered); existing != nil && finalInquiryPhase(s.phase) {
-		s.answered = *existing
-		s.ready.Message = "phase is " + string(s.phase)
-		return s
-	}
-	closed := windowClosed(q.Spec.ReceivedAt, now)
-	switch {
-	case q.Spec.Reply == nil && !closed:
-		s.phase = commercev1alpha1.InquiryOpen
-		s.answered = condAnswered(metav1.ConditionFalse, ReasonAwaitingReply, "set spec.reply.text to answer before "+s.expiresAt.UTC().Format(time.RFC3339))
-		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(now)}
-	case closed:
-		s.phase = commercev1alpha1.InquiryExpired
-		why := "the 24-hour window closed unanswered"
-		if q.Spec.Reply != nil {
-			why = "the reply was set after the 24-hour window closed; it was not sent"
-		}
-		s.answered = condAnswered(metav1.ConditionFalse, ReasonWindowClosed, why)
-	default:
-		r.sendReply(ctx, s, q, ch)
-	}
-	s.ready.Message = "phase is " + string(s.phase)
-	return s
-}
-
-func (r *ProductInquiryReconciler) sendReply(ctx context.Context, s *inquiryStep, q *commercev1alpha1.ProductInquiry, ch *commercev1alpha1.WhatsAppChannel) {
+// reply sends the reply, unless the API server shows it was sent already.
+func (r *ProductInquiryReconciler) reply(ctx context.Context, s *inquiryScope) {
 	var fresh commercev1alpha1.ProductInquiry
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(q), &fresh); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.inquiry), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the inquiry before replying: %w", err)
 		return
 	}
 	if fresh.Status.Reply != nil {
-		s.phase, s.result = fresh.Status.Phase, ctrl.Result{RequeueAfter: time.Millisecond}
-		s.answered = condAnswered(metav1.ConditionTrue, ReasonSent, "replied")
+		s.phase, s.result = fresh.Status.Phase, requeueNow()
+		s.answered = condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "replied")
 		return
 	}
-	res := r.Messenger.send(ctx, "inquiry", ch, message{to: recipient(q.Spec.Customer), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID})
-	switch res.Reason {
-	case ReasonSent:
-		s.phase = commercev1alpha1.InquiryAnswered
-		s.reply = &commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: r.Clock.Now()}}
-		s.answered = condAnswered(metav1.ConditionTrue, ReasonSent, "replied in the customer's thread (message "+res.MessageID+")")
-	case ReasonWindowClosed:
-		s.phase = commercev1alpha1.InquiryExpired
-		s.answered = condAnswered(metav1.ConditionFalse, ReasonWindowClosed, "WhatsApp refused the reply, the window has closed: "+res.Message)
-	case ReasonSendFailed:
-		s.phase = commercev1alpha1.InquiryFailed
-		s.answered = condAnswered(metav1.ConditionFalse, ReasonSendFailed, res.Message)
-	default:
-		s.phase = commercev1alpha1.InquiryOpen
-		s.answered = condAnswered(metav1.ConditionFalse, res.Reason, res.Message)
-		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "replying: " + res.Message}
-		if res.RetryAfter > 0 {
-			s.result = ctrl.Result{RequeueAfter: res.RetryAfter}
-		} else {
-			s.err = fmt.Errorf("replying to the inquiry: %s", res.Message)
-		}
+	q := s.inquiry
+	res := r.Messenger.send(ctx, "inquiry", s.channel, message{to: recipient(q.Spec.Customer), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID})
+	s.phase, s.answered, s.sent = replyOutcome(res, s.now)
+	if s.phase == commercev1alpha1.InquiryOpen {
+		s.result, s.err = afterSend(res, "replying to the inquiry")
 	}
 }
 
-func condAnswered(status metav1.ConditionStatus, reason, message string) metav1.Condition {
-	return metav1.Condition{Type: commercev1alpha1.ConditionAnswered, Status: status, Reason: reason, Message: message}
+// answeredCondition is the Answered condition once this pass is written.
+func (s *inquiryScope) answeredCondition() *metav1.Condition {
+	if s.answered != nil {
+		return s.answered
+	}
+	return meta.FindStatusCondition(s.inquiry.Status.Conditions, commercev1alpha1.ConditionAnswered)
 }
 
-func finalInquiryPhase(p commercev1alpha1.InquiryPhase) bool {
-	return p == commercev1alpha1.InquiryAnswered || p == commercev1alpha1.InquiryExpired || p == commercev1alpha1.InquiryFailed
+// apply writes what this pass decided into q's status. q may be a re-read
+// copy (see statuswrite.Write): generation and everything else come from s.
+func (s *inquiryScope) apply(q *commercev1alpha1.ProductInquiry) {
+	st := &q.Status
+	st.ObservedGeneration = s.generation
+	st.Phase = s.phase
+	st.WindowExpiresAt = &metav1.Time{Time: s.expiresAt}
+	if s.sent != nil && st.Reply == nil {
+		st.Reply = s.sent
+	}
+	if finalInquiryPhase(s.phase) && st.FinishedAt == nil {
+		st.FinishedAt = &metav1.Time{Time: s.now}
+	}
+	conds := s.conditions
+	if s.answered != nil {
+		conds = append([]metav1.Condition{*s.answered}, conds...)
+	}
+	setConditions(&st.Conditions, s.generation, conds)
 }
 
-// SetupWithManager registers the reconciler.
+func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commercev1alpha1.InquiryPhase) {
+	if before == s.phase {
+		return
+	}
+	eventType := corev1.EventTypeNormal
+	if s.phase == commercev1alpha1.InquiryExpired || s.phase == commercev1alpha1.InquiryFailed {
+		eventType = corev1.EventTypeWarning
+	}
+	note := ""
+	if c := s.answeredCondition(); c != nil {
+		note = c.Message
+	}
+	r.Recorder.Eventf(s.inquiry, nil, eventType, string(s.phase), "Reconcile", "%s", note)
+}
+
+// SetupWithManager registers the reconciler: inquiries wake on their own spec
+// and annotations and on their channel turning Ready.
 func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := indexByChannel(mgr, &commercev1alpha1.ProductInquiry{}, func(o client.Object) string {
+		return o.(*commercev1alpha1.ProductInquiry).Spec.Channel
+	}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&commercev1alpha1.ProductInquiry{}).
+		For(&commercev1alpha1.ProductInquiry{}, builder.WithPredicates(specOrAnnotationsChanged)).
+		Watches(&commercev1alpha1.WhatsAppChannel{},
+			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} }),
+			builder.WithPredicates(channelTurnedReady)).
 		Named("productinquiry").
 		Complete(r)
 }

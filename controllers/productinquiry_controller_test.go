@@ -13,14 +13,16 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
 // ask posts a customer's question about a product, stamped with the fake clock.
 func (w *world) ask(messageID string) *commercev1alpha1.ProductInquiry {
 	w.t.Helper()
-	w.postMessage(fmt.Sprintf(`{"from":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":"Is this still available?"},
-		"context":{"id":"wamid.product-message","referred_product":{"catalog_id":"194836987003835","product_retailer_id":"di9ozbzfi4"}}}`,
-		customer, messageID, w.clock.Now().Unix()))
+	w.postMessage(w.webhook().Inquiry(payload.Inquiry{
+		MessageID: messageID, Customer: payload.Customer{WaID: customer, Name: "Sheena Nelson"}, Timestamp: w.clock.Now(),
+		Question: "Is this still available?", ReplyToMessageID: "wamid.product-message", CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4",
+	}))
 	q := &commercev1alpha1.ProductInquiry{}
 	must(w.t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}, q))
 	return q

@@ -14,12 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
@@ -106,32 +103,15 @@ func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...fun
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  operator.CacheOptions([]string{w.ns}),
-		// Each restart registers the same controller names again.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	parts := operator.Options{Clock: w.clock, SecretResync: time.Second, Log: ctrl.Log}
-	receiver, err := operator.SetupReceiver(mgr, parts)
+	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second})
 	must(w.t, err)
-	must(w.t, operator.SetupReconcilers(mgr, parts))
-	w.receiver = httptest.NewServer(receiver.Handler())
+	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mgrCtx) }()
-	// Wait for the informers, so the receiver knows existing channels at once.
-	for _, obj := range []client.Object{&commercev1alpha1.WhatsAppChannel{}, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}} {
-		if _, err := mgr.GetCache().GetInformer(mgrCtx, obj); err != nil {
-			w.t.Fatal(err)
-		}
-	}
-	if !mgr.GetCache().WaitForCacheSync(mgrCtx) {
+	go func() { done <- op.Start(mgrCtx) }()
+	// The receiver's field indexes made informers for channels, orders and
+	// inquiries, so once they sync the receiver knows existing channels.
+	if !op.GetCache().WaitForCacheSync(mgrCtx) {
 		w.t.Fatal("caches did not sync")
 	}
 	w.stop = func() {

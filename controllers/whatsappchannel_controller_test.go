@@ -31,20 +31,20 @@ func TestChannelReadiness(t *testing.T) {
 	ch := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "second"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
 		PhoneNumberID: "1", SecretRef: commercev1alpha1.SecretReference{Name: "second-secret"}}}
 	w.create(ch)
-	c := w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonSecretNotFound)
+	c := w.waitReady(ch, metav1.ConditionFalse, commercev1alpha1.ReasonSecretNotFound)
 	if ch.Status.WebhookPath != "" || !strings.Contains(c.Message, "second-secret") {
 		t.Fatalf("status %+v: want no path and a message naming the Secret", ch.Status)
 	}
-	w.eventually("a Warning event", func() bool { return w.hasEvent(ch, corev1.EventTypeWarning, channelsecret.ReasonSecretNotFound) })
+	w.eventually("a Warning event", func() bool { return w.hasEvent(ch, corev1.EventTypeWarning, commercev1alpha1.ReasonSecretNotFound) })
 
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "second-secret"},
 		Data: map[string][]byte{commercev1alpha1.SecretKeyWebhookToken: []byte("short")}}
 	w.create(secret)
-	w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonSecretKeyNotValid)
+	w.waitReady(ch, metav1.ConditionFalse, commercev1alpha1.ReasonSecretKeyNotValid)
 
 	secret.Data[commercev1alpha1.SecretKeyWebhookToken] = []byte("now-a-long-random-webhook-token")
 	must(t, env.Client.Update(ctx, secret))
-	c = w.waitReady(ch, metav1.ConditionFalse, channelsecret.ReasonMissingSecretKey)
+	c = w.waitReady(ch, metav1.ConditionFalse, commercev1alpha1.ReasonMissingSecretKey)
 	if !strings.Contains(c.Message, "appSecret") || ch.Status.WebhookPath == "" {
 		t.Fatalf("want a missing appSecret named and the path published, got %+v", ch.Status)
 	}

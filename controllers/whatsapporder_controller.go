@@ -12,12 +12,13 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
 
 // WhatsAppOrderReconciler follows the business's decisions on orders: it checks
@@ -42,205 +43,184 @@ type WhatsAppOrderReconciler struct {
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders/status,verbs=update
 
-// Reasons of the Validated, CustomerNotified and Ready conditions.
-const (
-	ReasonCartValid     = "CartValid"
-	ReasonNothingToSend = "NothingToSend"
-	ReasonUpToDate      = "UpToDate"
-	ReasonInvalidCart   = "InvalidCart"
-)
-
-// Reconcile brings one order's status up to its spec: fetch, expire a finished
-// order past retention, validate, take one step of notifying, write the status
-// once, then emit the events of what changed.
+// Reconcile runs one pass over an order, in these phases:
+//
+//	read        the order, the generation read, its channel, now (orderScope)
+//	retention   a finished order past its channel's retention is deleted; nothing else runs
+//	validate    the cart: phase, itemCount, total, currency, finishedAt, Validated
+//	notify      at most one due notification is sent: notifications, CustomerNotified
+//	conditions  Ready, Reconciling and Stalled follow from Validated and CustomerNotified
+//	write       one status write, then the events of what changed
 func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var order commercev1alpha1.WhatsAppOrder
-	if err := r.Get(ctx, req.NamespacedName, &order); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !order.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil
-	}
-	ch, err := getChannel(ctx, r.Client, order.Namespace, order.Spec.Channel)
-	if err != nil {
+	s, err := r.read(ctx, req)
+	if s == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	keep, expired := retention(order.Status.FinishedAt, ch, r.Clock.Now())
-	if expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, &order)
+	if s.expired {
+		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.order)
 	}
-
-	step := r.step(ctx, &order, ch)
-	before := order.Status.DeepCopy()
-	if err := writeStatus(ctx, r.Client, r.APIReader, &order, func(o *commercev1alpha1.WhatsAppOrder) { step.apply(o, r.Clock.Now()) }); err != nil {
+	s.validate()
+	if s.phase != commercev1alpha1.OrderPhaseInvalid {
+		r.notify(ctx, s)
+	}
+	s.conditions = orderConditions(s.phase, s.validated, s.customerNotified())
+	before := s.order.Status.DeepCopy()
+	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.order, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.recordEvents(&order, before, step)
-	return withRetention(step.result, keep), step.err
+	r.recordEvents(s, before)
+	return withRetention(s.result, s.keep), s.err
 }
 
-// orderStep is what one reconcile decided, applied to the status in one write.
-type orderStep struct {
+// orderScope is what one reconcile of an order read and decided.
+type orderScope struct {
+	// Read.
+	order *commercev1alpha1.WhatsAppOrder
+	// generation is the order's generation when it was read: what this pass
+	// reconciles, whatever a re-read after a write conflict shows.
+	generation int64
+	channel    *commercev1alpha1.WhatsAppChannel
+	now        time.Time
+	// keep is how long a finished order is still kept; expired when that is over.
+	keep    time.Duration
+	expired bool
+
+	// Decided by validate.
 	phase     commercev1alpha1.OrderPhase
 	summary   cart.Summary
 	validated metav1.Condition
-	// notified is nil when this reconcile changes nothing about notifying.
+	// Decided by notify. notified is nil when this pass changes nothing about
+	// notifying; sent is the notification to record: a message WhatsApp
+	// accepted, or one that will never go out.
 	notified *metav1.Condition
-	ready    metav1.Condition
-	// sent is the notification to record: a message WhatsApp accepted, or one
-	// that will never go out.
-	sent   *commercev1alpha1.OrderNotification
+	sent     *commercev1alpha1.OrderNotification
+	// Decided by orderConditions.
+	conditions []metav1.Condition
+
 	result ctrl.Result
 	// err is returned after the status write, for the workqueue's backoff.
 	err error
 }
 
-func (s *orderStep) apply(o *commercev1alpha1.WhatsAppOrder, now time.Time) {
-	st := &o.Status
-	st.ObservedGeneration = o.Generation
-	st.Phase = s.phase
-	st.ItemCount, st.Total, st.Currency = s.summary.ItemCount, s.summary.Total, s.summary.Currency
-	if finalOrderPhase(s.phase) && st.FinishedAt == nil {
-		st.FinishedAt = &metav1.Time{Time: now}
+// read is the first phase: the order, its channel and the time.
+func (r *WhatsAppOrderReconciler) read(ctx context.Context, req ctrl.Request) (*orderScope, error) {
+	var order commercev1alpha1.WhatsAppOrder
+	if err := r.Get(ctx, req.NamespacedName, &order); err != nil || !order.DeletionTimestamp.IsZero() {
+		return nil, client.IgnoreNotFound(err)
 	}
-	if s.sent != nil && notificationFor(st, s.sent.State) == nil {
-		st.Notifications = append(st.Notifications, *s.sent)
+	ch, err := getChannel(ctx, r.Client, order.Namespace, order.Spec.Channel)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range []*metav1.Condition{&s.validated, s.notified, &s.ready} {
-		if c != nil {
-			c.ObservedGeneration = o.Generation
-			meta.SetStatusCondition(&st.Conditions, *c)
-		}
+	s := &orderScope{order: &order, generation: order.Generation, channel: ch, now: r.Clock.Now()}
+	s.keep, s.expired = retention(order.Status.FinishedAt, ch, s.now)
+	return s, nil
+}
+
+// validate decides phase, totals and Validated from the cart and spec.state.
+func (s *orderScope) validate() {
+	s.phase, s.summary, s.validated = validation(s.order)
+	if s.phase == commercev1alpha1.OrderPhaseInvalid {
+		s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse,
+			Reason: commercev1alpha1.ReasonInvalidCart, Message: "nothing is sent about an invalid cart"}
 	}
 }
 
-// step validates the cart and sends at most one notification.
-func (r *WhatsAppOrderReconciler) step(ctx context.Context, order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel) *orderStep {
-	s := &orderStep{}
-	sum, err := cart.Summarize(cartItems(order))
-	if err != nil {
-		reason := ReasonInvalidCart
-		var cartErr *cart.Error
-		if errors.As(err, &cartErr) {
-			reason = cartErr.Reason
-		}
-		s.phase = commercev1alpha1.OrderPhaseInvalid
-		s.validated = metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionFalse, Reason: reason, Message: err.Error()}
-		s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: "nothing is sent about an invalid cart"}
-		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonInvalidCart, Message: err.Error()}
-		return s
-	}
-	s.summary = sum
-	s.phase = commercev1alpha1.OrderPhase(order.Spec.State)
-	s.validated = metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionTrue, Reason: ReasonCartValid,
-		Message: fmt.Sprintf("%d items, total %s %s", sum.ItemCount, sum.Total, sum.Currency)}
-	s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonUpToDate, Message: "phase is " + string(s.phase)}
-
-	due := dueNotifications(order)
+// notify sends the first due notification, if any, and decides what to record.
+func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
+	due := dueNotifications(s.order.Spec.State, s.order.Status.Notifications)
 	if len(due) == 0 {
-		if len(order.Status.Notifications) == 0 {
-			s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: ReasonNothingToSend,
-				Message: "the customer is told once the order leaves Pending"}
+		if len(s.order.Status.Notifications) == 0 {
+			s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse,
+				Reason: commercev1alpha1.ReasonNothingToSend, Message: "the customer is told once the order leaves Pending"}
 		}
-		return s
+		return
 	}
 	// The cache may not show the notification the previous reconcile recorded:
 	// ask the API server before sending.
 	var fresh commercev1alpha1.WhatsAppOrder
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(order), &fresh); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.order), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
-		return s
+		return
 	}
-	if notificationFor(&fresh.Status, due[0]) != nil {
-		s.result = ctrl.Result{RequeueAfter: time.Millisecond}
-		return s
+	if notificationFor(fresh.Status.Notifications, due[0]) != nil {
+		s.result = requeueNow()
+		return
 	}
-	r.notify(ctx, s, order, ch, due[0])
-	if s.sent != nil && len(due) > 1 {
-		s.result = ctrl.Result{RequeueAfter: time.Millisecond}
-	}
-	return s
-}
-
-// notify sends the notification for state and records the outcome in s.
-func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderStep, order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState) {
-	now := r.Clock.Now()
-	var res sendResult
-	msg, err := orderMessage(order, ch, state, s.summary, now, false)
+	state := due[0]
+	res := r.sendNotification(ctx, s, state)
+	s.notified, s.sent = notificationOutcome(state, res, s.now)
 	switch {
-	case errors.Is(err, errNoTemplate):
-		res = sendResult{Reason: ReasonWindowClosed, Message: err.Error()}
-	case err != nil:
-		res = sendResult{Reason: ReasonSendFailed, Message: err.Error()}
-	default:
-		res = r.Messenger.send(ctx, "order", ch, msg)
-		// WhatsApp knows of the window better than our clock does.
-		if res.Reason == ReasonWindowClosed && msg.template == nil && ch.Spec.Notifications.Template != nil {
-			if msg, err = orderMessage(order, ch, state, s.summary, now, true); err == nil {
-				res = r.Messenger.send(ctx, "order", ch, msg)
-			}
-		}
+	case s.sent != nil && len(due) > 1:
+		s.result = requeueNow()
+	case s.sent == nil:
+		s.result, s.err = afterSend(res, "notifying the customer of "+string(state))
 	}
-	cond := metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
-	switch {
-	case res.Reason == ReasonSent:
-		cond.Status, cond.Message = metav1.ConditionTrue, fmt.Sprintf("told the customer the order is %s (message %s)", state, res.MessageID)
-		s.sent = &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}}
-	case res.final():
-		s.sent = &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed,
-			Error: orMessageError(res.Error, res.Message), SentAt: &metav1.Time{Time: now}}}
-	default:
-		s.ready = metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: res.Reason, Message: "notifying the customer: " + res.Message}
-		if res.RetryAfter > 0 {
-			s.result = ctrl.Result{RequeueAfter: res.RetryAfter}
-		} else {
-			s.err = fmt.Errorf("notifying the customer of %s: %s", state, res.Message)
-		}
-	}
-	s.notified = &cond
 	logf.FromContext(ctx).Info("customer notification", "state", state, "outcome", res.Reason, "messageID", res.MessageID)
 }
 
-var errNoTemplate = errors.New("the customer's 24-hour service window has closed and the channel names no template; nothing was sent")
-
-// orderMessage is the message announcing state: free-form text inside the
-// customer's window, the channel's template outside it (or when forced).
-func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState, sum cart.Summary, now time.Time, forceTemplate bool) (message, error) {
-	msg := message{to: recipient(order.Spec.Customer)}
-	if ch == nil {
-		return msg, nil // the Messenger reports the missing channel
+// sendNotification sends the message announcing state: text inside the
+// customer's window, the channel's template outside it, or when WhatsApp,
+// which knows of the window better than our clock, refuses the text.
+func (r *WhatsAppOrderReconciler) sendNotification(ctx context.Context, s *orderScope, state commercev1alpha1.OrderState) sendResult {
+	msg, err := orderMessage(s.order, s.channel, state, s.summary, s.now, false)
+	switch {
+	case errors.Is(err, errNoTemplate):
+		return sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: err.Error()}
+	case err != nil:
+		return sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
 	}
-	data := notification.For(order, state, sum)
-	var err error
-	if forceTemplate || windowClosed(order.Spec.ReceivedAt, now) {
-		if ch.Spec.Notifications.Template == nil {
-			return msg, errNoTemplate
+	res := r.Messenger.send(ctx, "order", s.channel, msg)
+	if res.Reason == commercev1alpha1.ReasonWindowClosed && msg.template == nil && s.channel.Spec.Notifications.Template != nil {
+		if msg, err = orderMessage(s.order, s.channel, state, s.summary, s.now, true); err == nil {
+			res = r.Messenger.send(ctx, "order", s.channel, msg)
 		}
-		msg.template = ch.Spec.Notifications.Template
-		msg.params, err = notification.TemplateParameters(msg.template, data)
-		return msg, err
 	}
-	msg.text, err = notification.Text(ch, data)
-	return msg, err
+	return res
 }
 
-func (r *WhatsAppOrderReconciler) recordEvents(order *commercev1alpha1.WhatsAppOrder, before *commercev1alpha1.WhatsAppOrderStatus, s *orderStep) {
+// customerNotified is the CustomerNotified condition once this pass is written.
+func (s *orderScope) customerNotified() *metav1.Condition {
+	if s.notified != nil {
+		return s.notified
+	}
+	return meta.FindStatusCondition(s.order.Status.Conditions, commercev1alpha1.ConditionCustomerNotified)
+}
+
+// apply writes what this pass decided into o's status. o may be a re-read
+// copy (see statuswrite.Write): generation and everything else come from s.
+func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
+	st := &o.Status
+	st.ObservedGeneration = s.generation
+	st.Phase = s.phase
+	st.ItemCount, st.Total, st.Currency = s.summary.ItemCount, s.summary.Total, s.summary.Currency
+	if finalOrderPhase(s.phase) && st.FinishedAt == nil {
+		st.FinishedAt = &metav1.Time{Time: s.now}
+	}
+	if s.sent != nil && notificationFor(st.Notifications, s.sent.State) == nil {
+		st.Notifications = append(st.Notifications, *s.sent)
+	}
+	conds := []metav1.Condition{s.validated}
+	if s.notified != nil {
+		conds = append(conds, *s.notified)
+	}
+	setConditions(&st.Conditions, s.generation, append(conds, s.conditions...))
+}
+
+func (r *WhatsAppOrderReconciler) recordEvents(s *orderScope, before *commercev1alpha1.WhatsAppOrderStatus) {
 	if before.Phase != s.phase {
-		eventType, reason := corev1.EventTypeNormal, "PhaseChanged"
-		if s.phase == commercev1alpha1.OrderPhaseInvalid {
-			eventType, reason = corev1.EventTypeWarning, ReasonInvalidCart
-		}
+		eventType, reason := corev1.EventTypeNormal, commercev1alpha1.ReasonPhaseChanged
 		from := string(before.Phase)
 		if from == "" {
 			from = "new"
 		}
 		note := fmt.Sprintf("%s -> %s", from, s.phase)
 		if s.phase == commercev1alpha1.OrderPhaseInvalid {
-			note = s.validated.Message
+			eventType, reason, note = corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidCart, s.validated.Message
 		}
-		r.Recorder.Eventf(order, nil, eventType, reason, "Reconcile", "%s", note)
+		r.Recorder.Eventf(s.order, nil, eventType, reason, "Reconcile", "%s", note)
 	}
-	if s.notified == nil || s.notified.Reason == ReasonNothingToSend || s.notified.Reason == ReasonInvalidCart {
+	if s.notified == nil || s.notified.Reason == commercev1alpha1.ReasonNothingToSend || s.notified.Reason == commercev1alpha1.ReasonInvalidCart {
 		return
 	}
 	old := meta.FindStatusCondition(before.Conditions, commercev1alpha1.ConditionCustomerNotified)
@@ -251,74 +231,31 @@ func (r *WhatsAppOrderReconciler) recordEvents(order *commercev1alpha1.WhatsAppO
 	if s.notified.Status != metav1.ConditionTrue {
 		eventType = corev1.EventTypeWarning
 	}
-	r.Recorder.Eventf(order, nil, eventType, "CustomerNotified"+suffix(s.notified.Reason), "Notify", "%s", s.notified.Message)
+	r.Recorder.Eventf(s.order, nil, eventType, notifiedEventReason(s.notified.Reason), "Notify", "%s", s.notified.Message)
 }
 
-// suffix turns a reason into an event reason suffix: "" for Sent.
-func suffix(reason string) string {
-	if reason == ReasonSent {
-		return ""
+// notifiedEventReason is the event reason of a notification outcome:
+// CustomerNotified for Sent, CustomerNotified<Reason> otherwise.
+func notifiedEventReason(reason string) string {
+	if reason == commercev1alpha1.ReasonSent {
+		return commercev1alpha1.ConditionCustomerNotified
 	}
-	return reason
+	return commercev1alpha1.ConditionCustomerNotified + reason
 }
 
-// dueNotifications are the states the customer has yet to hear about, in the
-// order they happened. A reconcile may see only the latest state of a burst
-// (Accepted then Shipped within a second); the states the state machine must
-// have passed through to get there are due too, so none is lost.
-func dueNotifications(order *commercev1alpha1.WhatsAppOrder) []commercev1alpha1.OrderState {
-	var path []commercev1alpha1.OrderState
-	switch order.Spec.State {
-	case commercev1alpha1.OrderAccepted:
-		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted}
-	case commercev1alpha1.OrderShipped:
-		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped}
-	case commercev1alpha1.OrderDelivered:
-		path = []commercev1alpha1.OrderState{commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped, commercev1alpha1.OrderDelivered}
-	case commercev1alpha1.OrderRejected, commercev1alpha1.OrderCancelled:
-		path = []commercev1alpha1.OrderState{order.Spec.State}
-	}
-	var due []commercev1alpha1.OrderState
-	for _, s := range path {
-		if notificationFor(&order.Status, s) == nil {
-			due = append(due, s)
-		}
-	}
-	return due
-}
-
-func notificationFor(st *commercev1alpha1.WhatsAppOrderStatus, state commercev1alpha1.OrderState) *commercev1alpha1.OrderNotification {
-	for i := range st.Notifications {
-		if st.Notifications[i].State == state {
-			return &st.Notifications[i]
-		}
-	}
-	return nil
-}
-
-func finalOrderPhase(p commercev1alpha1.OrderPhase) bool {
-	return p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderRejected) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderDelivered) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderCancelled)
-}
-
-func cartItems(o *commercev1alpha1.WhatsAppOrder) []cart.Item {
-	items := make([]cart.Item, len(o.Spec.Items))
-	for i, it := range o.Spec.Items {
-		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
-	}
-	return items
-}
-
-func orMessageError(e *commercev1alpha1.MessageError, message string) *commercev1alpha1.MessageError {
-	if e != nil {
-		return e
-	}
-	return &commercev1alpha1.MessageError{Message: message}
-}
-
-// SetupWithManager registers the reconciler.
+// SetupWithManager registers the reconciler: orders wake on their own spec
+// and annotations and on their channel turning Ready.
 func (r *WhatsAppOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := indexByChannel(mgr, &commercev1alpha1.WhatsAppOrder{}, func(o client.Object) string {
+		return o.(*commercev1alpha1.WhatsAppOrder).Spec.Channel
+	}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&commercev1alpha1.WhatsAppOrder{}).
+		For(&commercev1alpha1.WhatsAppOrder{}, builder.WithPredicates(specOrAnnotationsChanged)).
+		Watches(&commercev1alpha1.WhatsAppChannel{},
+			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.WhatsAppOrderList{} }),
+			builder.WithPredicates(channelTurnedReady)).
 		Named("whatsapporder").
 		Complete(r)
 }

@@ -13,9 +13,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -26,27 +29,30 @@ const customer = "16505551234"
 // the receiver created.
 func (w *world) placeOrder(messageID string) *commercev1alpha1.WhatsAppOrder {
 	w.t.Helper()
-	msg := fmt.Sprintf(`{"from":%q,"id":%q,"timestamp":"%d","type":"order","order":{"catalog_id":"194836987003835","text":"Love these!",
-		"product_items":[{"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
-		{"product_retailer_id":"nqryix03ez","quantity":1,"item_price":"25","currency":"USD"}]}}`, customer, messageID, w.clock.Now().Unix())
-	w.postMessage(msg)
+	w.postMessage(w.webhook().Order(payload.Order{
+		MessageID: messageID, Customer: payload.Customer{WaID: customer, Name: "Sheena Nelson"}, Timestamp: w.clock.Now(),
+		CatalogID: "194836987003835", Text: "Love these!",
+		Items: []cart.Item{
+			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
+		},
+	}))
 	order := &commercev1alpha1.WhatsAppOrder{}
 	key := client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}
 	must(w.t, env.Client.Get(ctx, key, order))
 	return order
 }
 
-func (w *world) postMessage(msg string) {
+// webhook starts a webhook body in the channel's API format.
+func (w *world) webhook() *webhookbody.Body {
+	return webhookbody.New(whatsapp.Generation(w.channel.API()), w.channel.Spec.PhoneNumberID)
+}
+
+// postMessage posts the body signed, as WhatsApp does, and wants it stored.
+func (w *world) postMessage(body *webhookbody.Body) {
 	w.t.Helper()
-	contacts := fmt.Sprintf(`[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}]`, customer)
-	body := fmt.Sprintf(`{"contacts":%s,"messages":[%s]}`, contacts, msg)
-	if w.channel.API() == commercev1alpha1.APICloud {
-		body = fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-			"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
-			"contacts":%s,"messages":[%s]}}]}]}`, w.channel.Spec.PhoneNumberID, contacts, msg)
-	}
-	req, _ := http.NewRequest(http.MethodPost, w.webhookURL(), strings.NewReader(body))
-	req.Header.Set(hubsignature.Header, hubsignature.Sign([]byte(appSecret), []byte(body)))
+	req, err := webhookbody.Sign(body.Bytes(), []byte(appSecret)).Request(ctx, w.webhookURL())
+	must(w.t, err)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
@@ -163,12 +169,7 @@ func TestNoNotificationTwiceOrLostAcrossRestarts(t *testing.T) {
 	w.restart()
 	w.setState(burst, commercev1alpha1.OrderDelivered)
 	w.waitOrder(burst, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
-	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
-
-	sent := w.fake.Sent()
-	if len(sent) != 6 {
-		t.Fatalf("the fake API got %d messages, want 6 (3 states x 2 orders): %+v", len(sent), texts(sent))
-	}
+	testenv.Consistently(t, 300*time.Millisecond, "6 messages (3 states x 2 orders), no duplicate", func() bool { return len(w.fake.Sent()) == 6 })
 	for _, o := range []*commercev1alpha1.WhatsAppOrder{order, burst} {
 		w.get(o)
 		var states []string
@@ -211,14 +212,10 @@ func TestSendFailureClasses(t *testing.T) {
 			must(t, w.fake.FailNext(tc.mode, tc.count))
 			w.setState(order, commercev1alpha1.OrderAccepted)
 			w.waitOrder(order, "the outcome "+tc.wantReason, func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == tc.wantReason })
-			time.Sleep(500 * time.Millisecond)
-			w.get(order)
-			if got := len(w.fake.Sent()); got != tc.wantSent {
-				t.Fatalf("the fake API accepted %d messages, want %d", got, tc.wantSent)
-			}
-			if notifiedReason(order) != tc.wantReason || order.Status.Phase != "Accepted" {
-				t.Fatalf("after waiting: CustomerNotified %q, phase %q", notifiedReason(order), order.Status.Phase)
-			}
+			testenv.Consistently(t, 500*time.Millisecond, "the outcome, and nothing sent again", func() bool {
+				w.get(order)
+				return len(w.fake.Sent()) == tc.wantSent && notifiedReason(order) == tc.wantReason && order.Status.Phase == "Accepted"
+			})
 			if tc.wantSent == 0 {
 				n := order.Status.Notifications
 				if len(n) != 1 || n[0].DeliveryStatus != commercev1alpha1.DeliveryFailed || n[0].Error == nil {
@@ -226,6 +223,9 @@ func TestSendFailureClasses(t *testing.T) {
 				}
 				if !meta.IsStatusConditionTrue(order.Status.Conditions, commercev1alpha1.ConditionReady) {
 					t.Error("Ready is not True after a final failure: the controller has nothing left to do")
+				}
+				if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionStalled); c == nil || c.Reason != tc.wantReason {
+					t.Errorf("Stalled = %+v after a final refusal, want True %s: it needs a person now", c, tc.wantReason)
 				}
 			}
 			w.eventually("event "+tc.event, func() bool {
@@ -296,11 +296,11 @@ func TestInvalidCart(t *testing.T) {
 		t.Fatalf("Validated = %+v, want False UnknownCurrency naming XYZ", c)
 	}
 	w.setState(order, commercev1alpha1.OrderAccepted)
-	w.eventually("a Warning event", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "InvalidCart") })
-	time.Sleep(300 * time.Millisecond)
-	if n := len(w.fake.Sent()); n != 0 {
-		t.Fatalf("%d messages sent about an invalid cart", n)
+	if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionStalled); c == nil || c.Reason != "InvalidCart" {
+		t.Errorf("Stalled = %+v, want True InvalidCart", c)
 	}
+	w.eventually("a Warning event", func() bool { return w.hasEvent(order, corev1.EventTypeWarning, "InvalidCart") })
+	testenv.Consistently(t, 300*time.Millisecond, "nothing sent about an invalid cart", func() bool { return len(w.fake.Sent()) == 0 })
 }
 
 func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
@@ -310,8 +310,9 @@ func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
 	w.waitOrder(order, "finished", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.FinishedAt != nil })
 	w.clock.SetTime(w.clock.Now().Add(30 * time.Minute))
 	w.touch(order)
-	time.Sleep(300 * time.Millisecond)
-	w.get(order) // still there within the retention period
+	testenv.Consistently(t, 300*time.Millisecond, "the order kept within the retention period", func() bool {
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{}) == nil
+	})
 	w.clock.SetTime(w.clock.Now().Add(31 * time.Minute))
 	w.touch(order)
 	w.eventually("the order deleted", func() bool {

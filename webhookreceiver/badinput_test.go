@@ -7,16 +7,13 @@ import (
 	"testing"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
-// cloudOrder is a signed-able Cloud order body whose product_items are items.
-func cloudOrder(items string) []byte {
-	return []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-		"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"` + cloudPhone + `"},
-		"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],
-		"messages":[{"from":"16505551234","id":"wamid.bad-input","timestamp":"1750096325","type":"order",
-			"order":{"catalog_id":"194836987003835","product_items":` + items + `}}]}}]}]}`)
+// cloudOrder is a Cloud body with one order of items.
+func cloudOrder(items ...cart.Item) []byte {
+	return cloudOrders(map[string][]cart.Item{"bad-input": items})
 }
 
 func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
@@ -54,15 +51,15 @@ func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
 		{"GET with no parameters", "GET", path, nil, nil, 400},
 		{"wrong method", "PUT", path, valid, signed(valid), 405},
 		{"DELETE", "DELETE", path, nil, nil, 405},
-		{"order with no items", "POST", path, cloudOrder(`[]`), signed(cloudOrder(`[]`)), 400},
-		{"negative quantity", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":-1,"item_price":1,"currency":"USD"}]`), nil, 400},
-		{"zero quantity", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":0,"item_price":1,"currency":"USD"}]`), nil, 400},
-		{"non-numeric quantity", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":"two","item_price":1,"currency":"USD"}]`), nil, 400},
-		{"price that is not a decimal", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":1,"item_price":"7,99","currency":"USD"}]`), nil, 400},
-		{"negative price", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":1,"item_price":-7.99,"currency":"USD"}]`), nil, 400},
-		{"unknown currency code", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":1,"item_price":1,"currency":"XYZ"}]`), nil, 400},
+		{"order with no items", "POST", path, cloudOrder(), signed(cloudOrder()), 400},
+		{"negative quantity", "POST", path, cloudOrder(item(-1, "1", "USD")), nil, 400},
+		{"zero quantity", "POST", path, cloudOrder(item(0, "1", "USD")), nil, 400},
+		{"non-numeric quantity", "POST", path, []byte(strings.Replace(string(cloudOrder(item(2, "1", "USD"))), `"quantity":2`, `"quantity":"two"`, 1)), nil, 400},
+		{"price that is not a decimal", "POST", path, cloudOrder(item(1, "7,99", "USD")), nil, 400},
+		{"negative price", "POST", path, cloudOrder(item(1, "-7.99", "USD")), nil, 400},
+		{"unknown currency code", "POST", path, cloudOrder(item(1, "1", "XYZ")), nil, 400},
 		{"customer name longer than the schema allows", "POST", path, []byte(strings.Replace(string(valid), "Sheena Nelson", strings.Repeat("n", 300), 1)), nil, 400},
-		{"mixed currencies", "POST", path, cloudOrder(`[{"product_retailer_id":"a","quantity":1,"item_price":1,"currency":"USD"},{"product_retailer_id":"b","quantity":1,"item_price":1,"currency":"EUR"}]`), nil, 400},
+		{"mixed currencies", "POST", path, cloudOrder(item(1, "1", "USD"), item(1, "1", "EUR")), nil, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,13 +98,7 @@ func TestVerificationHandshake(t *testing.T) {
 
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-		"metadata":{"phone_number_id":"` + cloudPhone + `"},
-		"contacts":[{"profile":{"name":"A"},"wa_id":"1555"}],
-		"messages":[
-			{"from":"1555","id":"wamid.bad","timestamp":"1750096325","type":"order","order":{"catalog_id":"c","product_items":[{"product_retailer_id":"a","quantity":1,"item_price":1,"currency":"XYZ"}]}},
-			{"from":"1555","id":"wamid.good","timestamp":"1750096325","type":"order","order":{"catalog_id":"c","product_items":[{"product_retailer_id":"a","quantity":1,"item_price":"2.50","currency":"EUR"}]}}
-		]}}]}]}`)
+	body := cloudOrders(map[string][]cart.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
 	r := post(t, ch.Status.WebhookPath, body, appSecret)
 	if r.code != http.StatusBadRequest || !strings.Contains(r.body, "XYZ") {
 		t.Fatalf("answer %d %s, want 400 naming the bad currency", r.code, r.body)

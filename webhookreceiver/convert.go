@@ -7,6 +7,18 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
+// formatOf is the webhook format of the channel's API generation; the zero
+// Format, which payload.Parse refuses, for a generation it does not know.
+func formatOf(ch *commercev1alpha1.WhatsAppChannel) payload.Format {
+	switch ch.API() {
+	case commercev1alpha1.APICloud:
+		return payload.Cloud
+	case commercev1alpha1.APIOnPremises:
+		return payload.OnPremises
+	}
+	return 0
+}
+
 func orderFor(ch *commercev1alpha1.WhatsAppChannel, o *payload.Order) *commercev1alpha1.WhatsAppOrder {
 	customer := customerOf(o.Customer)
 	items := make([]commercev1alpha1.OrderItem, len(o.Items))

@@ -7,12 +7,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 func TestConcurrentRedeliveriesStoreEachMessageOnce(t *testing.T) {
@@ -47,14 +52,12 @@ func TestConcurrentRedeliveriesStoreEachMessageOnce(t *testing.T) {
 // one order of a batch (a ValidatingAdmissionPolicy), then lets it through.
 func TestPartialFailureIsRetriedWithoutDuplicates(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-		"metadata":{"phone_number_id":"` + cloudPhone + `"},
-		"contacts":[{"profile":{"name":"A"},"wa_id":"1555"}],
-		"messages":[
-			{"from":"1555","id":"wamid.first","timestamp":"1750096325","type":"order","order":{"catalog_id":"c","product_items":[{"product_retailer_id":"a","quantity":1,"item_price":1,"currency":"USD"}]}},
-			{"from":"1555","id":"wamid.refused","timestamp":"1750096325","type":"order","order":{"catalog_id":"c","product_items":[{"product_retailer_id":"a","quantity":2,"item_price":1,"currency":"USD"}]}},
-			{"from":"1555","id":"wamid.third","timestamp":"1750096325","type":"text","text":{"body":"?"},"context":{"id":"wamid.p","referred_product":{"catalog_id":"c","product_retailer_id":"a"}}}
-		]}}]}]}`)
+	at := time.Unix(1750096325, 0)
+	body := webhookbody.New(whatsapp.Cloud, cloudPhone).
+		Order(payload.Order{MessageID: "wamid.first", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(1, "1", "USD")}}).
+		Order(payload.Order{MessageID: "wamid.refused", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(2, "1", "USD")}}).
+		Inquiry(payload.Inquiry{MessageID: "wamid.third", Customer: customer, Timestamp: at, Question: "?", ReplyToMessageID: "wamid.p", CatalogID: "c", ProductRetailerID: "a"}).
+		Bytes()
 
 	unblock := refuseOrder(t, ch.Namespace, "wamid.refused")
 	r := post(t, ch.Status.WebhookPath, body, appSecret)

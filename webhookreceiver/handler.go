@@ -4,103 +4,84 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-// Retry-After values: a channel that is not Ready waits on a person; an API
-// server that refused waits on the cluster.
-const (
-	retryNotReady = 60 * time.Second
-	retryCluster  = 10 * time.Second
-	// storeTimeout bounds the work on one body, below the server's WriteTimeout.
-	storeTimeout = 25 * time.Second
-)
+// storeTimeout bounds the work on one body, so its answer is written before
+// the server's WriteTimeout.
+const storeTimeout = httpserver.WriteTimeout - 15*time.Second
 
-// Handler returns the receiver's HTTP handler.
+// Handler returns the receiver's HTTP handler, instrumented with the
+// receiver's request metrics.
 func (r *Receiver) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		r.serve(rec, req)
-		code := strconv.Itoa(rec.code)
-		deliveries.WithLabelValues(code).Inc()
-		requestDuration.WithLabelValues(methodLabel(req.Method), code).Observe(time.Since(start).Seconds())
-	})
+	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handle(w, req).write(w) })
+	return promhttp.InstrumentHandlerInFlight(requestsInFlight,
+		promhttp.InstrumentHandlerDuration(requestDuration,
+			promhttp.InstrumentHandlerCounter(deliveries, h)))
 }
 
-func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+// handle works out the answer to one request.
+func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
-		return
+		return refuse(verdictWrongMethod, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 	}
 	ch, err := r.channelAt(req.Context(), req.URL.Path)
 	if err != nil {
-		writeUnavailable(w, retryCluster, "looking up the channel: %v", err)
-		return
+		return refuse(verdictClusterUnavailable, "looking up the channel: %v", err)
 	}
 	if ch == nil {
-		writeError(w, http.StatusNotFound, "no WhatsAppChannel serves this path")
-		return
+		return refuse(verdictUnknownPath, "no WhatsAppChannel serves this path")
 	}
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-		writeUnavailable(w, retryNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
-		return
+		return refuse(verdictChannelNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 	}
-	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretTTL)
+	vals, fetched, err := r.secrets.get(req.Context(), ch, r.opts.SecretResyncPeriod)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
-		writeUnavailable(w, retryNotReady, "the channel's Secret is not usable")
-		return
+		return refuse(verdictChannelNotReady, "the channel's Secret is not usable")
 	}
 	if req.Method == http.MethodGet {
-		r.verifyEndpoint(w, req, ch, vals.VerifyToken)
-		return
+		return verifyEndpoint(req, vals.VerifyToken)
 	}
 
 	body, err := readBody(w, req)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body larger than %d bytes", MaxBodyBytes)
-			return
+			return refuse(verdictTooLarge, "body larger than %d bytes", MaxBodyBytes)
 		}
-		writeError(w, http.StatusBadRequest, "reading body: %v", err)
-		return
+		return refuse(verdictBadRequest, "reading body: %v", err)
 	}
 	if err := r.verify(req.Context(), ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
 		r.log(ch).Info("webhook signature refused", "reason", reason, "remote", req.RemoteAddr)
-		writeError(w, http.StatusUnauthorized, "signature refused: %s", reason)
-		return
+		return refuse(verdictBadSignature, "signature refused: %s", reason)
 	}
-	delivery, err := payload.Parse(body, ch.API())
+	parsed, err := payload.Parse(body, formatOf(ch))
 	if err != nil {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
-		writeError(w, http.StatusBadRequest, "%v", err)
-		return
+		return refuse(verdictBadRequest, "%v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeTimeout)
 	defer cancel()
-	report := r.store(ctx, ch, delivery.Elements)
-	r.answer(w, report)
+	rep := r.store(ctx, ch, parsed.Elements)
+	return response{verdict: rep.verdict(), report: rep}
 }
 
 // log is the receiver's logger for a channel. It is built only where something
@@ -170,69 +151,16 @@ func signatureReason(err error) string {
 
 // verifyEndpoint answers Meta's GET handshake: hub.challenge is echoed only to a
 // caller that knows the verify token.
-func (r *Receiver) verifyEndpoint(w http.ResponseWriter, req *http.Request, ch *commercev1alpha1.WhatsAppChannel, token []byte) {
+func verifyEndpoint(req *http.Request, token []byte) response {
 	q := req.URL.Query()
 	if q.Get("hub.mode") != "subscribe" || !q.Has("hub.verify_token") || !q.Has("hub.challenge") {
-		writeError(w, http.StatusBadRequest, "expected hub.mode=subscribe, hub.verify_token and hub.challenge")
-		return
+		return refuse(verdictBadRequest, "expected hub.mode=subscribe, hub.verify_token and hub.challenge")
 	}
 	if len(token) == 0 {
-		writeError(w, http.StatusForbidden, "verification is disabled: the channel's Secret has no %q", commercev1alpha1.SecretKeyVerifyToken)
-		return
+		return refuse(verdictVerifyRefused, "verification is disabled: the channel's Secret has no %q", commercev1alpha1.SecretKeyVerifyToken)
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("hub.verify_token")), token) != 1 {
-		writeError(w, http.StatusForbidden, "wrong verify token")
-		return
+		return refuse(verdictVerifyRefused, "wrong verify token")
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, q.Get("hub.challenge"))
-}
-
-// answer writes the outcome of a body: 503 if anything could not be stored now
-// (WhatsApp retries and the stored part is deduplicated), else 400 if some
-// element can never be stored, else 200.
-func (r *Receiver) answer(w http.ResponseWriter, rep *report) {
-	switch {
-	case rep.Failed > 0:
-		w.Header().Set("Retry-After", strconv.Itoa(int(retryCluster.Seconds())))
-		writeJSON(w, http.StatusServiceUnavailable, rep)
-	case len(rep.Invalid) > 0:
-		writeJSON(w, http.StatusBadRequest, rep)
-	default:
-		writeJSON(w, http.StatusOK, rep)
-	}
-}
-
-// methodLabel bounds the method label: anyone can send any method.
-func methodLabel(m string) string {
-	if m == http.MethodGet || m == http.MethodPost {
-		return m
-	}
-	return "other"
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, format string, args ...any) {
-	writeJSON(w, code, map[string]string{"error": fmt.Sprintf(format, args...)})
-}
-
-func writeUnavailable(w http.ResponseWriter, retry time.Duration, format string, args ...any) {
-	w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
-	writeError(w, http.StatusServiceUnavailable, format, args...)
+	return response{verdict: verdictVerified, challenge: q.Get("hub.challenge")}
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,12 +19,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The receiver is tested end to end: real HTTP requests into its handler, a real
@@ -41,27 +45,19 @@ func TestMain(m *testing.M) {
 
 func startManager(e *testenv.Env) (func(), error) {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(testLogs())))
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	op, err := operator.New(e.Config, operator.Options{SecretResyncPeriod: time.Second, WithoutCustomerReconcilers: true})
 	if err != nil {
 		return nil, err
 	}
-	receiver, err := operator.SetupReceiver(mgr, operator.Options{SecretResync: time.Second, Log: ctrl.Log})
-	if err != nil {
-		return nil, err
-	}
-	server = httptest.NewServer(receiver.Handler())
+	server = httptest.NewServer(op.Receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(mgrCtx) }()
-	if !mgr.GetCache().WaitForCacheSync(mgrCtx) {
+	go func() { done <- op.Start(mgrCtx) }()
+	if !op.GetCache().WaitForCacheSync(mgrCtx) {
 		cancel()
 		return nil, <-done
 	}
-	mgrCache = mgr.GetClient()
+	mgrCache = op.GetClient()
 	return func() { server.Close(); cancel(); <-done }, nil
 }
 
@@ -78,6 +74,23 @@ const (
 	verifyToken = "verify-me"
 	cloudPhone  = "106540352242922"
 )
+
+// customer sends the orders the tests build (webhookbody), on cloudPhone.
+var customer = payload.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
+
+// cloudOrders is a Cloud body with one order per cart, message ids wamid.<key>.
+func cloudOrders(carts map[string][]cart.Item) []byte {
+	b := webhookbody.New(whatsapp.Cloud, cloudPhone)
+	for _, id := range slices.Sorted(maps.Keys(carts)) {
+		b.Order(payload.Order{MessageID: "wamid." + id, Customer: customer, Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Items: carts[id]})
+	}
+	return b.Bytes()
+}
+
+// item is one of quantity of product a at price in currency.
+func item(quantity int64, price, currency string) cart.Item {
+	return cart.Item{ProductRetailerID: "a", Quantity: quantity, ItemPrice: price, Currency: currency}
+}
 
 type channelOpts struct {
 	api   commercev1alpha1.APIGeneration
@@ -124,15 +137,17 @@ type response struct {
 	retryAfter string
 }
 
+// post sends body as WhatsApp does, signed with secret unless it is empty.
 func post(t *testing.T, path string, body []byte, secret string) response {
 	t.Helper()
-	header := map[string]string{}
-	if secret != "" {
-		header[hubsignature.Header] = hubsignature.Sign([]byte(secret), body)
+	req, err := webhookbody.Sign(body, []byte(secret)).Request(ctx, server.URL+path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return do(t, http.MethodPost, path, body, header)
+	return send(t, req)
 }
 
+// do sends a request with exactly the header given.
 func do(t *testing.T, method, path string, body []byte, header map[string]string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, server.URL+path, bytes.NewReader(body))
@@ -142,9 +157,14 @@ func do(t *testing.T, method, path string, body []byte, header map[string]string
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

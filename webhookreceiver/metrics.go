@@ -18,11 +18,24 @@ const (
 	OutcomeFailed           = "failed"
 )
 
+// The request metrics are filled by promhttp, whose "method" label knows the
+// standard methods and calls any other "unknown", and whose "code" label
+// holds only the codes of the answers table: anyone on the internet can send
+// a request, but not grow a label.
 var (
 	deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_deliveries_total",
 		Help: "Webhook deliveries received, by HTTP response code.",
 	}, []string{"code"})
+	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "whatsapp_receiver_request_duration_seconds",
+		Help:    "Time from a webhook request's arrival to its answer, by method and HTTP response code.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"method", "code"})
+	requestsInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "whatsapp_receiver_requests_in_flight",
+		Help: "Webhook requests being answered.",
+	})
 	elements = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_elements_total",
 		Help: "Elements of webhook bodies (orders, inquiries, statuses, others), by kind and outcome.",
@@ -31,13 +44,8 @@ var (
 		Name: "whatsapp_receiver_signature_failures_total",
 		Help: "Webhook deliveries refused for their X-Hub-Signature-256, by reason.",
 	}, []string{"reason"})
-	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "whatsapp_receiver_request_duration_seconds",
-		Help:    "Time from a webhook request's arrival to its answer.",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-	}, []string{"method", "code"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(deliveries, elements, signatureFailures, requestDuration)
+	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, signatureFailures)
 }

@@ -10,14 +10,15 @@ package webhookreceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
+	"net"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 )
 
 // MaxBodyBytes bounds a webhook body. Meta documents bodies up to 3 MB.
@@ -37,8 +38,9 @@ type Options struct {
 	Log       logr.Logger
 	// Workers bounds how many elements of one body are stored at once.
 	Workers int
-	// SecretTTL is how long a channel's secrets are used before being read again.
-	SecretTTL time.Duration
+	// SecretResyncPeriod is how long a channel's secrets are used before they
+	// are read again; zero reads them on every request.
+	SecretResyncPeriod time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
@@ -55,39 +57,22 @@ func New(opts Options) *Receiver {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
-	if opts.SecretTTL <= 0 {
-		opts.SecretTTL = 30 * time.Second
-	}
-	return &Receiver{opts: opts, secrets: newSecretCache(opts.APIReader, opts.SecretTTL)}
+	return &Receiver{opts: opts, secrets: newSecretCache(opts.APIReader)}
 }
 
 // NeedLeaderElection is false: every replica receives webhooks.
 func (r *Receiver) NeedLeaderElection() bool { return false }
 
-// Start serves until ctx is done, then lets the requests in flight finish: their
-// contexts are not ctx, so a shutdown does not turn a stored delivery into a 503.
+// Start serves on Addr until ctx is done, then lets the requests in flight
+// finish, so a shutdown does not turn a stored delivery into a 503.
 func (r *Receiver) Start(ctx context.Context) error {
-	srv := &http.Server{
-		Addr:              r.opts.Addr,
-		Handler:           r.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      40 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errCh := make(chan error, 1)
-	go func() { errCh <- srv.ListenAndServe() }()
-	r.opts.Log.Info("webhook receiver listening", "address", r.opts.Addr)
-	select {
-	case err := <-errCh:
+	ln, err := net.Listen("tcp", r.opts.Addr)
+	if err != nil {
 		return fmt.Errorf("webhook receiver: %w", err)
-	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("webhook receiver shutdown: %w", err)
+	r.opts.Log.Info("webhook receiver listening", "address", ln.Addr().String())
+	if err := httpserver.Serve(ctx, httpserver.New(r.Handler()), ln); err != nil {
+		return fmt.Errorf("webhook receiver: %w", err)
 	}
 	return nil
 }

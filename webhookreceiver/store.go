@@ -11,11 +11,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -79,7 +79,7 @@ func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChann
 		}
 	}
 	if len(rep.Invalid) > 0 {
-		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "InvalidWebhookElement", "Receive",
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidWebhookElement, "Receive",
 			"%d element(s) of a webhook can never be stored, first %s: %s", len(rep.Invalid), rep.Invalid[0].Path, rep.Invalid[0].Reason)
 	}
 	return rep
@@ -100,7 +100,7 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 	}
 	if ch.API() == commercev1alpha1.APICloud && el.PhoneNumberID != ch.Spec.PhoneNumberID {
 		log().Info("webhook element for another phone number", "phoneNumberID", el.PhoneNumberID)
-		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, "UnexpectedPhoneNumber", "Receive",
+		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonUnexpectedPhoneNumber, "Receive",
 			"webhook element for phone number id %s, not this channel's %s; acknowledged, not stored", el.PhoneNumberID, ch.Spec.PhoneNumberID)
 		return OutcomeWrongPhoneNumber
 	}
@@ -192,9 +192,9 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 }
 
 // applyStatus moves the delivery status of the message a status webhook is about.
-// The message is found through the sent-message index of the cache; the update
-// itself reads a fresh copy and retries on conflict, since the reconcilers write
-// the same status.
+// The message is found through the sent-message index of the cache; the write
+// goes through statuswrite.Write, the reconcilers' helper, so a conflict with
+// a reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
@@ -215,21 +215,13 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	if target == nil {
 		return OutcomeUnmatchedStatus, nil
 	}
-	changed := false
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := r.opts.APIReader.Get(ctx, client.ObjectKeyFromObject(target), target); err != nil {
-			return err
+	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o client.Object) {
+		if m := sentMessage(o, st.MessageID); m != nil {
+			delivery.Apply(m, update)
 		}
-		m := sentMessage(target, st.MessageID)
-		if m == nil || !delivery.Apply(m, update) {
-			changed = false
-			return nil
-		}
-		changed = true
-		return r.opts.Client.Status().Update(ctx, target)
 	})
 	if err != nil {
-		return "", fmt.Errorf("updating the delivery status of message %s on %s: %w", st.MessageID, target.GetName(), err)
+		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
 	}
 	if !changed {
 		return OutcomeUnchanged, nil

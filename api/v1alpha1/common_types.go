@@ -2,12 +2,6 @@ package v1alpha1
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-// Condition types shared by every kind.
-const (
-	// ConditionReady tells whether the controller has caught up with the spec.
-	ConditionReady = "Ready"
-)
-
 // Labels put on every resource the receiver creates, so users and other
 // controllers can select by channel or customer.
 const (

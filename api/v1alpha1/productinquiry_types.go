@@ -14,9 +14,6 @@ const (
 	InquiryFailed  InquiryPhase = "Failed"
 )
 
-// ConditionAnswered tells whether the reply reached WhatsApp.
-const ConditionAnswered = "Answered"
-
 // ProductInquirySpec is a customer's question about a catalog product, written by
 // the webhook receiver. Everything but reply is immutable, and reply.text is set once.
 // +kubebuilder:validation:XValidation:rule="self.channel == oldSelf.channel",message="channel is immutable"
@@ -93,7 +90,7 @@ type ProductInquiryStatus struct {
 	// Reply is the reply message sent and its delivery status.
 	// +optional
 	Reply *SentMessage `json:"reply,omitempty"`
-	// Conditions: Answered, Ready.
+	// Conditions: Answered, Ready; Reconciling and Stalled while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -115,7 +115,7 @@ type WhatsAppChannelStatus struct {
 	// derived from the Secret's webhookToken so it cannot be guessed.
 	// +optional
 	WebhookPath string `json:"webhookPath,omitempty"`
-	// Conditions: Ready.
+	// Conditions: Ready; Reconciling and Stalled while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -22,12 +22,6 @@ type OrderPhase string
 // OrderPhaseInvalid marks an order whose cart failed validation.
 const OrderPhaseInvalid OrderPhase = "Invalid"
 
-// Condition types of a WhatsAppOrder besides Ready.
-const (
-	ConditionValidated        = "Validated"
-	ConditionCustomerNotified = "CustomerNotified"
-)
-
 // WhatsAppOrderSpec is the cart a customer sent, written by the webhook receiver.
 // Everything but state is immutable: it is what the customer sent.
 // +kubebuilder:validation:XValidation:rule="self.channel == oldSelf.channel",message="channel is immutable"
@@ -128,7 +122,7 @@ type WhatsAppOrderStatus struct {
 	// +optional
 	// +listType=atomic
 	Notifications []OrderNotification `json:"notifications,omitempty"`
-	// Conditions: Validated, CustomerNotified, Ready.
+	// Conditions: Validated, CustomerNotified, Ready; Reconciling and Stalled while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -3,9 +3,10 @@
 // very same objects: plain creates with a client.
 //
 // It starts a local control plane (etcd and kube-apiserver, as the tests do)
-// and, in this process, a controller-runtime manager with the receiver's field
-// indexes, the channel controller, and the receiver served over real loopback
-// HTTP. Once a Cloud WhatsAppChannel is Ready, each round runs two phases:
+// and, in this process, the operator as operator.New builds it but without the
+// order and inquiry reconcilers: the caches with the receiver's field indexes,
+// the channel controller, and the receiver served over real loopback HTTP by
+// the receiver's own server. Once a Cloud WhatsAppChannel is Ready, each round runs two phases:
 //
 //   - direct: N WhatsAppOrders created at concurrency C with a controller-runtime
 //     client on the same rest.Config as the manager's, client-side rate limiting
@@ -62,15 +63,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
@@ -156,7 +156,7 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	cfg := unthrottled(env.Config)
 
 	con.printf("starting the manager and the receiver")
-	mgr, handler, err := newOperator(cfg, env.Scheme)
+	op, err := newOperator(cfg)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	defer cancel()
 	mgrCtx, stopMgr := context.WithCancel(context.Background())
 	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(mgrCtx); cancel() }()
+	go func() { mgrDone <- op.Start(mgrCtx); cancel() }()
 	defer func() {
 		stopMgr()
 		if mgrErr := <-mgrDone; mgrErr != nil {
@@ -173,7 +173,7 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 		}
 	}()
 
-	url, shutdown, err := serve(handler)
+	url, shutdown, err := serve(op.Receiver.Handler())
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	ns, path, err := setupChannel(ctx, direct, mgr.GetClient())
+	ns, path, err := setupChannel(ctx, direct, op.GetClient())
 	if err != nil {
 		return err
 	}
@@ -241,46 +241,26 @@ func unthrottled(cfg *rest.Config) *rest.Config {
 	return cfg
 }
 
-// newOperator builds the manager as main.go does, with metrics and probes off
-// and without the order and inquiry reconcilers, whose status writes would
-// spill from one measured phase into the next; it returns the receiver's handler.
-func newOperator(cfg *rest.Config, scheme *k8sruntime.Scheme) (ctrl.Manager, http.Handler, error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  operator.CacheOptions(nil),
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating the manager: %w", err)
-	}
-	receiver, err := operator.SetupReceiver(mgr, operator.Options{Log: ctrl.Log})
-	if err != nil {
-		return nil, nil, err
-	}
-	return mgr, receiver.Handler(), nil
+// newOperator builds the operator as main.go does, with no metrics, probes or
+// listener, and without the order and inquiry reconcilers, whose status writes
+// would spill from one measured phase into the next.
+func newOperator(cfg *rest.Config) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{WithoutCustomerReconcilers: true})
 }
 
-// serve serves handler on a loopback port with the receiver's own server
-// settings, and returns its base URL and a function that shuts it down.
+// serve serves handler on a loopback port with the receiver's own server, and
+// returns its base URL and a function that shuts it down.
 func serve(handler http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("listening: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      40 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	go func() { _ = srv.Serve(ln) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- httpserver.Serve(ctx, httpserver.New(handler), ln) }()
 	shutdown := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
+		cancel()
+		<-done
 	}
 	return "http://" + ln.Addr().String(), shutdown, nil
 }
@@ -411,11 +391,7 @@ func (b *bench) measure(ctx context.Context, source string, round int, specs []c
 		}
 		do = createOrders(b.direct, objs)
 	} else {
-		bodies, err := signedBodies(specs)
-		if err != nil {
-			return phaseResult{}, err
-		}
-		do = postWebhooks(b.http, b.url, bodies)
+		do = postWebhooks(b.http, b.url, signedBodies(specs))
 	}
 	name := fmt.Sprintf("round %d %s", round, source)
 	if round == 0 {

@@ -23,15 +23,12 @@ import (
 // direct object's spec.
 func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 	specs := orderSpecs(sourceReceiver, 1, 3)
-	bodies, err := signedBodies(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bodies := signedBodies(specs)
 	for i, spec := range specs {
-		if err := hubsignature.Verify([]byte(appSecret), bodies[i].body, bodies[i].signature); err != nil {
+		if err := hubsignature.Verify([]byte(appSecret), bodies[i].Body, bodies[i].Signature); err != nil {
 			t.Errorf("body %d: signature: %v", i, err)
 		}
-		d, err := payload.Parse(bodies[i].body, commercev1alpha1.APICloud)
+		d, err := payload.Parse(bodies[i].Body, payload.Cloud)
 		if err != nil {
 			t.Fatalf("body %d: %v", i, err)
 		}

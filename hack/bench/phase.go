@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 )
 
 // op does the i-th operation of a phase: one create, or one webhook request.
@@ -133,14 +133,12 @@ func createOrders(c client.Client, objs []*commercev1alpha1.WhatsAppOrder) op {
 }
 
 // postWebhooks posts bodies[i] to url, as Meta does, and wants a 200.
-func postWebhooks(hc *http.Client, url string, bodies []signedBody) op {
+func postWebhooks(hc *http.Client, url string, bodies []webhookbody.Signed) op {
 	return func(ctx context.Context, i int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(bodies[i].body))
+		req, err := bodies[i].Request(ctx, url)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(hubsignature.Header, bodies[i].signature)
 		resp, err := hc.Do(req)
 		if err != nil {
 			return err

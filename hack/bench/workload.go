@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -9,8 +8,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The channel every order arrives on, and the content of every order: the
@@ -19,8 +21,6 @@ const (
 	channelName   = "shop"
 	secretName    = "wa"
 	phoneNumberID = "106540352242922"
-	displayPhone  = "15550783881"
-	accountID     = "102290129340398"
 	catalogID     = "194836987003835"
 	customerName  = "Sheena Nelson"
 	orderText     = "Love these!"
@@ -96,99 +96,28 @@ func orderLabels(spec commercev1alpha1.WhatsAppOrderSpec) map[string]string {
 	return map[string]string{commercev1alpha1.LabelChannel: spec.Channel, commercev1alpha1.LabelCustomer: spec.Customer.WaID}
 }
 
-// The Cloud API webhook body, in the member order Meta uses.
-type (
-	cloudBody struct {
-		Object string       `json:"object"`
-		Entry  []cloudEntry `json:"entry"`
-	}
-	cloudEntry struct {
-		ID      string        `json:"id"`
-		Changes []cloudChange `json:"changes"`
-	}
-	cloudChange struct {
-		Value cloudValue `json:"value"`
-		Field string     `json:"field"`
-	}
-	cloudValue struct {
-		MessagingProduct string         `json:"messaging_product"`
-		Metadata         cloudMetadata  `json:"metadata"`
-		Contacts         []cloudContact `json:"contacts"`
-		Messages         []cloudMessage `json:"messages"`
-	}
-	cloudMetadata struct {
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		PhoneNumberID      string `json:"phone_number_id"`
-	}
-	cloudContact struct {
-		Profile struct {
-			Name string `json:"name"`
-		} `json:"profile"`
-		WaID string `json:"wa_id"`
-	}
-	cloudMessage struct {
-		From      string     `json:"from"`
-		ID        string     `json:"id"`
-		Timestamp string     `json:"timestamp"`
-		Type      string     `json:"type"`
-		Order     cloudOrder `json:"order"`
-	}
-	cloudOrder struct {
-		CatalogID    string      `json:"catalog_id"`
-		Text         string      `json:"text,omitempty"`
-		ProductItems []cloudItem `json:"product_items"`
-	}
-	cloudItem struct {
-		ProductRetailerID string      `json:"product_retailer_id"`
-		Quantity          int64       `json:"quantity"`
-		ItemPrice         json.Number `json:"item_price"`
-		Currency          string      `json:"currency"`
-	}
-)
-
 // webhookBody is the Cloud webhook Meta sends for the single order spec.
-func webhookBody(spec commercev1alpha1.WhatsAppOrderSpec) ([]byte, error) {
-	items := make([]cloudItem, len(spec.Items))
+func webhookBody(spec commercev1alpha1.WhatsAppOrderSpec) []byte {
+	items := make([]cart.Item, len(spec.Items))
 	for i, it := range spec.Items {
-		items[i] = cloudItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: json.Number(it.ItemPrice), Currency: it.Currency}
+		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
 	}
-	contact := cloudContact{WaID: spec.Customer.WaID}
-	contact.Profile.Name = spec.Customer.Name
-	body := cloudBody{Object: "whatsapp_business_account", Entry: []cloudEntry{{
-		ID: accountID,
-		Changes: []cloudChange{{Field: "messages", Value: cloudValue{
-			MessagingProduct: "whatsapp",
-			Metadata:         cloudMetadata{DisplayPhoneNumber: displayPhone, PhoneNumberID: phoneNumberID},
-			Contacts:         []cloudContact{contact},
-			Messages: []cloudMessage{{
-				From:      spec.Customer.WaID,
-				ID:        spec.MessageID,
-				Timestamp: fmt.Sprint(spec.ReceivedAt.Unix()),
-				Type:      "order",
-				Order:     cloudOrder{CatalogID: spec.CatalogID, Text: spec.Text, ProductItems: items},
-			}},
-		}}},
-	}}}
-	return json.Marshal(body)
+	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Order(payload.Order{
+		MessageID: spec.MessageID,
+		Customer:  payload.Customer{WaID: spec.Customer.WaID, Name: spec.Customer.Name},
+		Timestamp: spec.ReceivedAt.Time,
+		CatalogID: spec.CatalogID,
+		Text:      spec.Text,
+		Items:     items,
+	}).Bytes()
 }
 
-// signedBody is a webhook request ready to send: the body and its
-// X-Hub-Signature-256, computed before the clock starts, since signing is
-// Meta's work, not the receiver's.
-type signedBody struct {
-	body      []byte
-	signature string
-}
-
-// signedBodies are the webhook requests for specs.
-func signedBodies(specs []commercev1alpha1.WhatsAppOrderSpec) ([]signedBody, error) {
-	out := make([]signedBody, len(specs))
+// signedBodies are the webhook requests for specs, signed before the clock
+// starts, since signing is Meta's work, not the receiver's.
+func signedBodies(specs []commercev1alpha1.WhatsAppOrderSpec) []webhookbody.Signed {
+	out := make([]webhookbody.Signed, len(specs))
 	for i, spec := range specs {
-		b, err := webhookBody(spec)
-		if err != nil {
-			return nil, fmt.Errorf("encoding the webhook body of %s: %w", spec.MessageID, err)
-		}
-		out[i] = signedBody{body: b, signature: hubsignature.Sign([]byte(appSecret), b)}
+		out[i] = webhookbody.Sign(webhookBody(spec), []byte(appSecret))
 	}
-	return out, nil
+	return out
 }

@@ -58,7 +58,7 @@ func run(opts fakewhatsapp.Options) error {
 // history would show it.
 func parseFlags(args []string, getenv func(string) string) (fakewhatsapp.Options, error) {
 	fs := flag.NewFlagSet("fakewhatsapp", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8090", "address to listen on")
+	listen := fs.String("listen", fakewhatsapp.DemoAddr, "address to listen on")
 	token := fs.String("token", "", "bearer token sends must carry (a test token, never a real one); empty accepts any")
 	webhookURL := fs.String("webhook-url", "", "receiver URL that status webhooks are posted to")
 	secretEnv := fs.String("webhook-secret-env", "", "name of the environment variable holding the app secret that signs webhooks; empty posts them unsigned")

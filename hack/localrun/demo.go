@@ -12,14 +12,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The demo: on a local control plane, a namespace with a channel whose WhatsApp
@@ -38,10 +41,7 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 	if err != nil {
 		return nil, err
 	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = commercev1alpha1.AddToScheme(scheme)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := client.New(cfg, client.Options{Scheme: operator.NewScheme()})
 	if err != nil {
 		return nil, err
 	}
@@ -117,14 +117,17 @@ then decide it and watch the customer's notification arrive:
 // demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
 // window is open and the notification goes out as text.
 func demoOrder(now time.Time) []byte {
-	return []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
-  "messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
-  "contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":%q}],
-  "messages":[{"from":%q,"id":"wamid.demo-%d","timestamp":"%d","type":"order",
-    "order":{"catalog_id":"194836987003835","text":"Love these!","product_items":[
-      {"product_retailer_id":"di9ozbzfi4","quantity":2,"item_price":7.99,"currency":"USD"},
-      {"product_retailer_id":"nqryix03ez","quantity":1,"item_price":25,"currency":"USD"}]}}]}}]}]}
-`, demoPhone, demoCustomer, demoCustomer, now.Unix(), now.Unix()))
+	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
+		MessageID: fmt.Sprintf("wamid.demo-%d", now.Unix()),
+		Customer:  payload.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
+		Timestamp: now,
+		CatalogID: "194836987003835",
+		Text:      "Love these!",
+		Items: []cart.Item{
+			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
+		},
+	}).Bytes()
 }
 
 // loopback turns a bind address such as ":8082" into one to connect to.

@@ -16,8 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
 )
 
 // TestLocalRun is `make run` on a machine with no cluster: it starts the
@@ -76,7 +77,7 @@ type running struct {
 
 func start(t *testing.T, stateDir, manager, root string) *running {
 	t.Helper()
-	webhookAddr, fakeAddr := freeAddr(t), freeAddr(t)
+	webhookAddr, fakeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), webhookAddr: webhookAddr, stateDir: stateDir}
 	go func() {
@@ -91,8 +92,7 @@ func start(t *testing.T, stateDir, manager, root string) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheme := testenv.Scheme()
-	if r.client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	if r.client, err = client.New(cfg, client.Options{Scheme: operator.NewScheme()}); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -137,8 +137,10 @@ func placeDemoOrder(t *testing.T, r *running) string {
 	}
 	var resp *http.Response
 	waitFor(t, "the receiver to take the demo order", func() bool {
-		req, _ := http.NewRequest(http.MethodPost, "http://"+r.webhookAddr+ch.Status.WebhookPath, bytes.NewReader(body))
-		req.Header.Set(hubsignature.Header, hubsignature.Sign(secret, body))
+		req, err := webhookbody.Sign(body, secret).Request(context.Background(), "http://"+r.webhookAddr+ch.Status.WebhookPath)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if resp, err = http.DefaultClient.Do(req); err != nil {
 			return false
 		}
@@ -162,16 +164,6 @@ func processesMentioning(s string) []string {
 		}
 	}
 	return found
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -22,6 +22,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
 // localContext names the context in the kubeconfig written for the local control
@@ -33,7 +36,7 @@ func main() {
 	var opts options
 	flag.StringVar(&opts.stateDir, "state-dir", "bin/local", "Where the local control plane keeps its kubeconfig and etcd data.")
 	flag.StringVar(&opts.crdDir, "crds", "config/crd/bases", "Directory of the CRD manifests to install.")
-	flag.StringVar(&opts.fakeAddr, "demo-fake-api", "127.0.0.1:8090", "Where the demo's fake WhatsApp API listens (local control plane only).")
+	flag.StringVar(&opts.fakeAddr, "demo-fake-api", fakewhatsapp.DemoAddr, "Where the demo's fake WhatsApp API listens (local control plane only).")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: localrun [flags] -- <manager binary> [manager flags...]")
@@ -71,7 +74,7 @@ func run(ctx context.Context, opts options) (int, error) {
 	if local {
 		// The demo needs the operator running (its channel must turn Ready).
 		onStarted = func() {
-			stopDemo, err := startDemo(ctx, kubeconfig, opts.stateDir, opts.fakeAddr, flagValue(opts.manager[1:], "webhook-bind-address", ":8082"))
+			stopDemo, err := startDemo(ctx, kubeconfig, opts.stateDir, opts.fakeAddr, flagValue(opts.manager[1:], "webhook-bind-address", operator.DefaultWebhookAddr))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "localrun: demo not started:", err)
 				return

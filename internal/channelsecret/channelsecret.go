@@ -22,14 +22,6 @@ import (
 // WebhookPathPrefix starts every channel's webhook path.
 const WebhookPathPrefix = "/webhooks/"
 
-// Reasons a channel's Secret is not usable, used as condition reasons.
-const (
-	ReasonSecretNotFound    = "SecretNotFound"
-	ReasonSecretUnreadable  = "SecretUnreadable"
-	ReasonMissingSecretKey  = "MissingSecretKey"
-	ReasonSecretKeyNotValid = "SecretKeyNotValid"
-)
-
 // Values are the secrets of one channel. They must never reach a log, an event
 // or a status: String and GoString redact them.
 type Values struct {
@@ -48,6 +40,7 @@ func (v Values) GoString() string { return v.String() }
 // Error says why a channel's Secret is not usable. Transient is true when the
 // cause is the API server rather than the Secret's content.
 type Error struct {
+	// Reason is one of commercev1alpha1's Secret reasons (ReasonSecretNotFound, ...).
 	Reason    string
 	Message   string
 	Transient bool
@@ -63,9 +56,9 @@ func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsA
 	key := client.ObjectKey{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}
 	if err := reader.Get(ctx, key, &secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return Values{}, &Error{Reason: ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q not found in namespace %q", key.Name, key.Namespace)}
+			return Values{}, &Error{Reason: commercev1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret %q not found in namespace %q", key.Name, key.Namespace)}
 		}
-		return Values{}, &Error{Reason: ReasonSecretUnreadable, Message: fmt.Sprintf("reading Secret %q: %v", key.Name, err), Transient: true}
+		return Values{}, &Error{Reason: commercev1alpha1.ReasonSecretUnreadable, Message: fmt.Sprintf("reading Secret %q: %v", key.Name, err), Transient: true}
 	}
 	vals := Values{
 		WebhookToken: secret.Data[commercev1alpha1.SecretKeyWebhookToken],
@@ -78,7 +71,7 @@ func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsA
 	}
 	// A short token would make the webhook path guessable again.
 	if len(vals.WebhookToken) < 16 {
-		return vals, &Error{Reason: ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", commercev1alpha1.SecretKeyWebhookToken, key.Name)}
+		return vals, &Error{Reason: commercev1alpha1.ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", commercev1alpha1.SecretKeyWebhookToken, key.Name)}
 	}
 	if ch.API() == commercev1alpha1.APICloud && len(vals.AppSecret) == 0 {
 		return vals, missing(key.Name, commercev1alpha1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
@@ -87,7 +80,7 @@ func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsA
 }
 
 func missing(secret, key, why string) error {
-	return &Error{Reason: ReasonMissingSecretKey, Message: fmt.Sprintf("Secret %q has no key %q (%s)", secret, key, why)}
+	return &Error{Reason: commercev1alpha1.ReasonMissingSecretKey, Message: fmt.Sprintf("Secret %q has no key %q (%s)", secret, key, why)}
 }
 
 // WebhookPath is the path a channel receives webhooks on. It hashes the secret

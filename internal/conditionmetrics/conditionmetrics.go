@@ -30,7 +30,7 @@ const listTimeout = 5 * time.Second
 
 // alwaysReported are reported for status True even when no resource has them,
 // so that an alert on them has a series to resolve on.
-var alwaysReported = []string{commercev1alpha1.ConditionReady, "Reconciling", "Stalled"}
+var alwaysReported = []string{commercev1alpha1.ConditionReady, commercev1alpha1.ConditionReconciling, commercev1alpha1.ConditionStalled}
 
 // Collector counts conditions at scrape time from the cache: there is no
 // counter to keep in step with creations, deletions and restarts.

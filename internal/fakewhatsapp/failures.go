@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -64,6 +65,12 @@ const (
 	windowClosedDetails     = "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
 	windowClosedTitleOnPrem = "Failed to send message because you are outside the support window for freeform messages to this user. Please use a valid HSM notification or reconsider."
 )
+
+// windowClosedStatusError is the error of a failed status webhook.
+var windowClosedStatusError = map[whatsapp.Generation]payload.StatusError{
+	whatsapp.Cloud:      {Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, Details: windowClosedDetails},
+	whatsapp.OnPremises: {Code: 470, Title: windowClosedTitleOnPrem},
+}
 
 // FailNext makes the next n sends fail with mode; it replaces any failure set
 // before.

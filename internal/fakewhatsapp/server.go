@@ -9,12 +9,18 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 )
 
 // DefaultAddr listens on a free loopback port: the fake has no
 // authentication on its admin API, so it must not be reachable from outside
 // by default.
 const DefaultAddr = "127.0.0.1:0"
+
+// DemoAddr is where the fake listens for demos (hack/fakewhatsapp, and the demo
+// of `make run`), at a fixed port so a channel's spec.apiURL can name it.
+const DemoAddr = "127.0.0.1:8090"
 
 // Options configure a Server. The zero value is a working fake on a free
 // loopback port that accepts any token and posts no webhooks on its own.
@@ -80,7 +86,7 @@ func New(opts Options) *Server {
 		ctx:    ctx,
 		cancel: cancel,
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = httpserver.New(s.routes())
 	return s
 }
 

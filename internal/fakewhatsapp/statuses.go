@@ -1,28 +1,19 @@
 package fakewhatsapp
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
-)
-
-// Fixed account data in Cloud status envelopes; receivers route by
-// phone_number_id only.
-const (
-	businessAccountID  = "102290129340398"
-	displayPhoneNumber = "15550783881"
 )
 
 // validStatuses are the status values each generation sends.
@@ -42,26 +33,6 @@ type statusTarget struct {
 	phoneNumberID string
 	messageID     string
 	recipient     string
-}
-
-// status is one element of a webhook's statuses array.
-type status struct {
-	ID          string        `json:"id"`
-	Status      string        `json:"status"`
-	Timestamp   string        `json:"timestamp"`
-	RecipientID string        `json:"recipient_id"`
-	Errors      []statusError `json:"errors,omitempty"`
-}
-
-type statusError struct {
-	Code      int64      `json:"code"`
-	Title     string     `json:"title"`
-	Message   string     `json:"message,omitempty"`
-	ErrorData *errorData `json:"error_data,omitempty"`
-}
-
-type errorData struct {
-	Details string `json:"details"`
 }
 
 // PostStatuses posts one status webhook per element of statuses about
@@ -116,10 +87,7 @@ func (s *Server) postStatuses(ctx context.Context, t statusTarget, statuses []st
 			case <-time.After(delay):
 			}
 		}
-		body, err := json.Marshal(t.body(statuses[i], base+int64(i)))
-		if err != nil {
-			return fmt.Errorf("fakewhatsapp: encoding %q status: %w", statuses[i], err)
-		}
+		body := t.body(statuses[i], time.Unix(base+int64(i), 0))
 		if err := s.post(ctx, t, body); err != nil {
 			return fmt.Errorf("fakewhatsapp: posting %q status of %s: %w", statuses[i], t.messageID, err)
 		}
@@ -150,55 +118,21 @@ func (t statusTarget) validate(statuses []string) error {
 	return nil
 }
 
-// body builds the webhook body carrying one status.
-func (t statusTarget) body(state string, unix int64) any {
-	st := status{ID: t.messageID, Status: state, Timestamp: strconv.FormatInt(unix, 10), RecipientID: t.recipient}
-	if t.generation == whatsapp.OnPremises {
-		if state == "failed" {
-			st.Errors = []statusError{{Code: 470, Title: windowClosedTitleOnPrem}}
-		}
-		return struct {
-			Statuses []status `json:"statuses"`
-		}{[]status{st}}
-	}
+// body is the webhook body carrying one status. A failed one carries the
+// window-closed error.
+func (t statusTarget) body(state string, at time.Time) []byte {
+	st := payload.Status{MessageID: t.messageID, Status: state, Timestamp: at, RecipientID: t.recipient}
 	if state == "failed" {
-		st.Errors = []statusError{{Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, ErrorData: &errorData{Details: windowClosedDetails}}}
+		st.Errors = []payload.StatusError{windowClosedStatusError[t.generation]}
 	}
-	type metadata struct {
-		DisplayPhoneNumber string `json:"display_phone_number"`
-		PhoneNumberID      string `json:"phone_number_id"`
-	}
-	type value struct {
-		MessagingProduct string   `json:"messaging_product"`
-		Metadata         metadata `json:"metadata"`
-		Statuses         []status `json:"statuses"`
-	}
-	type change struct {
-		Value value  `json:"value"`
-		Field string `json:"field"`
-	}
-	type entry struct {
-		ID      string   `json:"id"`
-		Changes []change `json:"changes"`
-	}
-	return struct {
-		Object string  `json:"object"`
-		Entry  []entry `json:"entry"`
-	}{"whatsapp_business_account", []entry{{businessAccountID, []change{{
-		Value: value{"whatsapp", metadata{displayPhoneNumber, t.phoneNumberID}, []status{st}},
-		Field: "messages",
-	}}}}}
+	return webhookbody.New(t.generation, t.phoneNumberID).Status(st).Bytes()
 }
 
 // post delivers one webhook body and insists on 200, as Meta does.
 func (s *Server) post(ctx context.Context, t statusTarget, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	req, err := webhookbody.Sign(body, t.secret).Request(ctx, t.url)
 	if err != nil {
-		return fmt.Errorf("building request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if len(t.secret) > 0 {
-		req.Header.Set(hubsignature.Header, hubsignature.Sign(t.secret, body))
+		return err
 	}
 	resp, err := s.poster.Do(req)
 	if err != nil {

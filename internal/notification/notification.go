@@ -31,12 +31,6 @@ var defaults = map[commercev1alpha1.OrderState]string{
 	commercev1alpha1.OrderCancelled: "Your order {{.Order}} ({{.Items}}, total {{.Total}} {{.Currency}}) is cancelled.",
 }
 
-// Notifies reports whether entering state is announced to the customer.
-func Notifies(state commercev1alpha1.OrderState) bool {
-	_, ok := defaults[state]
-	return ok
-}
-
 // For returns the data of an order about to be announced in state; sum is the
 // order's validated cart summary.
 func For(o *commercev1alpha1.WhatsAppOrder, state commercev1alpha1.OrderState, sum cart.Summary) Data {

@@ -1,91 +1,218 @@
-// Package operator wires the operator's parts into a controller-runtime
-// manager, the same way for main.go, the benchmark and the integration tests.
+// Package operator is the composition root: it builds the controller-runtime
+// manager and adds every part of the operator to it, the same way for main.go,
+// the integration tests and the benchmark.
+//
+// Every replica runs the informer caches (with the receiver's field indexes)
+// and the webhook receiver, which reads channels and sent messages from those
+// caches. Only the elected leader runs the reconcilers: the channel controller,
+// which checks each channel's Secret and publishes its webhook path, and the
+// order and inquiry reconcilers, which message customers.
 package operator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
-// Options configure the operator's parts.
+// Defaults of the settings main.go offers as flags.
+const (
+	DefaultMetricsAddr = ":8080"
+	DefaultProbeAddr   = ":8081"
+	DefaultWebhookAddr = ":8082"
+	// DefaultSecretResyncPeriod: a rotated Secret takes effect within this.
+	DefaultSecretResyncPeriod = 30 * time.Second
+)
+
+// LeaderElectionID names the Lease the replicas compete for.
+const LeaderElectionID = "whatsapp-commerce-operator.commerce.wa.dev"
+
+// Options configure the operator. The zero value runs every part for all
+// namespaces, listens nowhere (tests serve Receiver.Handler themselves) and
+// elects no leader.
 type Options struct {
-	// WebhookAddr is where the receiver listens; empty adds no listener (tests
-	// serve Receiver.Handler themselves).
-	WebhookAddr string
-	// SecretResync is how often channel Secrets are re-read.
-	SecretResync time.Duration
-	// Clock drives the 24-hour window and retention; the real clock by default.
+	// Namespaces restricts the caches, and so everything the operator sees and
+	// serves, to these namespaces; empty means all.
+	Namespaces []string
+	// MetricsAddr serves Prometheus metrics, ProbeAddr /healthz and /readyz,
+	// WebhookAddr the webhook receiver; empty serves none.
+	MetricsAddr, ProbeAddr, WebhookAddr string
+	// LeaderElection makes the reconcilers run only on the holder of the Lease
+	// LeaderElectionID; the receiver runs on every replica regardless.
+	LeaderElection bool
+	// SecretResyncPeriod is how often channel Secrets are read again, by the
+	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
+	SecretResyncPeriod time.Duration
+	// WithoutCustomerReconcilers leaves out the order and inquiry reconcilers,
+	// for the receiver's own tests and benchmark: nothing then changes what the
+	// receiver stored, or messages anyone.
+	WithoutCustomerReconcilers bool
+	// Clock drives the 24-hour window and retention; the real clock if nil.
 	Clock clock.PassiveClock
-	// HTTPClient sends to the WhatsApp API.
+	// HTTPClient sends to the WhatsApp API; one with a 15 s timeout if nil.
 	HTTPClient *http.Client
-	Log        logr.Logger
+	// Log is the receiver's logger; controller-runtime's (ctrl.Log) if unset.
+	Log logr.Logger
 }
 
-func (o *Options) defaults() {
-	if o.SecretResync <= 0 {
-		o.SecretResync = 30 * time.Second
+// Operator is the manager with every part added. Start runs it.
+type Operator struct {
+	ctrl.Manager
+	// Receiver is served on Options.WebhookAddr; tests mount its Handler.
+	Receiver *webhookreceiver.Receiver
+}
+
+// NewScheme knows the Kubernetes built-in kinds and the operator's.
+func NewScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(commercev1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// New builds the manager for cfg and adds every part to it.
+func New(cfg *rest.Config, opts Options) (*Operator, error) {
+	if opts.SecretResyncPeriod <= 0 {
+		opts.SecretResyncPeriod = DefaultSecretResyncPeriod
 	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = ctrl.Log
+	}
+	mgr, err := ctrl.NewManager(cfg, managerOptions(opts))
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	receiver, err := addEveryReplica(mgr, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := addLeaderOnly(mgr, opts); err != nil {
+		return nil, err
+	}
+	return &Operator{Manager: mgr, Receiver: receiver}, nil
+}
+
+func managerOptions(opts Options) ctrl.Options {
+	metricsAddr := opts.MetricsAddr
+	if metricsAddr == "" {
+		metricsAddr = "0" // controller-runtime's "none"; empty would be :8080
+	}
+	return ctrl.Options{
+		Scheme:                 NewScheme(),
+		Cache:                  cacheOptions(opts.Namespaces),
+		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress: opts.ProbeAddr,
+		LeaderElection:         opts.LeaderElection,
+		LeaderElectionID:       LeaderElectionID,
+		// A replica that shuts down hands the lease over at once, so the next
+		// leader does not wait for it to expire.
+		LeaderElectionReleaseOnCancel: true,
+		// The controller names are fixed here, so the check that they are
+		// unique per process could only ever refuse a second New, which the
+		// tests do to restart the operator as a rollout would.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	}
 }
 
-// SetupReceiver adds what receiving webhooks needs, on every replica: the
-// cache indexes, the channel controller that publishes webhook paths, and the
-// receiver itself.
-func SetupReceiver(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, error) {
-	opts.defaults()
+// cacheOptions restricts the informers to namespaces (all when empty).
+func cacheOptions(namespaces []string) cache.Options {
+	// managedFields are never read here; dropping them shrinks every cached
+	// order, and what the receiver looks at per request.
+	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
+	for _, ns := range namespaces {
+		if opts.DefaultNamespaces == nil {
+			opts.DefaultNamespaces = map[string]cache.Config{}
+		}
+		opts.DefaultNamespaces[ns] = cache.Config{}
+	}
+	return opts
+}
+
+// addEveryReplica adds what runs on every replica, leader or not: the field
+// indexes the receiver looks channels and sent messages up by, the receiver,
+// and the probes.
+func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, error) {
 	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
-	if err := (&controllers.WhatsAppChannelReconciler{
-		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
-		Recorder:     mgr.GetEventRecorder("whatsappchannel-controller"),
-		ResyncPeriod: opts.SecretResync,
-	}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("setting up the channel controller: %w", err)
-	}
-	// Every replica has the cache, so every replica can say how many resources
-	// are Stalled; the alerts take the max over replicas.
+	// Every replica has the caches, so every replica can say how many resources
+	// are Stalled or Reconciling; the alerts take the max over replicas.
 	if err := conditionmetrics.Register(metrics.Registry, conditionmetrics.New(mgr.GetCache())); err != nil {
 		return nil, err
 	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
-		Addr:      opts.WebhookAddr,
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("whatsapp-webhook-receiver"),
-		Log:       opts.Log.WithName("webhookreceiver"),
-		SecretTTL: opts.SecretResync,
+		Addr:               opts.WebhookAddr,
+		Client:             mgr.GetClient(),
+		APIReader:          mgr.GetAPIReader(),
+		Recorder:           mgr.GetEventRecorder("whatsapp-webhook-receiver"),
+		Log:                opts.Log.WithName("webhookreceiver"),
+		SecretResyncPeriod: opts.SecretResyncPeriod,
 	})
 	if opts.WebhookAddr != "" {
 		if err := mgr.Add(receiver); err != nil {
 			return nil, fmt.Errorf("adding the webhook receiver: %w", err)
 		}
 	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding the health check: %w", err)
+	}
+	// Ready only once the informers have synced: before that the receiver does
+	// not know the channels' paths and would answer 404.
+	if err := mgr.AddReadyzCheck("caches", func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("informer caches have not synced")
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("adding the ready check: %w", err)
+	}
 	return receiver, nil
 }
 
-// SetupReconcilers adds the order and inquiry controllers, which talk back to
-// customers.
-func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
-	opts.defaults()
+// addLeaderOnly adds the reconcilers, which run on the leader only: the channel
+// controller, and, unless opts leave them out, the order and inquiry
+// reconcilers, which message customers.
+func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
+	if err := (&controllers.WhatsAppChannelReconciler{
+		Client:             mgr.GetClient(),
+		APIReader:          mgr.GetAPIReader(),
+		Recorder:           mgr.GetEventRecorder("whatsappchannel-controller"),
+		SecretResyncPeriod: opts.SecretResyncPeriod,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the channel controller: %w", err)
+	}
+	if opts.WithoutCustomerReconcilers {
+		return nil
+	}
 	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: opts.HTTPClient}
 	if err := (&controllers.WhatsAppOrderReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
@@ -100,19 +227,4 @@ func SetupReconcilers(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
 	return nil
-}
-
-// CacheOptions restricts the informers, and so everything the operator sees
-// and serves, to namespaces (all when empty).
-func CacheOptions(namespaces []string) cache.Options {
-	// managedFields are never read here; dropping them shrinks every cached
-	// order, and what the receiver looks at per request.
-	opts := cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
-	for _, ns := range namespaces {
-		if opts.DefaultNamespaces == nil {
-			opts.DefaultNamespaces = map[string]cache.Config{}
-		}
-		opts.DefaultNamespaces[ns] = cache.Config{}
-	}
-	return opts
 }

@@ -9,6 +9,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,19 +21,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
 // Env is a running control plane and a client for it.
 type Env struct {
 	Config *rest.Config
 	Client client.Client
+	// Scheme is the operator's (operator.NewScheme), which Client uses.
 	Scheme *k8sruntime.Scheme
 	env    *envtest.Environment
 }
@@ -55,7 +55,7 @@ func Start() (*Env, error) {
 			return nil, err
 		}
 	}
-	scheme := Scheme()
+	scheme := operator.NewScheme()
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
@@ -71,14 +71,6 @@ func Start() (*Env, error) {
 		return nil, fmt.Errorf("creating client: %w", err)
 	}
 	return &Env{Config: cfg, Client: c, Scheme: scheme, env: env}, nil
-}
-
-// Scheme knows the Kubernetes built-in kinds and the operator's.
-func Scheme() *k8sruntime.Scheme {
-	scheme := k8sruntime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(commercev1alpha1.AddToScheme(scheme))
-	return scheme
 }
 
 // Stop stops the control plane.
@@ -143,4 +135,16 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// FreeAddr is a loopback address whose port was free a moment ago, for a
+// server that takes an address rather than a listener (a binary under test).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -43,11 +42,11 @@ func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 	token, _ := c.mustKubectl(t, nil, "create", "token", dep.Spec.Template.Spec.ServiceAccountName, "-n", systemNamespace, "--duration=1h")
 	kubeconfig := writeTokenKubeconfig(t, c, strings.TrimSpace(token))
 
-	// The Deployment's arguments, with free local ports for the three listeners.
+	// The Deployment's arguments, with free local addresses for the three listeners.
 	// --leader-elect is dropped: out of a cluster the manager cannot tell its
 	// namespace, which is where the lease goes (the lease permissions are checked
 	// by TestInstalledPermissions).
-	ports := map[string]string{}
+	addrs := map[string]string{}
 	var args []string
 	for _, arg := range dep.Spec.Template.Spec.Containers[0].Args {
 		name, _, _ := strings.Cut(arg, "=")
@@ -55,17 +54,17 @@ func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 		case "--leader-elect":
 			continue
 		case "--metrics-bind-address", "--health-probe-bind-address", "--webhook-bind-address":
-			ports[name] = freePort(t)
-			arg = name + "=127.0.0.1:" + ports[name]
+			addrs[name] = testenv.FreeAddr(t)
+			arg = name + "=" + addrs[name]
 		}
 		args = append(args, arg)
 	}
-	if len(ports) != 3 {
+	if len(addrs) != 3 {
 		t.Fatalf("the Deployment's args %v do not set the three bind addresses", dep.Spec.Template.Spec.Containers[0].Args)
 	}
 	logs := runManager(t, manager, kubeconfig, args)
 
-	waitHTTP(t, "http://127.0.0.1:"+ports["--health-probe-bind-address"]+"/readyz", http.StatusOK)
+	waitHTTP(t, "http://"+addrs["--health-probe-bind-address"]+"/readyz", http.StatusOK)
 
 	c.namespace(t, "shop")
 	c.mustKubectl(t, nil, "apply", "--server-side", "-n", "shop",
@@ -79,11 +78,11 @@ func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 	// the sample's verifyToken.
 	path, _ := c.mustKubectl(t, nil, "get", "-n", "shop", "whatsappchannel/shop", "-o", "jsonpath={.status.webhookPath}")
 	q := url.Values{"hub.mode": {"subscribe"}, "hub.verify_token": {"change-me-verify-token"}, "hub.challenge": {"1158201444"}}
-	body := waitHTTP(t, "http://127.0.0.1:"+ports["--webhook-bind-address"]+path+"?"+q.Encode(), http.StatusOK)
+	body := waitHTTP(t, "http://"+addrs["--webhook-bind-address"]+path+"?"+q.Encode(), http.StatusOK)
 	if body != "1158201444" {
 		t.Errorf("the verification handshake answered %q, want the challenge", body)
 	}
-	if metrics := waitHTTP(t, "http://127.0.0.1:"+ports["--metrics-bind-address"]+"/metrics", http.StatusOK); !strings.Contains(metrics, "controller_runtime_reconcile_total") {
+	if metrics := waitHTTP(t, "http://"+addrs["--metrics-bind-address"]+"/metrics", http.StatusOK); !strings.Contains(metrics, "controller_runtime_reconcile_total") {
 		t.Errorf("/metrics serves no controller-runtime metrics")
 	}
 
@@ -150,17 +149,6 @@ func writeTokenKubeconfig(t *testing.T, c *cluster, token string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
 // logBuffer collects a process's output.

@@ -2,10 +2,9 @@ package payload
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 func isBodyError(err error) bool {
@@ -15,10 +14,10 @@ func isBodyError(err error) bool {
 
 // TestParseBodyErrors covers every way a body as a whole can never be stored.
 func TestParseBodyErrors(t *testing.T) {
-	const cloud, onprem = v1alpha1.APICloud, v1alpha1.APIOnPremises
+	const cloud, onprem = Cloud, OnPremises
 	tests := []struct {
 		name string
-		api  v1alpha1.APIGeneration
+		api  Format
 		body string
 		want string // in the error message
 	}{
@@ -68,12 +67,12 @@ func TestParseBodyErrors(t *testing.T) {
 
 func TestParseEmptyButValid(t *testing.T) {
 	for _, tt := range []struct {
-		api  v1alpha1.APIGeneration
+		api  Format
 		body string
 	}{
-		{v1alpha1.APICloud, `{"object":"whatsapp_business_account","entry":[]}`},
-		{v1alpha1.APIOnPremises, `{"messages":[]}`},
-		{v1alpha1.APIOnPremises, `{"contacts":[{"wa_id":"1"}]}`},
+		{Cloud, `{"object":"whatsapp_business_account","entry":[]}`},
+		{OnPremises, `{"messages":[]}`},
+		{OnPremises, `{"contacts":[{"wa_id":"1"}]}`},
 	} {
 		d, err := Parse([]byte(tt.body), tt.api)
 		if err != nil || len(d.Elements) != 0 {
@@ -82,12 +81,14 @@ func TestParseEmptyButValid(t *testing.T) {
 	}
 }
 
-func TestParseUnknownGeneration(t *testing.T) {
-	_, err := Parse([]byte(`{"messages":[]}`), "Telegraph")
-	if err == nil || isBodyError(err) {
-		t.Fatalf("Parse with an unknown generation = %v; want a plain error, not a *BodyError", err)
-	}
-	if !strings.Contains(err.Error(), `"Telegraph"`) {
-		t.Errorf("error %q does not name the generation", err)
+func TestParseUnknownFormat(t *testing.T) {
+	for _, f := range []Format{0, OnPremises + 1} {
+		_, err := Parse([]byte(`{"messages":[]}`), f)
+		if err == nil || isBodyError(err) {
+			t.Fatalf("Parse with format %d = %v; want a plain error, not a *BodyError", f, err)
+		}
+		if want := fmt.Sprintf("Format(%d)", f); !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name the format %s", err, want)
+		}
 	}
 }

@@ -9,7 +9,10 @@ type contact struct {
 	Profile struct {
 		Name string `json:"name"`
 	} `json:"profile"`
+	flaw
 }
+
+func (c *contact) decodeError() (string, error) { return "", c.err }
 
 // sender is how a message names who sent it. From is the phone-based wa_id,
 // or, once usernames let customers withhold their number, possibly absent;

@@ -5,19 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// cloudValue wraps the members of a change's value in a one-change Cloud body
+// inCloud wraps the members of a change's value in a one-change Cloud body
 // for phone number id PN1.
-func cloudValue(members string) []byte {
+func inCloud(members string) []byte {
 	return []byte(`{"object":"whatsapp_business_account","entry":[{"id":"W","changes":[{"field":"messages","value":` +
 		`{"messaging_product":"whatsapp","metadata":{"phone_number_id":"PN1"},` + members + `}}]}]}`)
 }
 
-// onPremValue makes the same members an On-Premises body.
-func onPremValue(members string) []byte { return []byte("{" + members + "}") }
+// inOnPremises makes the same members an On-Premises body.
+func inOnPremises(members string) []byte { return []byte("{" + members + "}") }
 
 const annContact = `"contacts":[{"profile":{"name":"Ann"},"wa_id":"111"}]`
 
@@ -33,11 +32,11 @@ func item(qty, price, currency string) string {
 // checks both give the same elements, less the Cloud routing and path.
 func parseBoth(t *testing.T, members string) []Element {
 	t.Helper()
-	cd, err := Parse(cloudValue(members), v1alpha1.APICloud)
+	cd, err := Parse(inCloud(members), Cloud)
 	if err != nil {
 		t.Fatalf("Parse Cloud: %v", err)
 	}
-	od, err := Parse(onPremValue(members), v1alpha1.APIOnPremises)
+	od, err := Parse(inOnPremises(members), OnPremises)
 	if err != nil {
 		t.Fatalf("Parse On-Premises: %v", err)
 	}
@@ -275,7 +274,7 @@ func TestBadElementsDoNotHideOthers(t *testing.T) {
 	  {"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"PN3"},
 	    "statuses":[{"id":"s1","status":"read","timestamp":"1750096400","recipient_id":"111"}]}}]}
 	]}`
-	d, err := Parse([]byte(body), v1alpha1.APICloud)
+	d, err := Parse([]byte(body), Cloud)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +319,7 @@ func TestCloudStructure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := Parse([]byte(`{"object":"whatsapp_business_account","entry":[`+tt.entries+`]}`), v1alpha1.APICloud)
+			d, err := Parse([]byte(`{"object":"whatsapp_business_account","entry":[`+tt.entries+`]}`), Cloud)
 			if err != nil {
 				t.Fatal(err)
 			}

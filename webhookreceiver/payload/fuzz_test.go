@@ -1,36 +1,44 @@
 package payload
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 // FuzzParse feeds Parse arbitrary bodies. Whatever comes in, Parse must not
-// panic, must answer as the walker alone would (its one-pass fast path is only
-// a shortcut), must fail only with a *BodyError, and every element it returns
-// must keep the promises the receiver relies on: orders have an id, a customer
-// and a cart that validates; every other kind is self-consistent.
+// panic, must fail only with a *BodyError, must give the same answer twice,
+// must place every element at its own path in the body, and every element it
+// returns must keep the promises the receiver relies on: orders have an id, a
+// customer and a cart that validates and reads back the same when sent again;
+// every other kind is self-consistent.
 func FuzzParse(f *testing.F) {
-	for name, api := range sampleFiles(f) {
-		f.Add(readSample(f, name), api == v1alpha1.APIOnPremises)
+	for name, format := range sampleFiles(f) {
+		f.Add(readSample(f, name), format == OnPremises)
 	}
-	f.Add(cloudValue(annContact+`,"messages":[`+orderMsg(item(`"2"`, `"1e2"`, "JPY"))+`,5]`), false)
-	f.Add(onPremValue(`"messages":[`+orderMsg(item("2.5", "-1", "XYZ"))+`],"statuses":[{"id":"s","status":"failed","timestamp":1,"errors":[{"code":"470"}]}]`), true)
-	// Envelope corners where the fast path must leave the body to the walker.
-	f.Add(cloudValue(`"messages":[`+orderMsg(item("1", "1", "USD"))+`],"Messages":[],"messages":[{"id":"m2"}]`), false)
-	f.Add(onPremValue(`"statuses":[null,{"id":"s","status":"read","timestamp":"1"}],"st\u0061tuses":[]`), true)
+	f.Add(inCloud(annContact+`,"messages":[`+orderMsg(item(`"2"`, `"1e2"`, "JPY"))+`,5]`), false)
+	f.Add(inOnPremises(`"messages":[`+orderMsg(item("2.5", "-1", "XYZ"))+`],"statuses":[{"id":"s","status":"failed","timestamp":1,"errors":[{"code":"470"}]}]`), true)
+	// Repeated, oddly cased and escaped keys, and null elements.
+	f.Add(inCloud(`"messages":[`+orderMsg(item("1", "1", "USD"))+`],"Messages":[],"messages":[{"id":"m2"}]`), false)
+	f.Add(inOnPremises(`"statuses":[null,{"id":"s","status":"read","timestamp":"1"}],"st\u0061tuses":[]`), true)
+	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[null,{"changes":[null,{"field":"messages","value":null}]}]}`), false)
 
 	f.Fuzz(func(t *testing.T, body []byte, onPrem bool) {
-		api := v1alpha1.APICloud
+		format := Cloud
 		if onPrem {
-			api = v1alpha1.APIOnPremises
+			format = OnPremises
 		}
-		// The fast path and the walker must give the same answer.
-		agree(t, body, api)
-		d, err := Parse(body, api)
+		d, err := Parse(body, format)
+		again, againErr := Parse(body, format)
+		if !reflect.DeepEqual(d, again) || fmt.Sprint(err) != fmt.Sprint(againErr) {
+			t.Fatalf("two parses of one body differ:\n%s, %v\n%s, %v", dump(d), err, dump(again), againErr)
+		}
 		if err != nil {
 			var be *BodyError
 			if !errors.As(err, &be) || d != nil {
@@ -38,18 +46,61 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		paths := map[string]bool{}
 		for i, e := range d.Elements {
 			if msg := checkElement(e, onPrem); msg != "" {
 				t.Fatalf("element %d (%s): %s\n%s", i, e.Path, msg, dump(e))
+			}
+			if paths[e.Path] {
+				t.Fatalf("two elements at %s:\n%s", e.Path, dump(d.Elements))
+			}
+			paths[e.Path] = true
+			if e.Kind == KindOrder {
+				checkResent(t, e.Order)
 			}
 		}
 	})
 }
 
+// elementPath is what Element.Path may be in each format: a whole entry or
+// change, or an element of one of the four arrays.
+var elementPath = map[bool]*regexp.Regexp{
+	false: regexp.MustCompile(`^entry\[\d+\](\.changes\[\d+\](\.value\.(contacts|messages|statuses|errors)\[\d+\])?)?$`),
+	true:  regexp.MustCompile(`^(contacts|messages|statuses|errors)\[\d+\]$`),
+}
+
+// checkResent sends o's cart again, its numbers spelled the other way
+// (quantities as strings, prices as JSON numbers), and checks that it reads
+// back as the same items and the same totals: nothing was rounded.
+func checkResent(t *testing.T, o *Order) {
+	t.Helper()
+	items := make([]string, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = fmt.Sprintf(`{"product_retailer_id":%q,"quantity":"%d","item_price":%s,"currency":%q}`,
+			it.ProductRetailerID, it.Quantity, it.ItemPrice, it.Currency)
+	}
+	msg := fmt.Sprintf(`{"from":"111","id":"m","timestamp":%d,"type":"order","order":{"catalog_id":"c","product_items":[%s]}}`,
+		o.Timestamp.Unix(), strings.Join(items, ","))
+	d, err := Parse(inOnPremises(`"messages":[`+msg+`]`), OnPremises)
+	if err != nil || len(d.Elements) != 1 || d.Elements[0].Kind != KindOrder {
+		t.Fatalf("the order sent again does not read back: %s, %v\nsent: %s", dump(d), err, msg)
+	}
+	if back := d.Elements[0].Order.Items; !equalItems(back, o.Items) {
+		t.Fatalf("the order sent again reads back as %+v, not %+v", back, o.Items)
+	}
+	want, err := cart.Summarize(o.Items)
+	if err != nil {
+		t.Fatalf("cart.Summarize: %v", err)
+	}
+	if got, _ := cart.Summarize(d.Elements[0].Order.Items); !reflect.DeepEqual(got, want) {
+		t.Fatalf("the order sent again sums to %+v, not %+v", got, want)
+	}
+}
+
 // checkElement says what promise e breaks, "" when none.
 func checkElement(e Element, onPrem bool) string {
-	if e.Path == "" {
-		return "no path"
+	if !elementPath[onPrem].MatchString(e.Path) {
+		return "path is not one of the format's"
 	}
 	routed := e.PhoneNumberID != ""
 	switch e.Kind {
@@ -114,8 +165,22 @@ func BenchmarkParseCloudOrder(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := Parse(body, v1alpha1.APICloud)
+		d, err := Parse(body, Cloud)
 		if err != nil || len(d.Elements) != 1 || d.Elements[0].Kind != KindOrder {
+			b.Fatalf("Parse = %+v, %v", d, err)
+		}
+	}
+}
+
+// BenchmarkParseCloudOrderBadElement parses the same order behind a message
+// that is not an object: the body is decoded element by element.
+func BenchmarkParseCloudOrderBadElement(b *testing.B) {
+	body := bytes.Replace(readSample(b, "cloud-order-multi-item.json"), []byte(`"messages": [`), []byte(`"messages": [5, `), 1)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := Parse(body, Cloud)
+		if err != nil || len(d.Elements) != 2 || d.Elements[1].Kind != KindOrder {
 			b.Fatalf("Parse = %+v, %v", d, err)
 		}
 	}

@@ -31,17 +31,6 @@ func jsonType(raw json.RawMessage) string {
 	}
 }
 
-// fields splits the JSON object raw, named name in errors, into its members.
-// Members are kept raw so each can be checked and decoded on its own: one bad
-// member must not hide the others.
-func fields(raw json.RawMessage, name string) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := decodeObject(raw, name, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 // decodeObject decodes raw, which must be a JSON object, into v; name is what
 // errors call raw. Unknown members are ignored: WhatsApp adds fields over time.
 func decodeObject(raw json.RawMessage, name string, v any) error {
@@ -66,13 +55,10 @@ func array(raw json.RawMessage, name string) ([]json.RawMessage, error) {
 	return elems, nil
 }
 
-// optionalArray is array for members that may be left out: absent and null
-// both mean "nothing of this kind".
-func optionalArray(raw json.RawMessage, name string) ([]json.RawMessage, error) {
-	if t := jsonType(raw); t == "" || t == "null" {
-		return nil, nil
-	}
-	return array(raw, name)
+// absent tells whether a member was left out or null: both mean "none".
+func absent(raw json.RawMessage) bool {
+	t := jsonType(raw)
+	return t == "" || t == "null"
 }
 
 // readable says what is wrong with the member of name that err, from

@@ -9,9 +9,19 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// messageHeader is what every message has, whatever its type. The parts that
-// depend on the type are decoded only once the type is known, so a message the
-// operator ignores is never Invalid because of a member it does not read.
+// wireMessage is an element of messages[]. Its members are grouped by the
+// message types that read them, so that a message decoded on its own
+// (messageByElement) can be decoded in just the groups its type reads.
+type wireMessage struct {
+	messageHeader
+	withContext
+	withOrder
+	withText
+	withErrors
+	flaw
+}
+
+// messageHeader is what every message has, whatever its type.
 type messageHeader struct {
 	sender
 	ID        string          `json:"id"`
@@ -19,7 +29,12 @@ type messageHeader struct {
 	Timestamp json.RawMessage `json:"timestamp"`
 }
 
-// messageContext is the message a customer replied to or acted from.
+// withContext is the message a customer replied to or acted from; orders and
+// inquiries read it.
+type withContext struct {
+	Context *messageContext `json:"context"`
+}
+
 type messageContext struct {
 	ID              string `json:"id"`
 	ReferredProduct *struct {
@@ -36,11 +51,8 @@ func (c *messageContext) replyTo() string {
 	return c.ID
 }
 
-// orderBody and textBody are what order and text messages carry beyond the
-// header.
-type orderBody struct {
-	Context *messageContext `json:"context"`
-	Order   *wireOrder      `json:"order"`
+type withOrder struct {
+	Order *wireOrder `json:"order"`
 }
 
 type wireOrder struct {
@@ -49,86 +61,52 @@ type wireOrder struct {
 	ProductItems []productItem `json:"product_items"`
 }
 
-type textBody struct {
-	Context *messageContext `json:"context"`
-	Text    wireText        `json:"text"`
+type withText struct {
+	Text struct {
+		Body string `json:"body"`
+	} `json:"text"`
 }
 
-type wireText struct {
-	Body string `json:"body"`
+// withErrors are the errors WhatsApp attaches to a message it could not
+// represent (types unsupported and unknown).
+type withErrors struct {
+	Errors []wireError `json:"errors"`
 }
 
-// messageBody gives the parts of a message that depend on its type. The
-// walker's rawMessage decodes them only when the type asks for them; the
-// one-pass wireMessage has them all already. Either way the same
-// messageElement judges them, so both paths give the same elements.
-type messageBody interface {
-	orderBody() (orderBody, error)
-	textBody() (textBody, error)
-	// reportedErrors are the errors WhatsApp attached; nil if they are unreadable.
-	reportedErrors() []wireError
-}
-
-// message is the walker's reading of one element of messages[].
-func message(raw json.RawMessage, contacts []contact) Element {
-	var h messageHeader
-	if err := decodeObject(raw, "message", &h); err != nil {
-		return invalidf("", "%v", err)
+// typeParts are the groups beyond the header that a message of m's type
+// reads. bestEffort says they only add to the reason of an Ignored message,
+// so failing to decode them spoils nothing.
+func (m *wireMessage) typeParts() (parts []any, bestEffort bool) {
+	switch m.Type {
+	case "order":
+		return []any{&m.withContext, &m.withOrder}, false
+	case "text":
+		return []any{&m.withContext, &m.withText}, false
 	}
-	return messageElement(h, rawMessage(raw), contacts)
+	return []any{&m.withErrors}, true
 }
 
-// messageElement turns a message into an Order, an Inquiry, or an Ignored or
+func (m *wireMessage) decodeError() (string, error) { return m.ID, m.err }
+
+// element turns a message into an Order, an Inquiry, or an Ignored or
 // Invalid element.
-func messageElement(h messageHeader, body messageBody, contacts []contact) Element {
-	if h.ID == "" {
+func (m *wireMessage) element(contacts []contact) Element {
+	if m.ID == "" {
 		return invalidf("", "message has no id")
 	}
-	switch h.Type {
+	switch m.Type {
 	case "order":
-		b, err := body.orderBody()
-		if err != nil {
-			return invalidf(h.ID, "%v", err)
-		}
-		return order(h, b, contacts)
+		return m.order(contacts)
 	case "text":
-		b, err := body.textBody()
-		if err != nil {
-			return invalidf(h.ID, "%v", err)
-		}
-		return inquiry(h, b, contacts)
+		return m.inquiry(contacts)
 	case "":
-		return ignoredf(h.ID, "message has no type")
+		return ignoredf(m.ID, "message has no type")
 	}
-	return ignoredf(h.ID, "message of type %q is neither an order nor a product inquiry%s", h.Type, describeReported(body.reportedErrors()))
-}
-
-// rawMessage is a message as the walker holds it, still JSON.
-type rawMessage json.RawMessage
-
-func (r rawMessage) orderBody() (b orderBody, err error) {
-	err = decodeObject(json.RawMessage(r), "message", &b)
-	return b, err
-}
-
-func (r rawMessage) textBody() (b textBody, err error) {
-	err = decodeObject(json.RawMessage(r), "message", &b)
-	return b, err
-}
-
-// reportedErrors is best effort: the message is ignored either way.
-func (r rawMessage) reportedErrors() []wireError {
-	var b struct {
-		Errors []wireError `json:"errors"`
-	}
-	if json.Unmarshal(r, &b) != nil {
-		return nil
-	}
-	return b.Errors
+	return ignoredf(m.ID, "message of type %q is neither an order nor a product inquiry%s", m.Type, describeReported(m.Errors))
 }
 
 // origin reads what orders and inquiries both need: when and from whom.
-func origin(h messageHeader, contacts []contact) (time.Time, Customer, error) {
+func (h *messageHeader) origin(contacts []contact) (time.Time, Customer, error) {
 	ts, err := timestamp(h.Timestamp)
 	if err != nil {
 		return time.Time{}, Customer{}, fmt.Errorf("timestamp %w", err)
@@ -140,35 +118,35 @@ func origin(h messageHeader, contacts []contact) (time.Time, Customer, error) {
 	return ts, cust, nil
 }
 
-func order(h messageHeader, b orderBody, contacts []contact) Element {
-	if b.Order == nil {
-		return invalidf(h.ID, "order message has no order object")
+func (m *wireMessage) order(contacts []contact) Element {
+	if m.Order == nil {
+		return invalidf(m.ID, "order message has no order object")
 	}
-	ts, cust, err := origin(h, contacts)
+	ts, cust, err := m.origin(contacts)
 	if err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	if b.Order.CatalogID == "" {
-		return invalidf(h.ID, "order has no catalog_id")
+	if m.Order.CatalogID == "" {
+		return invalidf(m.ID, "order has no catalog_id")
 	}
-	items := make([]cart.Item, len(b.Order.ProductItems))
-	for i, pi := range b.Order.ProductItems {
+	items := make([]cart.Item, len(m.Order.ProductItems))
+	for i, pi := range m.Order.ProductItems {
 		it, err := pi.item()
 		if err != nil {
-			return invalidf(h.ID, "order.product_items[%d] (%q): %v", i, pi.ProductRetailerID, err)
+			return invalidf(m.ID, "order.product_items[%d] (%q): %v", i, pi.ProductRetailerID, err)
 		}
 		items[i] = it
 	}
 	if err := cart.Validate(items); err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	return Element{Kind: KindOrder, MessageID: h.ID, Order: &Order{
-		MessageID:        h.ID,
+	return Element{Kind: KindOrder, MessageID: m.ID, Order: &Order{
+		MessageID:        m.ID,
 		Timestamp:        ts,
 		Customer:         cust,
-		CatalogID:        b.Order.CatalogID,
-		Text:             b.Order.Text,
-		ReplyToMessageID: b.Context.replyTo(),
+		CatalogID:        m.Order.CatalogID,
+		Text:             m.Order.Text,
+		ReplyToMessageID: m.Context.replyTo(),
 		Items:            items,
 	}}
 }
@@ -197,26 +175,26 @@ func (p productItem) item() (cart.Item, error) {
 
 // inquiry reads a text message: a product inquiry when it refers to a
 // product, otherwise a conversation the operator has no use for.
-func inquiry(h messageHeader, b textBody, contacts []contact) Element {
-	if b.Context == nil || b.Context.ReferredProduct == nil {
-		return ignoredf(h.ID, "text message without context.referred_product is not a product inquiry")
+func (m *wireMessage) inquiry(contacts []contact) Element {
+	if m.Context == nil || m.Context.ReferredProduct == nil {
+		return ignoredf(m.ID, "text message without context.referred_product is not a product inquiry")
 	}
-	ref := b.Context.ReferredProduct
+	ref := m.Context.ReferredProduct
 	if ref.CatalogID == "" || ref.ProductRetailerID == "" {
-		return invalidf(h.ID, "context.referred_product needs both catalog_id and product_retailer_id")
+		return invalidf(m.ID, "context.referred_product needs both catalog_id and product_retailer_id")
 	}
-	ts, cust, err := origin(h, contacts)
+	ts, cust, err := m.origin(contacts)
 	if err != nil {
-		return invalidf(h.ID, "%v", err)
+		return invalidf(m.ID, "%v", err)
 	}
-	return Element{Kind: KindInquiry, MessageID: h.ID, Inquiry: &Inquiry{
-		MessageID:         h.ID,
+	return Element{Kind: KindInquiry, MessageID: m.ID, Inquiry: &Inquiry{
+		MessageID:         m.ID,
 		Timestamp:         ts,
 		Customer:          cust,
 		CatalogID:         ref.CatalogID,
 		ProductRetailerID: ref.ProductRetailerID,
-		Question:          b.Text.Body,
-		ReplyToMessageID:  b.Context.ID,
+		Question:          m.Text.Body,
+		ReplyToMessageID:  m.Context.ID,
 	}}
 }
 

@@ -9,29 +9,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// samplesDir holds the example webhook bodies of both API generations, taken
+// samplesDir holds the example webhook bodies of both formats, taken
 // from Meta's documentation and other projects' fixtures.
 const samplesDir = "../../testdata/webhooks"
 
-// sampleFiles lists every sample body with the API generation its name says.
-func sampleFiles(tb testing.TB) map[string]v1alpha1.APIGeneration {
+// sampleFiles lists every sample body with the format its name says.
+func sampleFiles(tb testing.TB) map[string]Format {
 	tb.Helper()
 	paths, err := filepath.Glob(filepath.Join(samplesDir, "*.json"))
 	if err != nil || len(paths) == 0 {
 		tb.Fatalf("no samples in %s (err %v)", samplesDir, err)
 	}
-	files := map[string]v1alpha1.APIGeneration{}
+	files := map[string]Format{}
 	for _, p := range paths {
 		name := filepath.Base(p)
 		switch {
 		case strings.HasPrefix(name, "cloud-"):
-			files[name] = v1alpha1.APICloud
+			files[name] = Cloud
 		case strings.HasPrefix(name, "onprem-"):
-			files[name] = v1alpha1.APIOnPremises
+			files[name] = OnPremises
 		default:
 			tb.Fatalf("sample %s is neither cloud-* nor onprem-*", name)
 		}
@@ -233,12 +232,12 @@ func TestSamples(t *testing.T) {
 }
 
 // TestSamplesWrongGeneration checks that a body sent to a channel of the
-// other generation is refused whole, not half-read.
+// other format is refused whole, not half-read.
 func TestSamplesWrongGeneration(t *testing.T) {
 	for name, api := range sampleFiles(t) {
-		other := v1alpha1.APICloud
-		if api == v1alpha1.APICloud {
-			other = v1alpha1.APIOnPremises
+		other := Cloud
+		if api == Cloud {
+			other = OnPremises
 		}
 		if _, err := Parse(readSample(t, name), other); !isBodyError(err) {
 			t.Errorf("%s parsed as %s: err = %v, want a *BodyError", name, other, err)

@@ -21,16 +21,10 @@ type wireStatus struct {
 	Status          string          `json:"status"`
 	Timestamp       json.RawMessage `json:"timestamp"`
 	Errors          []wireError     `json:"errors"`
+	flaw
 }
 
-// status is the walker's reading of one element of statuses[].
-func status(raw json.RawMessage) Element {
-	var w wireStatus
-	if err := decodeObject(raw, "status", &w); err != nil {
-		return invalidf("", "%v", err)
-	}
-	return w.element()
-}
+func (w *wireStatus) decodeError() (string, error) { return "", w.err }
 
 // element turns a status into a Status element. A value WhatsApp may add
 // later is Ignored rather than Invalid: the body is fine, the operator just
@@ -80,7 +74,10 @@ type wireError struct {
 	ErrorData struct {
 		Details string `json:"details"`
 	} `json:"error_data"`
+	flaw
 }
+
+func (w *wireError) decodeError() (string, error) { return "", w.err }
 
 func (w wireError) decode() (StatusError, error) {
 	code, err := integer(w.Code)
@@ -105,15 +102,6 @@ func (e StatusError) String() string {
 		s += ": " + e.Details
 	}
 	return s
-}
-
-// reportedError is the walker's reading of one element of errors[].
-func reportedError(raw json.RawMessage) Element {
-	var w wireError
-	if err := decodeObject(raw, "error", &w); err != nil {
-		return invalidf("", "%v", err)
-	}
-	return w.reported()
 }
 
 // reported turns an element of errors[] at value or body level, where WhatsApp

@@ -6,8 +6,8 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// Delivery is everything one webhook body holds, flattened.
-type Delivery struct {
+// Body is everything one webhook body holds, flattened.
+type Body struct {
 	// Elements are in body order: entries, their changes, and within a change
 	// (or an On-Premises body) malformed contacts, then messages, statuses and
 	// errors, each in array order.

@@ -1,0 +1,120 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+)
+
+// The inquiry's decisions, with no client at all; the envtest scenarios in
+// productinquiry_controller_test.go prove the whole.
+
+func testInquiry(reply string, phase commercev1alpha1.InquiryPhase) *commercev1alpha1.ProductInquiry {
+	q := &commercev1alpha1.ProductInquiry{ObjectMeta: metav1.ObjectMeta{Name: "shop-q", Generation: 1}, Spec: commercev1alpha1.ProductInquirySpec{
+		Channel: "shop", MessageID: "wamid.q", ReceivedAt: metav1.NewTime(received), Customer: commercev1alpha1.Customer{WaID: "16505551234"},
+	}, Status: commercev1alpha1.ProductInquiryStatus{Phase: phase}}
+	if reply != "" {
+		q.Spec.Reply = &commercev1alpha1.InquiryReply{Text: reply}
+	}
+	return q
+}
+
+func TestInquiryDue(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		q          *commercev1alpha1.ProductInquiry
+		at         time.Duration
+		want       inquiryAction
+		wantPhase  commercev1alpha1.InquiryPhase
+		wantReason string // of Answered; "" when left as it is
+	}{
+		{"new, no reply", testInquiry("", ""), time.Hour, awaitingReply, commercev1alpha1.InquiryOpen, commercev1alpha1.ReasonAwaitingReply},
+		{"reply inside the window", testInquiry("Yes", commercev1alpha1.InquiryOpen), 23 * time.Hour, replyDue, commercev1alpha1.InquiryOpen, ""},
+		{"unanswered at 24 hours", testInquiry("", commercev1alpha1.InquiryOpen), 24 * time.Hour, windowExpired, commercev1alpha1.InquiryExpired, commercev1alpha1.ReasonWindowClosed},
+		{"reply after the window", testInquiry("Late", commercev1alpha1.InquiryOpen), 25 * time.Hour, windowExpired, commercev1alpha1.InquiryExpired, commercev1alpha1.ReasonWindowClosed},
+		{"answered stays answered", testInquiry("Yes", commercev1alpha1.InquiryAnswered), 48 * time.Hour, settled, commercev1alpha1.InquiryAnswered, ""},
+		{"failed stays failed", testInquiry("Yes", commercev1alpha1.InquiryFailed), time.Hour, settled, commercev1alpha1.InquiryFailed, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at))
+			if action != tc.want || phase != tc.wantPhase {
+				t.Errorf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
+			}
+			switch {
+			case tc.wantReason == "" && answered != nil:
+				t.Errorf("Answered decided (%+v), want it left as it is", answered)
+			case tc.wantReason != "" && (answered == nil || answered.Reason != tc.wantReason || answered.Status != metav1.ConditionFalse):
+				t.Errorf("Answered %+v, want False %s", answered, tc.wantReason)
+			}
+		})
+	}
+}
+
+func TestReplyOutcome(t *testing.T) {
+	now := received.Add(time.Hour)
+	for _, tc := range []struct {
+		res       sendResult
+		wantPhase commercev1alpha1.InquiryPhase
+		wantReply bool
+	}{
+		{sendResult{Reason: commercev1alpha1.ReasonSent, MessageID: "wamid.r"}, commercev1alpha1.InquiryAnswered, true},
+		{sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: "131047"}, commercev1alpha1.InquiryExpired, false},
+		{sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: "code 100"}, commercev1alpha1.InquiryFailed, false},
+		{sendResult{Reason: commercev1alpha1.ReasonRetrying, Message: "rate limited"}, commercev1alpha1.InquiryOpen, false},
+		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "no channel"}, commercev1alpha1.InquiryOpen, false},
+	} {
+		phase, answered, reply := replyOutcome(tc.res, now)
+		if phase != tc.wantPhase || answered.Reason != tc.res.Reason || (reply != nil) != tc.wantReply {
+			t.Errorf("%s: phase %s, Answered %s, reply %+v", tc.res.Reason, phase, answered.Reason, reply)
+		}
+		if tc.wantReply && (reply.MessageID != "wamid.r" || !reply.SentAt.Time.Equal(now)) {
+			t.Errorf("reply recorded as %+v", reply)
+		}
+		if !tc.wantReply && !strings.Contains(answered.Message, tc.res.Message) {
+			t.Errorf("%s: Answered message %q lost WhatsApp's %q", tc.res.Reason, answered.Message, tc.res.Message)
+		}
+	}
+}
+
+func TestInquiryConditions(t *testing.T) {
+	answered := func(reason string) *metav1.Condition {
+		return &metav1.Condition{Type: commercev1alpha1.ConditionAnswered, Reason: reason, Message: "rate limited"}
+	}
+	for _, tc := range []struct {
+		name                        string
+		phase                       commercev1alpha1.InquiryPhase
+		replySet                    bool
+		answered                    *metav1.Condition
+		ready, reconciling, stalled string
+		readyMessage                string
+	}{
+		{"awaiting a reply", commercev1alpha1.InquiryOpen, false, answered(commercev1alpha1.ReasonAwaitingReply), "True", "", "", "phase is Open"},
+		// The bug this shape fixes: "replying: ..." was overwritten by "phase is Open".
+		{"reply retried", commercev1alpha1.InquiryOpen, true, answered(commercev1alpha1.ReasonRetrying), commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonRetrying, "", "replying: rate limited"},
+		{"waiting for the channel", commercev1alpha1.InquiryOpen, true, answered(commercev1alpha1.ReasonChannelNotReady), commercev1alpha1.ReasonChannelNotReady, commercev1alpha1.ReasonChannelNotReady, "", "replying: rate limited"},
+		{"answered", commercev1alpha1.InquiryAnswered, true, answered(commercev1alpha1.ReasonSent), "True", "", "", "phase is Answered"},
+		{"expired unanswered", commercev1alpha1.InquiryExpired, false, answered(commercev1alpha1.ReasonWindowClosed), "True", "", "", "phase is Expired"},
+		{"reply refused, window closed", commercev1alpha1.InquiryExpired, true, answered(commercev1alpha1.ReasonWindowClosed), "True", "", commercev1alpha1.ReasonWindowClosed, "phase is Expired"},
+		{"reply refused for good", commercev1alpha1.InquiryFailed, true, answered(commercev1alpha1.ReasonSendFailed), "True", "", commercev1alpha1.ReasonSendFailed, "phase is Failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkConditions(t, inquiryConditions(tc.phase, tc.replySet, tc.answered), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
+		})
+	}
+}
+
+func TestInquiryStatusClaimsTheGenerationRead(t *testing.T) {
+	read := testInquiry("", commercev1alpha1.InquiryOpen)
+	s := &inquiryScope{inquiry: read, generation: read.Generation, now: received.Add(time.Hour)}
+	s.window()
+	s.conditions = inquiryConditions(s.phase, false, s.answeredCondition())
+	reread := read.DeepCopy()
+	reread.Generation = 2 // a reply was set while this pass ran
+	reread.Spec.Reply = &commercev1alpha1.InquiryReply{Text: "Yes"}
+	s.apply(reread)
+	claimsGeneration(t, 1, reread.Status.ObservedGeneration, reread.Status.Conditions)
+}
