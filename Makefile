@@ -57,8 +57,13 @@ vet: ## Run go vet.
 envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where they are.
 	@hack/envtest-assets.sh
 
+.PHONY: tools
+tools: ## Build (once) helm and promtool from the Go module proxy, for the chart and monitoring tests.
+	@hack/tools.sh helm >/dev/null
+	@hack/tools.sh promtool >/dev/null
+
 .PHONY: test
-test: manifests generate fmt vet ## Run every test against a real kube-apiserver + etcd.
+test: manifests generate fmt vet tools ## Run every test against a real kube-apiserver + etcd.
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 $(TESTARGS)
 
 .PHONY: bench
@@ -74,6 +79,14 @@ fuzz: ## Fuzz the webhook parser for FUZZTIME (default 60s).
 .PHONY: build
 build: manifests generate ## Build the manager binary.
 	go build -o bin/manager .
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin, bin/kubectl-whatsapp (kubectl whatsapp once bin/ is on the PATH).
+	go build -o bin/kubectl-whatsapp ./cmd/kubectl-whatsapp
+
+.PHONY: helm-lint
+helm-lint: chart-sync ## Lint the Helm chart with a real Helm.
+	$$(hack/tools.sh helm) lint --strict $(CHART)
 
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig, or a local control plane when there is none.
