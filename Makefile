@@ -10,8 +10,9 @@ IMG ?= ghcr.io/whatsapp-commerce-operator/manager:v0.1.0
 ARGS ?=
 # controller-gen is a `tool` in go.mod: its version is the one go.mod pins.
 CONTROLLER_GEN := go tool controller-gen
-GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/files
 CHART := charts/whatsapp-commerce-operator
+# The chart's crds/ and files/ are copies of config/ (make chart-sync).
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/files
 
 .PHONY: all
 all: build
