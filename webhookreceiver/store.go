@@ -229,7 +229,8 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	return OutcomeUpdated, nil
 }
 
-// sentBy finds the order or inquiry of the channel that recorded sending messageID.
+// sentBy finds the order, inquiry or product message of the channel that
+// recorded sending messageID.
 func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (client.Object, error) {
 	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
 	var orders commercev1alpha1.WhatsAppOrderList
@@ -250,6 +251,15 @@ func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChan
 			return &inquiries.Items[i], nil
 		}
 	}
+	var messages commercev1alpha1.ProductMessageList
+	if err := r.opts.Client.List(ctx, &messages, match...); err != nil {
+		return nil, fmt.Errorf("looking up the product message that sent %s: %w", messageID, err)
+	}
+	for i := range messages.Items {
+		if messages.Items[i].Spec.Channel == ch.Name {
+			return &messages.Items[i], nil
+		}
+	}
 	return nil, nil
 }
 
@@ -258,6 +268,8 @@ func sentMessage(o client.Object, messageID string) *commercev1alpha1.SentMessag
 	case *commercev1alpha1.WhatsAppOrder:
 		return o.SentMessage(messageID)
 	case *commercev1alpha1.ProductInquiry:
+		return o.SentMessage(messageID)
+	case *commercev1alpha1.ProductMessage:
 		return o.SentMessage(messageID)
 	}
 	return nil

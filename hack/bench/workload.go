@@ -35,6 +35,8 @@ const (
 const (
 	sourceDirect   = "direct"
 	sourceReceiver = "receiver"
+	// sourceArchived is the receiver with the archive on.
+	sourceArchived = "archived"
 )
 
 // sampleItems is the sample's cart.
@@ -47,10 +49,7 @@ var sampleItems = []commercev1alpha1.OrderItem{
 // one phase (round 0 is the warm-up). The receiver labels each order with it,
 // so a label selector finds exactly the orders of one phase.
 func customerWaID(source string, round int) string {
-	digit := 1
-	if source == sourceReceiver {
-		digit = 2
-	}
+	digit := map[string]int{sourceDirect: 1, sourceReceiver: 2, sourceArchived: 3}[source]
 	return fmt.Sprintf("1650555%d%03d", digit, round)
 }
 

@@ -46,6 +46,7 @@ func New(reader client.Reader) *Collector {
 		"WhatsAppChannel": func() client.ObjectList { return &commercev1alpha1.WhatsAppChannelList{} },
 		"WhatsAppOrder":   func() client.ObjectList { return &commercev1alpha1.WhatsAppOrderList{} },
 		"ProductInquiry":  func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} },
+		"ProductMessage":  func() client.ObjectList { return &commercev1alpha1.ProductMessageList{} },
 	}}
 }
 

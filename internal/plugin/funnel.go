@@ -72,7 +72,7 @@ func (s *session) funnel(ctx context.Context, name string) (*funnel, error) {
 		MessageID: pm.messageID(), Delivery: pm.deliveryStatus(),
 		Inquiries: pm.count("status", "inquiries"), Orders: pm.count("status", "orders"), Revenue: pm.revenue(),
 	}
-	replies := client.MatchingLabels{labelProductMessage: name}
+	replies := client.MatchingLabels{commercev1alpha1.LabelProductMessage: name}
 	var orders commercev1alpha1.WhatsAppOrderList
 	if err := s.client.List(ctx, &orders, client.InNamespace(s.namespace), replies); err != nil {
 		return nil, fmt.Errorf("listing the orders of product message %s: %w", name, err)

@@ -15,11 +15,9 @@ import (
 
 // ProductMessages are read and written as unstructured objects, by the field
 // names of the public API, so the plugin also works against clusters whose
-// CRDs predate the kind: there, what needs one says so and the rest works.
+// CRDs predate the kind (installed before it existed): there, what needs one
+// says so and the rest works.
 var productMessageGVK = schema.GroupVersionKind{Group: commercev1alpha1.GroupVersion.Group, Version: commercev1alpha1.GroupVersion.Version, Kind: "ProductMessage"}
-
-// labelProductMessage is on the orders and inquiries that reply to a product message.
-const labelProductMessage = "commerce.wa.dev/product-message"
 
 // productMessage reads the fields of a ProductMessage the plugin shows.
 type productMessage struct{ u *unstructured.Unstructured }
@@ -140,7 +138,7 @@ var errNoProductMessageKind = fmt.Errorf("this cluster has no ProductMessage kin
 // the operator puts on it, else by the message id the order replies to. It is
 // nil when there is none, or the cluster has no ProductMessage kind.
 func (s *session) productMessageOf(ctx context.Context, order *commercev1alpha1.WhatsAppOrder) (*productMessage, error) {
-	if name := order.Labels[labelProductMessage]; name != "" {
+	if name := order.Labels[commercev1alpha1.LabelProductMessage]; name != "" {
 		pm, err := s.getProductMessage(ctx, name)
 		if err == nil {
 			return &pm, nil
