@@ -64,16 +64,11 @@ tools: ## Build (once) helm and promtool from the Go module proxy, for the chart
 	@hack/tools.sh promtool >/dev/null
 
 .PHONY: test
-<<<<<<< HEAD
-test: manifests generate fmt vet tools ## Run every test against a real kube-apiserver + etcd.
-	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 $(TESTARGS)
-=======
-test: manifests generate fmt vet ## Run every test against a real kube-apiserver + etcd, and a real PostgreSQL for the archive.
+test: manifests generate fmt vet tools ## Run every test against a real kube-apiserver + etcd, and a real PostgreSQL for the archive.
 	assets=$$(hack/envtest-assets.sh); \
 	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
 	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
 	  KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl" go test ./... -count=1 $(TESTARGS)
->>>>>>> main
 
 .PHONY: bench
 bench: ## Receiver vs direct-create throughput on a local control plane (BENCHARGS="-n 2000 -c 16").

@@ -290,7 +290,7 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	if !strings.Contains(out, "STATUS: deployed") || !strings.Contains(out, "kubectl whatsapp webhook-url") {
 		t.Errorf("helm install printed:\n%s", out)
 	}
-	for _, crd := range []string{"whatsappchannels", "whatsapporders", "productinquiries"} {
+	for _, crd := range []string{"whatsappchannels", "whatsapporders", "productinquiries", "productmessages"} {
 		live := &unstructured.Unstructured{}
 		live.SetAPIVersion("apiextensions.k8s.io/v1")
 		live.SetKind("CustomResourceDefinition")
