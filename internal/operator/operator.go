@@ -35,6 +35,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -173,6 +174,9 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 	// Every replica has the caches, so every replica can say how many resources
 	// are Stalled or Reconciling; the alerts take the max over replicas.
 	if err := conditionmetrics.Register(metrics.Registry, conditionmetrics.New(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	if err := funnelmetrics.Register(metrics.Registry, mgr.GetCache()); err != nil {
 		return nil, err
 	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
