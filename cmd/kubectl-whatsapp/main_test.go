@@ -454,3 +454,128 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestSendProductCreatesAProductMessageAndWaitsForIt(t *testing.T) {
+	ns := env.Namespace(t)
+	q := newInquiry(t, ns)
+	// The test plays the operator: once the message exists, it is Sent.
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			key := client.ObjectKey{Namespace: ns, Name: "answer"}
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				var pm commercev1alpha1.ProductMessage
+				if err := env.Client.Get(ctx, key, &pm); err != nil {
+					continue
+				}
+				now := metav1.Now()
+				pm.Status.Phase = commercev1alpha1.ProductMessageSent
+				pm.Status.MessageID, pm.Status.DeliveryStatus, pm.Status.SentAt = "wamid.pm1", commercev1alpha1.DeliverySent, &now
+				return env.Client.Status().Update(ctx, &pm)
+			}
+			return errors.New("the product message was never created")
+		}()
+	}()
+	out := ok(t, "-n", ns, "send-product", "--name", "answer", "--inquiry", q.Name, "--body", "Here it is", "--wait")
+	must(t, <-done)
+	if want := "productmessage answer sent: product di9ozbzfi4 to US.13491208655302741918 (message wamid.pm1)\n"; out != want {
+		t.Errorf("send-product --wait printed %q, want %q", out, want)
+	}
+	var pm commercev1alpha1.ProductMessage
+	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "answer"}, &pm))
+	s := pm.Spec
+	if s.Channel != "shop" || s.To.UserID != "US.13491208655302741918" || s.CatalogID != "194836987003835" ||
+		s.Product == nil || s.Product.ProductRetailerID != "di9ozbzfi4" || s.Body != "Here it is" || s.Inquiry != q.Name {
+		t.Errorf("send-product --inquiry created spec %+v", s)
+	}
+
+	// A product list, printed as YAML; the API server's own checks apply.
+	yamlOut := ok(t, "-n", ns, "send-product", "--channel", "shop", "--to", "16505551234", "--catalog", "1",
+		"--header", "Spring", "--body", "Our picks", "--section", "Shirts=a,b", "--section", "Hats=c", "-o", "yaml")
+	if !strings.Contains(yamlOut, "kind: ProductMessage\n") || !strings.Contains(yamlOut, "  title: Hats\n") || strings.Contains(yamlOut, "managedFields") {
+		t.Errorf("send-product -o yaml printed:\n%s", yamlOut)
+	}
+	res := run(t, "-n", ns, "send-product", "--channel", "shop", "--to", "16505551234", "--catalog", "1", "--section", "Shirts=a")
+	if res.code == 0 || !strings.Contains(res.stderr, "creating the product message") {
+		t.Errorf("a product list without header and body was not refused by the API server: %+v", res)
+	}
+}
+
+func TestSendProductWaitReportsAFailure(t *testing.T) {
+	ns := env.Namespace(t)
+	go func() {
+		key := client.ObjectKey{Namespace: ns, Name: "late"}
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			var pm commercev1alpha1.ProductMessage
+			if env.Client.Get(ctx, key, &pm) != nil {
+				continue
+			}
+			pm.Status.Phase = commercev1alpha1.ProductMessageFailed
+			meta.SetStatusCondition(&pm.Status.Conditions, metav1.Condition{Type: "Sent", Status: metav1.ConditionFalse, Reason: "WindowClosed", Message: "the 24-hour window closed and there is no template"})
+			_ = env.Client.Status().Update(ctx, &pm)
+			return
+		}
+	}()
+	refused(t, "productmessage late failed: WindowClosed: the 24-hour window closed and there is no template",
+		"-n", ns, "send-product", "--name", "late", "--channel", "shop", "--to", "16505551234", "--catalog", "1", "--product", "a", "--wait")
+}
+
+func TestFunnelAndTraceFollowTheProductMessage(t *testing.T) {
+	ns := env.Namespace(t)
+	pm := &commercev1alpha1.ProductMessage{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "summer"},
+		Spec: commercev1alpha1.ProductMessageSpec{
+			Channel: "shop", To: commercev1alpha1.Recipient{WaID: "16505551234"}, CatalogID: "194836987003835",
+			Product: &commercev1alpha1.SingleProduct{ProductRetailerID: "di9ozbzfi4"},
+		},
+	}
+	must(t, env.Client.Create(ctx, pm))
+	sent := metav1.NewTime(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	pm.Status.Phase, pm.Status.MessageID, pm.Status.DeliveryStatus, pm.Status.SentAt = commercev1alpha1.ProductMessageSent, "wamid.summer", commercev1alpha1.DeliveryRead, &sent
+	pm.Status.Inquiries, pm.Status.Orders = 1, 2
+	pm.Status.Revenue = []commercev1alpha1.Revenue{{Currency: "EUR", Total: "12.50"}, {Currency: "USD", Total: "15.98"}}
+	must(t, env.Client.Status().Update(ctx, pm))
+	for _, phase := range []commercev1alpha1.OrderPhase{"Accepted", "Pending"} {
+		o := newOrder(t, ns)
+		o.Labels = map[string]string{commercev1alpha1.LabelProductMessage: "summer"}
+		must(t, env.Client.Update(ctx, o))
+		o.Status.Phase = phase
+		must(t, env.Client.Status().Update(ctx, o))
+	}
+
+	out := ok(t, "-n", ns, "funnel", "summer")
+	for _, want := range []string{
+		"Product message:  summer (product di9ozbzfi4) to 16505551234\n",
+		"Phase:            Sent, message wamid.summer\n",
+		"Delivery:         read\n",
+		"Inquiries:        1\n",
+		"Orders:           2 (Accepted 1, Pending 1)\n",
+		"Revenue:          12.50 EUR, 15.98 USD\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("funnel output lacks %q:\n%s", want, out)
+		}
+	}
+	var f struct {
+		Orders  int64 `json:"orders"`
+		Revenue []struct{ Currency, Total string }
+	}
+	must(t, json.Unmarshal([]byte(ok(t, "-n", ns, "funnel", "summer", "-o", "json")), &f))
+	if f.Orders != 2 || len(f.Revenue) != 2 || f.Revenue[1].Total != "15.98" {
+		t.Errorf("funnel -o json gave %+v", f)
+	}
+	refused(t, fmt.Sprintf(`product message "nope" not found in namespace %q`, ns), "-n", ns, "funnel", "nope")
+
+	// An order that replies to the message, found by its message id.
+	o := newOrder(t, ns)
+	o.Spec.ReplyToMessageID = "wamid.summer"
+	// replyToMessageID is immutable, so the order is created with it.
+	o2 := o.DeepCopy()
+	o2.ObjectMeta = metav1.ObjectMeta{Namespace: ns, GenerateName: "shop-"}
+	must(t, env.Client.Create(ctx, o2))
+	trace := ok(t, "-n", ns, "trace", o2.Name)
+	if lines := strings.Split(trace, "\n"); len(lines) < 2 || !strings.HasPrefix(strings.Join(strings.Fields(lines[1]), " "),
+		"2026-12-01T08:00:00Z product-message product message summer sent to 16505551234 (product di9ozbzfi4)") {
+		t.Errorf("trace does not start with the product message:\n%s", trace)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/yaml"
@@ -32,8 +33,12 @@ func (o *output) validate() error {
 // structured tells whether the user asked for json or yaml.
 func (o *output) structured() bool { return o.format != "" }
 
-// object prints a Kubernetes object with its apiVersion and kind, as kubectl get -o does.
+// object prints a Kubernetes object with its apiVersion and kind, and without
+// its managedFields, as kubectl get -o does.
 func (o *output) object(w io.Writer, obj runtime.Object) error {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
 	var p printers.ResourcePrinter = &printers.JSONPrinter{}
 	if o.format == "yaml" {
 		p = &printers.YAMLPrinter{}
