@@ -40,23 +40,13 @@ func (r *root) funnelCommand() *cobra.Command {
 		Example:           "  kubectl whatsapp funnel spring-sale\n  kubectl whatsapp funnel spring-sale -o json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeFirst(productMessageNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, args []string) error {
 			f, err := s.funnel(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			if out.structured() {
-				return out.value(r.streams.Out, f)
-			}
-			return f.print(r.streams.Out)
-		},
+			return out.report(r.streams.Out, f, f.print)
+		}),
 	}
 	out.addFlag(cmd)
 	return cmd

@@ -40,14 +40,7 @@ func (r *root) orderCommand(verb orderVerb) *cobra.Command {
 			verb.name, verb.name),
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: r.completeOrders(verb.state),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, args []string) error {
 			var refused []error
 			for _, name := range args {
 				order, line, err := s.moveOrder(cmd.Context(), name, verb.state)
@@ -55,17 +48,12 @@ func (r *root) orderCommand(verb orderVerb) *cobra.Command {
 					refused = append(refused, err)
 					continue
 				}
-				if out.structured() {
-					err = out.object(r.streams.Out, order)
-				} else {
-					_, err = fmt.Fprintln(r.streams.Out, line)
-				}
-				if err != nil {
+				if err := out.result(r.streams.Out, order, line); err != nil {
 					return err
 				}
 			}
 			return errors.Join(refused...)
-		},
+		}),
 	}
 	out.addFlag(cmd)
 	return cmd

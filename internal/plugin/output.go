@@ -46,6 +46,23 @@ func (o *output) object(w io.Writer, obj runtime.Object) error {
 	return printers.NewTypeSetter(scheme).ToPrinter(p).PrintObj(obj, w)
 }
 
+// result prints what a verb changed: the object with -o, else the sentence.
+func (o *output) result(w io.Writer, obj runtime.Object, line string) error {
+	if o.structured() {
+		return o.object(w, obj)
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
+}
+
+// report prints a report: as data with -o, else as print writes it for people.
+func (o *output) report(w io.Writer, v any, print func(io.Writer) error) error {
+	if o.structured() {
+		return o.value(w, v)
+	}
+	return print(w)
+}
+
 // value prints a report (a trace, a funnel) that is not a Kubernetes object.
 func (o *output) value(w io.Writer, v any) error {
 	var data []byte

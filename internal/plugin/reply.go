@@ -21,24 +21,13 @@ func (r *root) replyCommand() *cobra.Command {
   kubectl whatsapp reply shop-5c2a Yes, in stock`,
 		Args:              cobra.MinimumNArgs(2),
 		ValidArgsFunction: r.completeFirst(inquiryNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, args []string) error {
 			inq, line, err := s.reply(cmd.Context(), args[0], strings.Join(args[1:], " "))
 			if err != nil {
 				return err
 			}
-			if out.structured() {
-				return out.object(r.streams.Out, inq)
-			}
-			_, err = fmt.Fprintln(r.streams.Out, line)
-			return err
-		},
+			return out.result(r.streams.Out, inq, line)
+		}),
 	}
 	out.addFlag(cmd)
 	return cmd

@@ -53,6 +53,20 @@ type session struct {
 	namespace string
 }
 
+// verb is the RunE of a command: it checks -o, connects, then does the work.
+func (r *root) verb(out *output, do func(cmd *cobra.Command, s *session, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := out.validate(); err != nil {
+			return err
+		}
+		s, err := r.connect()
+		if err != nil {
+			return err
+		}
+		return do(cmd, s, args)
+	}
+}
+
 func (r *root) connect() (*session, error) {
 	cfg, err := r.flags.ToRESTConfig()
 	if err != nil {

@@ -42,14 +42,7 @@ func (r *root) sendProductCommand() *cobra.Command {
   # answer an inquiry with the product asked about (channel, customer and catalog come from it)
   kubectl whatsapp send-product --inquiry shop-5c2a --body "Here it is" --wait`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, _ []string) error {
 			pm, err := s.sendProduct(cmd.Context(), &o)
 			if err != nil {
 				return err
@@ -61,12 +54,8 @@ func (r *root) sendProductCommand() *cobra.Command {
 				}
 				line = fmt.Sprintf("productmessage %s sent: %s to %s (message %s)", pm.name(), pm.describe(), pm.recipient(), pm.messageID())
 			}
-			if out.structured() {
-				return out.object(r.streams.Out, pm.u)
-			}
-			_, err = fmt.Fprintln(r.streams.Out, line)
-			return err
-		},
+			return out.result(r.streams.Out, pm.u, line)
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.name, "name", "", "Name of the ProductMessage (default: generated from the channel's name).")

@@ -37,23 +37,13 @@ for an hour only).`,
 		Example:           "  kubectl whatsapp trace shop-1d9e\n  kubectl whatsapp trace shop-1d9e -o json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeFirst(orderNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, args []string) error {
 			entries, err := s.trace(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			if out.structured() {
-				return out.value(r.streams.Out, entries)
-			}
-			return printTrace(r.streams.Out, entries)
-		},
+			return out.report(r.streams.Out, entries, func(w io.Writer) error { return printTrace(w, entries) })
+		}),
 	}
 	out.addFlag(cmd)
 	return cmd

@@ -48,23 +48,13 @@ token is kept. Secret values are never printed.`,
 		Example:           "  kubectl whatsapp webhook-url shop --base-url https://whatsapp.example.com",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: r.completeFirst(channelNames),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := out.validate(); err != nil {
-				return err
-			}
-			s, err := r.connect()
-			if err != nil {
-				return err
-			}
+		RunE: r.verb(&out, func(cmd *cobra.Command, s *session, args []string) error {
 			setup, err := s.webhookSetup(cmd.Context(), args[0], baseURL)
 			if err != nil {
 				return err
 			}
-			if out.structured() {
-				return out.value(r.streams.Out, setup)
-			}
-			return setup.print(r.streams.Out, s.namespace)
-		},
+			return out.report(r.streams.Out, setup, func(w io.Writer) error { return setup.print(w, s.namespace) })
+		}),
 	}
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "The receiver's public address as WhatsApp reaches it (https://host[:port][/prefix]).")
 	out.addFlag(cmd)

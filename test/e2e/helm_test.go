@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,35 +37,13 @@ const (
 // has no reason to carry.
 var helmLabels = []string{"helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.io/instance", "app.kubernetes.io/version"}
 
-var helmBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func helmPath(t testing.TB) string {
-	t.Helper()
-	helmBinary.once.Do(func() {
-		out, err := exec.Command(repoPath("hack", "tools.sh"), "helm").Output()
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			err = fmt.Errorf("%w: %s", err, exitErr.Stderr)
-		}
-		helmBinary.path, helmBinary.err = strings.TrimSpace(string(out)), err
-	})
-	if helmBinary.err != nil {
-		t.Fatalf("building helm with hack/tools.sh: %v", helmBinary.err)
-	}
-	return helmBinary.path
-}
-
 // helm runs helm in the repository root with a configuration and cache of the
 // test's own, never the user's.
 func helm(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, helmPath(t), args...)
+	cmd := exec.CommandContext(ctx, testenv.Tool(t, "helm"), args...)
 	cmd.Dir = testenv.RepoRoot()
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+os.DevNull, "HELM_CACHE_HOME="+filepath.Join(home, "cache"),

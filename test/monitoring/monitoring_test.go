@@ -7,7 +7,6 @@ package monitoring
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -19,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -77,31 +75,9 @@ func readRules(t *testing.T) (ruleGroups, []byte) {
 	return groups, rulesFile
 }
 
-var promtool struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func promtoolPath(t *testing.T) string {
-	t.Helper()
-	promtool.once.Do(func() {
-		out, err := exec.Command(repoPath("hack", "tools.sh"), "promtool").Output()
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			err = fmt.Errorf("%w: %s", err, exitErr.Stderr)
-		}
-		promtool.path, promtool.err = strings.TrimSpace(string(out)), err
-	})
-	if promtool.err != nil {
-		t.Fatalf("building promtool with hack/tools.sh: %v", promtool.err)
-	}
-	return promtool.path
-}
-
 func runPromtool(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(promtoolPath(t), args...)
+	cmd := exec.Command(testenv.Tool(t, "promtool"), args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
