@@ -54,8 +54,11 @@ envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where
 	@hack/envtest-assets.sh
 
 .PHONY: test
-test: manifests generate fmt vet ## Run every test: against a real kube-apiserver + etcd, then on the local node.
-	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go test ./... -count=1 $(TESTARGS)
+test: manifests generate fmt vet ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
+	assets=$$(hack/envtest-assets.sh); \
+	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
+	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
+	  KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl" go test ./... -count=1 $(TESTARGS)
 	$(MAKE) --no-print-directory test-cluster
 
 .PHONY: test-cluster
@@ -76,7 +79,7 @@ node-down: ## Stop the local node and remove everything it made.
 	@hack/node/down.sh
 
 .PHONY: bench
-bench: ## Receiver vs direct-create throughput on a local control plane (BENCHARGS="-n 2000 -c 16").
+bench: ## Receiver vs direct-create throughput, archive on vs off, and memory per live order, on a local control plane (BENCHARGS="-n 2000 -c 16 -live 10000,30000").
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/bench $(BENCHARGS)
 
 .PHONY: fuzz

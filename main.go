@@ -10,15 +10,17 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/memlimit"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
 func main() {
 	var (
-		opts       operator.Options
-		namespaces string
+		opts                   operator.Options
+		namespaces, archiveURL string
 	)
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", operator.DefaultMetricsAddr, "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", operator.DefaultProbeAddr, "Address the /healthz and /readyz probes bind to.")
@@ -26,31 +28,48 @@ func main() {
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; the pod's own if empty (required out of a cluster).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
+	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
+	// No default from the environment here: --help would print the password.
+	flag.StringVar(&archiveURL, "archive-database-url", "", "PostgreSQL URL of the archive every order and inquiry is written to; retention then deletes only what it holds. Default: $ARCHIVE_DATABASE_URL.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	opts.Namespaces = splitList(namespaces)
+	if archiveURL == "" {
+		archiveURL = os.Getenv("ARCHIVE_DATABASE_URL")
+	}
 	if limit, err := memlimit.Set(); err != nil {
 		ctrl.Log.Error(err, "the Go memory limit is not set from the container's")
 	} else if limit > 0 {
 		ctrl.Log.Info("Go memory limit set from the container's", "bytes", limit, "fraction", memlimit.Fraction)
 	}
 
-	if err := run(opts); err != nil {
+	if err := run(opts, archiveURL); err != nil {
 		ctrl.Log.Error(err, "operator stopped")
 		os.Exit(1)
 	}
 }
 
-func run(opts operator.Options) error {
+func run(opts operator.Options, archiveURL string) error {
 	// controller-runtime leaves client-side rate limiting off and relies on the
 	// API server's priority and fairness, which suits a receiver that creates a
 	// resource per order.
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	if archiveURL != "" {
+		a, err := archive.New(archiveURL, archive.Options{Scheme: operator.NewScheme(), Registerer: metrics.Registry, Log: ctrl.Log.WithName("archive")})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ctrl.Log.Info("archiving to PostgreSQL", "database", a.URL())
+		opts.Archive = a
+	} else {
+		ctrl.Log.Info("no archive: finished resources are deleted only where a channel sets spec.retention")
 	}
 	op, err := operator.New(cfg, opts)
 	if err != nil {

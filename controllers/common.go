@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -102,41 +99,10 @@ func getChannel(ctx context.Context, c client.Reader, namespace, name string) (*
 	return &ch, nil
 }
 
-// retention says how long a resource finished at finishedAt is still kept, and
-// whether its time is up. Unfinished resources are kept (0, false).
-func retention(finishedAt *metav1.Time, ch *commercev1alpha1.WhatsAppChannel, now time.Time) (time.Duration, bool) {
-	if finishedAt == nil {
-		return 0, false
-	}
-	period := commercev1alpha1.DefaultRetention
-	if ch != nil {
-		period = ch.RetentionPeriod()
-	}
-	left := finishedAt.Add(period).Sub(now)
-	return left, left <= 0
-}
-
-// withRetention makes sure the resource is looked at again when its retention ends.
-func withRetention(res ctrl.Result, keep time.Duration) ctrl.Result {
-	if keep > 0 && (res.RequeueAfter == 0 || keep < res.RequeueAfter) {
-		res.RequeueAfter = keep
-	}
-	return res
-}
-
-// deleteExpired deletes a finished resource whose retention period is over, so
-// etcd does not grow without bound.
-func deleteExpired(ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object) error {
-	if err := c.Delete(ctx, obj, client.Preconditions{UID: ptr.To(obj.GetUID())}); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting after retention: %w", err)
-	}
-	rec.Eventf(obj, nil, corev1.EventTypeNormal, commercev1alpha1.ReasonRetentionExpired, "Delete", "deleted: finished longer ago than the channel's retention period")
-	return nil
-}
-
 // setConditions writes conds into a status's conditions, stamped with the
-// generation the reconcile read, and removes the kstatus conditions absent from
-// them: Reconciling and Stalled are present only while true.
+// generation the reconcile read, and removes the conditions absent from them
+// that are present only while true: Reconciling and Stalled (kstatus), and
+// Archived (False only while retention waits for the archive).
 func setConditions(into *[]metav1.Condition, generation int64, conds []metav1.Condition) {
 	present := map[string]bool{}
 	for _, c := range conds {
@@ -144,7 +110,7 @@ func setConditions(into *[]metav1.Condition, generation int64, conds []metav1.Co
 		meta.SetStatusCondition(into, c)
 		present[c.Type] = true
 	}
-	for _, t := range []string{commercev1alpha1.ConditionReconciling, commercev1alpha1.ConditionStalled} {
+	for _, t := range []string{commercev1alpha1.ConditionReconciling, commercev1alpha1.ConditionStalled, commercev1alpha1.ConditionArchived} {
 		if !present[t] {
 			meta.RemoveStatusCondition(into, t)
 		}

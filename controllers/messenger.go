@@ -30,7 +30,7 @@ const window = 24 * time.Hour
 
 var messagesSent = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "whatsapp_messages_sent_total",
-	Help: "Messages to customers, by what they were about (order, inquiry) and outcome.",
+	Help: "Messages to customers, by what they were about (order, inquiry, productmessage) and outcome.",
 }, []string{"about", "outcome"})
 
 func init() { metrics.Registry.MustRegister(messagesSent) }
@@ -70,12 +70,38 @@ func (r sendResult) final() bool {
 // send sends msg on ch and classifies the outcome. Nothing it returns is an
 // error to the caller: every outcome is something to record.
 func (m *Messenger) send(ctx context.Context, about string, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
-	res := m.deliver(ctx, ch, msg)
+	return m.sendWith(ctx, about, ch, func(api *whatsapp.Client) (string, error) {
+		if msg.template != nil {
+			lang := msg.template.Language
+			if lang == "" {
+				lang = "en_US"
+			}
+			return api.SendTemplate(ctx, msg.to, msg.template.Name, lang, msg.params)
+		}
+		return api.SendText(ctx, msg.to, msg.text, msg.replyTo)
+	})
+}
+
+// sendProducts sends the product message p on ch, or, with template, that
+// template in its place, and classifies the outcome as send does.
+func (m *Messenger) sendProducts(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, to whatsapp.Send, p whatsapp.Products, template *whatsapp.TemplateRef) sendResult {
+	return m.sendWith(ctx, "productmessage", ch, func(api *whatsapp.Client) (string, error) {
+		if template != nil {
+			return api.SendProductTemplate(ctx, to, *template, p)
+		}
+		return api.SendProducts(ctx, to, p)
+	})
+}
+
+// sendWith makes a client for ch, sends with call, counts the outcome and
+// classifies it.
+func (m *Messenger) sendWith(ctx context.Context, about string, ch *commercev1alpha1.WhatsAppChannel, call func(*whatsapp.Client) (string, error)) sendResult {
+	res := m.deliver(ctx, ch, call)
 	messagesSent.WithLabelValues(about, res.Reason).Inc()
 	return res
 }
 
-func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
+func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, call func(*whatsapp.Client) (string, error)) sendResult {
 	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready"}
 	}
@@ -93,16 +119,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	if err != nil {
 		return sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
 	}
-	var id string
-	if msg.template != nil {
-		lang := msg.template.Language
-		if lang == "" {
-			lang = "en_US"
-		}
-		id, err = api.SendTemplate(ctx, msg.to, msg.template.Name, lang, msg.params)
-	} else {
-		id, err = api.SendText(ctx, msg.to, msg.text, msg.replyTo)
-	}
+	id, err := call(api)
 	if err == nil {
 		return sendResult{MessageID: id, Reason: commercev1alpha1.ReasonSent}
 	}

@@ -8,11 +8,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
@@ -28,6 +33,7 @@ type ProductInquiryReconciler struct {
 	Recorder  events.EventRecorder
 	Messenger *Messenger
 	Clock     clock.PassiveClock
+	Retention Retention
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
@@ -36,7 +42,8 @@ type ProductInquiryReconciler struct {
 // Reconcile runs one pass over an inquiry, in these phases:
 //
 //	read        the inquiry, the generation read, its channel, now (inquiryScope)
-//	retention   a finished inquiry past its channel's retention is deleted; nothing else runs
+//	retention   a finished inquiry past its channel's retention is deleted once the
+//	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	window      what is due at this time: nothing (finished), waiting, expiry or the reply
 //	reply       the reply is sent when due: reply, phase, Answered, finishedAt
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
@@ -47,14 +54,16 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	if s.expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.inquiry)
+		if s.archived, s.result, err = r.Retention.retire(ctx, r.Client, r.Recorder, s.inquiry); s.archived == nil || err != nil {
+			return s.result, err
+		}
 	}
 	s.window()
 	if s.action == replyDue {
 		r.reply(ctx, s)
 	}
 	s.conditions = inquiryConditions(s.phase, s.inquiry.Spec.Reply != nil, s.answeredCondition())
-	before := s.inquiry.Status.Phase
+	before := s.inquiry.Status.DeepCopy()
 	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -73,6 +82,10 @@ type inquiryScope struct {
 	now        time.Time
 	keep       time.Duration
 	expired    bool
+	// answeredBy is a Sent ProductMessage answering the inquiry, or "".
+	answeredBy string
+	// archived is the Archived condition while retention waits for the archive.
+	archived *metav1.Condition
 
 	// Decided by window, then reply.
 	action    inquiryAction
@@ -99,14 +112,23 @@ func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (
 		return nil, err
 	}
 	s := &inquiryScope{inquiry: &inq, generation: inq.Generation, channel: ch, now: r.Clock.Now()}
-	s.keep, s.expired = retention(inq.Status.FinishedAt, ch, s.now)
+	s.keep, s.expired = r.Retention.period(inq.Status.FinishedAt, ch, s.now)
+	var answers commercev1alpha1.ProductMessageList
+	if err := r.List(ctx, &answers, client.InNamespace(inq.Namespace), client.MatchingFields{IndexInquiry: inq.Name}); err != nil {
+		return nil, fmt.Errorf("listing the product messages answering the inquiry: %w", err)
+	}
+	for _, pm := range answers.Items {
+		if pm.Status.Phase == commercev1alpha1.ProductMessageSent && pm.Spec.Channel == inq.Spec.Channel {
+			s.answeredBy = pm.Name
+		}
+	}
 	return s, nil
 }
 
 // window decides what is due now, and all of it but the reply.
 func (s *inquiryScope) window() {
 	s.expiresAt = s.inquiry.Spec.ReceivedAt.Add(window)
-	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now)
+	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now, s.answeredBy)
 	if s.action == awaitingReply {
 		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(s.now)}
 	}
@@ -157,11 +179,15 @@ func (s *inquiryScope) apply(q *commercev1alpha1.ProductInquiry) {
 	if s.answered != nil {
 		conds = append([]metav1.Condition{*s.answered}, conds...)
 	}
+	if s.archived != nil {
+		conds = append(conds, *s.archived)
+	}
 	setConditions(&st.Conditions, s.generation, conds)
 }
 
-func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commercev1alpha1.InquiryPhase) {
-	if before == s.phase {
+func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before *commercev1alpha1.ProductInquiryStatus) {
+	recordArchivePending(r.Recorder, s.inquiry, before.Conditions, s.archived)
+	if before.Phase == s.phase {
 		return
 	}
 	eventType := corev1.EventTypeNormal
@@ -176,7 +202,8 @@ func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before commerce
 }
 
 // SetupWithManager registers the reconciler: inquiries wake on their own spec
-// and annotations and on their channel turning Ready.
+// and annotations, on their channel turning Ready, and on a ProductMessage
+// answering them being sent (its reconciler registers IndexInquiry).
 func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexByChannel(mgr, &commercev1alpha1.ProductInquiry{}, func(o client.Object) string {
 		return o.(*commercev1alpha1.ProductInquiry).Spec.Channel
@@ -188,6 +215,23 @@ func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&commercev1alpha1.WhatsAppChannel{},
 			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} }),
 			builder.WithPredicates(channelTurnedReady)).
+		Watches(&commercev1alpha1.ProductMessage{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			pm := o.(*commercev1alpha1.ProductMessage)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: pm.Namespace, Name: pm.Spec.Inquiry}}}
+		}), builder.WithPredicates(answerSent)).
 		Named("productinquiry").
 		Complete(r)
+}
+
+// answerSent passes a ProductMessage naming an inquiry when it turns Sent.
+var answerSent = predicate.Funcs{
+	CreateFunc:  func(e event.CreateEvent) bool { return answers(e.Object) },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc:  func(e event.UpdateEvent) bool { return !answers(e.ObjectOld) && answers(e.ObjectNew) },
+}
+
+func answers(o client.Object) bool {
+	pm, ok := o.(*commercev1alpha1.ProductMessage)
+	return ok && pm.Spec.Inquiry != "" && pm.Status.Phase == commercev1alpha1.ProductMessageSent
 }

@@ -23,13 +23,21 @@ const (
 	windowExpired
 	// replyDue: a reply is set inside the window and has not been sent.
 	replyDue
+	// answeredWithProducts: a ProductMessage answering the inquiry was sent.
+	answeredWithProducts
 )
 
 // inquiryDue decides what is due for q at now, with the phase and Answered
-// condition that follow (for replyDue, those the send decides).
-func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time) (inquiryAction, commercev1alpha1.InquiryPhase, *metav1.Condition) {
-	if finalInquiryPhase(q.Status.Phase) {
+// condition that follow (for replyDue, those the send decides). answeredBy
+// names a Sent ProductMessage whose spec.inquiry is q, or is empty: WhatsApp
+// accepted that answer, so the inquiry is Answered whatever the clock says.
+func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, answeredBy string) (inquiryAction, commercev1alpha1.InquiryPhase, *metav1.Condition) {
+	switch {
+	case finalInquiryPhase(q.Status.Phase):
 		return settled, q.Status.Phase, nil
+	case answeredBy != "":
+		return answeredWithProducts, commercev1alpha1.InquiryAnswered,
+			condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonAnsweredWithProducts, "answered with ProductMessage "+answeredBy)
 	}
 	expiresAt := q.Spec.ReceivedAt.Add(window)
 	switch {

@@ -40,7 +40,7 @@ func TestInquiryDue(t *testing.T) {
 		{"failed stays failed", testInquiry("Yes", commercev1alpha1.InquiryFailed), time.Hour, settled, commercev1alpha1.InquiryFailed, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at))
+			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at), "")
 			if action != tc.want || phase != tc.wantPhase {
 				t.Errorf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
 			}
@@ -49,6 +49,32 @@ func TestInquiryDue(t *testing.T) {
 				t.Errorf("Answered decided (%+v), want it left as it is", answered)
 			case tc.wantReason != "" && (answered == nil || answered.Reason != tc.wantReason || answered.Status != metav1.ConditionFalse):
 				t.Errorf("Answered %+v, want False %s", answered, tc.wantReason)
+			}
+		})
+	}
+}
+
+func TestInquiryAnsweredWithProducts(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		q         *commercev1alpha1.ProductInquiry
+		at        time.Duration
+		want      inquiryAction
+		wantPhase commercev1alpha1.InquiryPhase
+	}{
+		{"open", testInquiry("", commercev1alpha1.InquiryOpen), time.Hour, answeredWithProducts, commercev1alpha1.InquiryAnswered},
+		{"with a reply not sent yet", testInquiry("Yes", commercev1alpha1.InquiryOpen), time.Hour, answeredWithProducts, commercev1alpha1.InquiryAnswered},
+		{"seen after the window (WhatsApp took it)", testInquiry("", commercev1alpha1.InquiryOpen), 25 * time.Hour, answeredWithProducts, commercev1alpha1.InquiryAnswered},
+		{"expired before", testInquiry("", commercev1alpha1.InquiryExpired), 25 * time.Hour, settled, commercev1alpha1.InquiryExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at), "summer-picks")
+			if action != tc.want || phase != tc.wantPhase {
+				t.Fatalf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
+			}
+			if tc.want == answeredWithProducts && (answered == nil || answered.Status != metav1.ConditionTrue ||
+				answered.Reason != commercev1alpha1.ReasonAnsweredWithProducts || !strings.Contains(answered.Message, "summer-picks")) {
+				t.Errorf("Answered %+v, want True AnsweredWithProducts naming the message", answered)
 			}
 		})
 	}

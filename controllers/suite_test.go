@@ -19,8 +19,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/pgtest"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
@@ -39,8 +41,15 @@ func TestMain(m *testing.M) {
 		logs = os.Stderr
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(logs)))
-	os.Exit(testenv.Run(m, &env))
+	os.Exit(testenv.Run(m, &env, func(*testenv.Env) (func(), error) {
+		url, undo, err := pgtest.Shared()
+		pgServer = url
+		return undo, err
+	}))
 }
+
+// pgServer is the PostgreSQL the archive tests make their databases on.
+var pgServer string
 
 const (
 	appSecret   = "app-secret-for-tests"
@@ -55,12 +64,20 @@ type world struct {
 	fake     *fakewhatsapp.Server
 	receiver *httptest.Server
 	channel  *commercev1alpha1.WhatsAppChannel
-	stop     func()
+	// archive is nil but in the archive tests.
+	archive *archive.Archive
+	stop    func()
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second))}
+	return openWorld(t, api, nil, customize...)
+}
+
+// openWorld is newWorld with the operator archiving to a (nil: no archive).
+func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Archive, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
+	t.Helper()
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: a}
 	w.fake = fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"})
 	if err := w.fake.Start(); err != nil {
 		t.Fatal(err)
@@ -103,7 +120,8 @@ func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...fun
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second})
+	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second,
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	mgrCtx, cancel := context.WithCancel(ctx)

@@ -38,6 +38,7 @@ type WhatsAppOrderReconciler struct {
 	Recorder  events.EventRecorder
 	Messenger *Messenger
 	Clock     clock.PassiveClock
+	Retention Retention
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders,verbs=get;list;watch;delete
@@ -46,7 +47,8 @@ type WhatsAppOrderReconciler struct {
 // Reconcile runs one pass over an order, in these phases:
 //
 //	read        the order, the generation read, its channel, now (orderScope)
-//	retention   a finished order past its channel's retention is deleted; nothing else runs
+//	retention   a finished order past its channel's retention is deleted once the
+//	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	validate    the cart: phase, itemCount, total, currency, finishedAt, Validated
 //	notify      at most one due notification is sent: notifications, CustomerNotified
 //	conditions  Ready, Reconciling and Stalled follow from Validated and CustomerNotified
@@ -57,7 +59,9 @@ func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		return ctrl.Result{}, err
 	}
 	if s.expired {
-		return ctrl.Result{}, deleteExpired(ctx, r.Client, r.Recorder, s.order)
+		if s.archived, s.result, err = r.Retention.retire(ctx, r.Client, r.Recorder, s.order); s.archived == nil || err != nil {
+			return s.result, err
+		}
 	}
 	s.validate()
 	if s.phase != commercev1alpha1.OrderPhaseInvalid {
@@ -84,6 +88,8 @@ type orderScope struct {
 	// keep is how long a finished order is still kept; expired when that is over.
 	keep    time.Duration
 	expired bool
+	// archived is the Archived condition while retention waits for the archive.
+	archived *metav1.Condition
 
 	// Decided by validate.
 	phase     commercev1alpha1.OrderPhase
@@ -113,7 +119,7 @@ func (r *WhatsAppOrderReconciler) read(ctx context.Context, req ctrl.Request) (*
 		return nil, err
 	}
 	s := &orderScope{order: &order, generation: order.Generation, channel: ch, now: r.Clock.Now()}
-	s.keep, s.expired = retention(order.Status.FinishedAt, ch, s.now)
+	s.keep, s.expired = r.Retention.period(order.Status.FinishedAt, ch, s.now)
 	return s, nil
 }
 
@@ -204,10 +210,14 @@ func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
 	if s.notified != nil {
 		conds = append(conds, *s.notified)
 	}
+	if s.archived != nil {
+		conds = append(conds, *s.archived)
+	}
 	setConditions(&st.Conditions, s.generation, append(conds, s.conditions...))
 }
 
 func (r *WhatsAppOrderReconciler) recordEvents(s *orderScope, before *commercev1alpha1.WhatsAppOrderStatus) {
+	recordArchivePending(r.Recorder, s.order, before.Conditions, s.archived)
 	if before.Phase != s.phase {
 		eventType, reason := corev1.EventTypeNormal, commercev1alpha1.ReasonPhaseChanged
 		from := string(before.Phase)

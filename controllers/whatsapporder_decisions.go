@@ -18,7 +18,7 @@ import (
 // validation is the phase, totals and Validated condition of an order: its
 // spec.state when the cart is valid, Invalid otherwise.
 func validation(o *commercev1alpha1.WhatsAppOrder) (commercev1alpha1.OrderPhase, cart.Summary, metav1.Condition) {
-	sum, err := cart.Summarize(cartItems(o))
+	sum, err := cart.Summarize(cart.OrderItems(o.Spec.Items))
 	if err != nil {
 		return commercev1alpha1.OrderPhaseInvalid, cart.Summary{}, metav1.Condition{Type: commercev1alpha1.ConditionValidated,
 			Status: metav1.ConditionFalse, Reason: invalidCartReason(err), Message: err.Error()}
@@ -151,14 +151,6 @@ func orderConditions(phase commercev1alpha1.OrderPhase, validated metav1.Conditi
 
 func finalOrderPhase(p commercev1alpha1.OrderPhase) bool {
 	return p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderRejected) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderDelivered) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderCancelled)
-}
-
-func cartItems(o *commercev1alpha1.WhatsAppOrder) []cart.Item {
-	items := make([]cart.Item, len(o.Spec.Items))
-	for i, it := range o.Spec.Items {
-		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
-	}
-	return items
 }
 
 func orMessageError(e *commercev1alpha1.MessageError, message string) *commercev1alpha1.MessageError {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -236,24 +237,42 @@ func TestOrderStatusClaimsTheGenerationRead(t *testing.T) {
 
 func TestRetention(t *testing.T) {
 	hour := &commercev1alpha1.WhatsAppChannel{Spec: commercev1alpha1.WhatsAppChannelSpec{Retention: &metav1.Duration{Duration: time.Hour}}}
+	unset := &commercev1alpha1.WhatsAppChannel{}
 	finished := &metav1.Time{Time: received}
 	for _, tc := range []struct {
 		name        string
 		finishedAt  *metav1.Time
 		ch          *commercev1alpha1.WhatsAppChannel
+		archiving   bool
 		now         time.Time
 		wantKeep    time.Duration
 		wantExpired bool
 	}{
-		{"unfinished is kept", nil, hour, received.Add(100 * time.Hour), 0, false},
-		{"within the channel's retention", finished, hour, received.Add(30 * time.Minute), 30 * time.Minute, false},
-		{"at its end", finished, hour, received.Add(time.Hour), 0, true},
-		{"channel gone: the default", finished, nil, received.Add(time.Hour), commercev1alpha1.DefaultRetention - time.Hour, false},
+		{"unfinished is kept", nil, hour, true, received.Add(100 * time.Hour), 0, false},
+		{"within the channel's retention", finished, hour, false, received.Add(30 * time.Minute), 30 * time.Minute, false},
+		{"at its end", finished, hour, false, received.Add(time.Hour), 0, true},
+		{"at its end, with an archive", finished, hour, true, received.Add(time.Hour), 0, true},
+		{"no retention set, no archive: kept for good", finished, unset, false, received.Add(365 * 24 * time.Hour), 0, false},
+		{"no retention set, an archive: the default", finished, unset, true, received.Add(time.Hour), commercev1alpha1.DefaultRetention - time.Hour, false},
+		{"no retention set, an archive: the default's end", finished, unset, true, received.Add(commercev1alpha1.DefaultRetention), 0, true},
+		{"channel gone, no archive: kept for good", finished, nil, false, received.Add(365 * 24 * time.Hour), 0, false},
+		{"channel gone, an archive: the default", finished, nil, true, received.Add(time.Hour), commercev1alpha1.DefaultRetention - time.Hour, false},
 	} {
-		keep, expired := retention(tc.finishedAt, tc.ch, tc.now)
+		keep, expired := retention(tc.finishedAt, tc.ch, tc.now, tc.archiving)
 		if keep != tc.wantKeep || expired != tc.wantExpired {
 			t.Errorf("%s: keep %s expired %v, want %s %v", tc.name, keep, expired, tc.wantKeep, tc.wantExpired)
 		}
+	}
+}
+
+func TestArchivePending(t *testing.T) {
+	pending := archivePending(nil)
+	down := archivePending(errors.New("FATAL: password authentication failed for user \"shop\""))
+	if pending.Type != commercev1alpha1.ConditionArchived || pending.Status != metav1.ConditionFalse || pending.Reason != commercev1alpha1.ReasonArchivePending {
+		t.Errorf("archivePending(nil) = %+v", pending)
+	}
+	if down.Reason != commercev1alpha1.ReasonArchiveUnavailable || !strings.Contains(down.Message, "password authentication failed") {
+		t.Errorf("archivePending(err) = %+v; want ArchiveUnavailable saying why", down)
 	}
 }
 

@@ -30,12 +30,14 @@ const (
 	verdictBadSignature
 	// verdictVerifyRefused: a wrong verify token, or none configured.
 	verdictVerifyRefused
-	// verdictBusy: the bodies in flight fill the receiver's memory budget.
-	verdictBusy
 	// verdictSomeInvalid: some element can never be stored; the others are.
 	verdictSomeInvalid
 	// verdictSomeFailed: some element could not be stored now.
 	verdictSomeFailed
+	// verdictBusy: the receiver sheds the body rather than grow past its
+	// memory budget for bodies in flight, or queue a store it could not finish
+	// in time.
+	verdictBusy
 )
 
 // answers is the one place that turns a verdict into an HTTP status. WhatsApp
@@ -57,9 +59,9 @@ var answers = map[verdict]struct {
 	verdictTooLarge:           {http.StatusRequestEntityTooLarge, 0},
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
-	verdictBusy:               {http.StatusServiceUnavailable, 5 * time.Second},
 	verdictSomeInvalid:        {http.StatusBadRequest, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
+	verdictBusy:               {http.StatusServiceUnavailable, retryBusy},
 }
 
 // response is a verdict and what the answer's body says: the report of a

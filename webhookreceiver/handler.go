@@ -21,11 +21,14 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-// answerWithin bounds the work on one request, from its arrival to its answer,
-// whatever the API server does: senders give up on an answer after about 5 s
-// (and then send again), so past this the receiver answers 503 with Retry-After
-// rather than keep the sender waiting for an answer it would no longer read.
-const answerWithin = 4 * time.Second
+// answerWithin is the contract's bound on every answer: senders give up after
+// about 5 s (and send again). storeBudget is what of it the work on a request
+// may take, whatever the API server does; the rest is kept for answering 503
+// with Retry-After in time.
+const (
+	answerWithin = 5 * time.Second
+	storeBudget  = answerWithin - time.Second
+)
 
 // Handler returns the receiver's HTTP handler, instrumented with the
 // receiver's request metrics.
@@ -38,14 +41,14 @@ func (r *Receiver) Handler() http.Handler {
 
 // handle works out the answer to one request.
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
+	// Everything the request waits for (the API server above all) shares one
+	// deadline, so the answer is out in time, also when nothing answers. A
+	// sender that hangs up does not cancel it: what is being stored is stored.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), storeBudget)
+	defer cancel()
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
 		return refuse(verdictWrongMethod, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 	}
-	// Not the request's context: a sender that hangs up does not stop a store
-	// half-way (it sends again, and the rest is deduplicated), and neither does a
-	// shutdown, which lets requests in flight finish.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), answerWithin)
-	defer cancel()
 	ch, err := r.channelAt(ctx, req.URL.Path)
 	if err != nil {
 		return refuse(verdictClusterUnavailable, "looking up the channel: %v", err)
@@ -96,6 +99,10 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		r.log(ch).Info("webhook body refused", "error", err.Error())
 		return refuse(verdictBadRequest, "%v", err)
 	}
+	if !r.admission.enter(ctx) {
+		return refuse(verdictBusy, "the receiver is storing as many bodies as it admits; send again later")
+	}
+	defer r.admission.leave()
 	rep := r.store(ctx, ch, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }

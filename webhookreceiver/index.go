@@ -44,5 +44,19 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return fmt.Errorf("indexing inquiries by sent message id: %w", err)
 	}
+	if err := indexer.IndexField(ctx, &commercev1alpha1.ProductMessage{}, IndexSentMessage, func(o client.Object) []string {
+		// A tracked message is found by spec.messageID before the controller
+		// has copied it into status.
+		pm := o.(*commercev1alpha1.ProductMessage)
+		var ids []string
+		for _, id := range []string{pm.Status.MessageID, pm.Spec.MessageID} {
+			if id != "" && (len(ids) == 0 || ids[0] != id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}); err != nil {
+		return fmt.Errorf("indexing product messages by sent message id: %w", err)
+	}
 	return nil
 }

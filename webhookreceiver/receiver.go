@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
 
 // MaxBodyBytes bounds a webhook body. Meta documents bodies up to 3 MB.
@@ -45,6 +46,13 @@ type Options struct {
 	// BodyBudget bounds the bytes of request bodies held at once; beyond it
 	// requests are answered 503. DefaultBodyBudget if zero.
 	BodyBudget int64
+	// StatusWindow is how long a delivery status waits for others about the
+	// same resource, to be written with them.
+	StatusWindow time.Duration
+	// MaxStores bounds the bodies stored at once, and AdmissionWait how long a
+	// body waits for its turn before it is answered 503.
+	MaxStores     int
+	AdmissionWait time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
@@ -52,9 +60,11 @@ type Options struct {
 
 // Receiver is the webhook HTTP server. It runs on every replica, leader or not.
 type Receiver struct {
-	opts    Options
-	secrets *secretCache
-	budget  *bodyBudget
+	opts      Options
+	secrets   *secretCache
+	budget    *bodyBudget
+	statuses  *statuswrite.Batcher
+	admission *admission
 
 	mu      sync.Mutex
 	serving chan struct{} // closed when Start returns; nil before Start
@@ -68,7 +78,22 @@ func New(opts Options) *Receiver {
 	if opts.BodyBudget <= 0 {
 		opts.BodyBudget = DefaultBodyBudget
 	}
-	return &Receiver{opts: opts, secrets: newSecretCache(opts.APIReader), budget: newBodyBudget(opts.BodyBudget)}
+	if opts.StatusWindow <= 0 {
+		opts.StatusWindow = 10 * time.Millisecond
+	}
+	if opts.MaxStores <= 0 {
+		opts.MaxStores = DefaultMaxStores
+	}
+	if opts.AdmissionWait <= 0 {
+		opts.AdmissionWait = DefaultAdmissionWait
+	}
+	return &Receiver{
+		opts:      opts,
+		secrets:   newSecretCache(opts.APIReader),
+		budget:    newBodyBudget(opts.BodyBudget),
+		statuses:  &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeBudget},
+		admission: newAdmission(opts.MaxStores, opts.AdmissionWait),
+	}
 }
 
 // NeedLeaderElection is false: every replica receives webhooks.

@@ -15,7 +15,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -193,8 +192,8 @@ func (r *Receiver) createOnce(ctx context.Context, obj, existing client.Object) 
 
 // applyStatus moves the delivery status of the message a status webhook is about.
 // The message is found through the sent-message index of the cache; the write
-// goes through statuswrite.Write, the reconcilers' helper, so a conflict with
-// a reconciler's write is resolved the same way on both sides.
+// goes through the batch form of statuswrite.Write, the reconcilers' helper, so
+// a conflict with a reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
 	if !delivery.Tracked(st.Status) {
 		return OutcomeIgnored, nil
@@ -215,10 +214,12 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	if target == nil {
 		return OutcomeUnmatchedStatus, nil
 	}
-	changed, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o client.Object) {
-		if m := sentMessage(o, st.MessageID); m != nil {
-			delivery.Apply(m, update)
-		}
+	// The message's other statuses often arrive within milliseconds, in this
+	// body or the next: the Batcher writes them together, from the cached copy.
+	changed := false
+	err = r.statuses.Write(ctx, target, func(o client.Object) {
+		m := sentMessage(o, st.MessageID)
+		changed = m != nil && delivery.Apply(m, update)
 	})
 	if err != nil {
 		return "", fmt.Errorf("updating the delivery status of message %s: %w", st.MessageID, err)
@@ -229,7 +230,8 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	return OutcomeUpdated, nil
 }
 
-// sentBy finds the order or inquiry of the channel that recorded sending messageID.
+// sentBy finds the order, inquiry or product message of the channel that
+// recorded sending messageID.
 func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (client.Object, error) {
 	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
 	var orders commercev1alpha1.WhatsAppOrderList
@@ -250,6 +252,15 @@ func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChan
 			return &inquiries.Items[i], nil
 		}
 	}
+	var messages commercev1alpha1.ProductMessageList
+	if err := r.opts.Client.List(ctx, &messages, match...); err != nil {
+		return nil, fmt.Errorf("looking up the product message that sent %s: %w", messageID, err)
+	}
+	for i := range messages.Items {
+		if messages.Items[i].Spec.Channel == ch.Name {
+			return &messages.Items[i], nil
+		}
+	}
 	return nil, nil
 }
 
@@ -258,6 +269,8 @@ func sentMessage(o client.Object, messageID string) *commercev1alpha1.SentMessag
 	case *commercev1alpha1.WhatsAppOrder:
 		return o.SentMessage(messageID)
 	case *commercev1alpha1.ProductInquiry:
+		return o.SentMessage(messageID)
+	case *commercev1alpha1.ProductMessage:
 		return o.SentMessage(messageID)
 	}
 	return nil

@@ -25,11 +25,14 @@ var (
 type outgoing struct {
 	MessagingProduct string        `json:"messaging_product,omitempty"`
 	RecipientType    string        `json:"recipient_type"`
-	To               string        `json:"to"`
+	To               string        `json:"to,omitempty"`
+	Recipient        string        `json:"recipient,omitempty"`
 	Context          *replyContext `json:"context,omitempty"`
+	CallbackData     string        `json:"biz_opaque_callback_data,omitempty"`
 	Type             string        `json:"type"`
 	Text             *textBody     `json:"text,omitempty"`
 	Template         *template     `json:"template,omitempty"`
+	Interactive      *interactive  `json:"interactive,omitempty"`
 }
 
 type replyContext struct {
@@ -52,14 +55,20 @@ type language struct {
 	Code   string `json:"code"`
 }
 
+// component is a body component, or a button component (with sub_type and
+// index) of a template.
 type component struct {
 	Type       string      `json:"type"`
+	SubType    string      `json:"sub_type,omitempty"`
+	Index      *int        `json:"index,omitempty"`
 	Parameters []parameter `json:"parameters"`
 }
 
+// parameter is a text parameter, or the action parameter of a product button.
 type parameter struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type   string        `json:"type"`
+	Text   string        `json:"text,omitempty"`
+	Action *buttonAction `json:"action,omitempty"`
 }
 
 // SendText sends a free-form text message to the customer with WhatsApp id to
@@ -99,13 +108,7 @@ func (c *Client) SendTemplate(ctx context.Context, to, templateName, languageCod
 	if templateName == "" || languageCode == "" {
 		return "", invalid("template name and language code are required")
 	}
-	t := &template{Name: templateName, Language: language{Code: languageCode}}
-	if c.generation == OnPremises {
-		// On-Premises requires the namespace and a language policy; only
-		// "deterministic" is supported.
-		t.Namespace = c.namespace
-		t.Language.Policy = "deterministic"
-	}
+	t := c.template(templateName, languageCode, "")
 	if len(params) > 0 {
 		body := component{Type: "body", Parameters: make([]parameter, len(params))}
 		for i, p := range params {
@@ -116,6 +119,22 @@ func (c *Client) SendTemplate(ctx context.Context, to, templateName, languageCod
 	msg := c.envelope(to, "template")
 	msg.Template = t
 	return c.post(ctx, msg)
+}
+
+// template names a template in this generation's terms; an empty namespace
+// means the client's configured one.
+func (c *Client) template(name, languageCode, namespace string) *template {
+	t := &template{Name: name, Language: language{Code: languageCode}}
+	if c.generation == OnPremises {
+		// On-Premises requires the namespace and a language policy; only
+		// "deterministic" is supported.
+		t.Namespace = namespace
+		if t.Namespace == "" {
+			t.Namespace = c.namespace
+		}
+		t.Language.Policy = "deterministic"
+	}
+	return t
 }
 
 // envelope returns the fields every message shares in this generation.

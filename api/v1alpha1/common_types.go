@@ -71,6 +71,11 @@ type SentMessage struct {
 	// UpdatedAt is the timestamp of the delivery status, as WhatsApp reported it.
 	// +optional
 	UpdatedAt *metav1.Time `json:"updatedAt,omitempty"`
+	// PricingCategory is what WhatsApp says the message is billed as
+	// (marketing, utility, service, ...), from its status webhooks.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	PricingCategory string `json:"pricingCategory,omitempty"`
 }
 
 // SentMessage returns the record of the message with the given id that the

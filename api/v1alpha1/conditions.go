@@ -26,6 +26,20 @@ const (
 // ConditionAnswered (ProductInquiry) tells whether the reply reached WhatsApp.
 const ConditionAnswered = "Answered"
 
+// ConditionArchived (WhatsAppOrder, ProductInquiry) is present, False, only
+// while a finished resource whose retention is over waits to be deleted until
+// the archive holds its final version.
+const ConditionArchived = "Archived"
+
+// Reasons of Archived=False.
+const (
+	// ReasonArchivePending: the archive has not written the final version yet.
+	ReasonArchivePending = "ArchivePending"
+	// ReasonArchiveUnavailable: PostgreSQL cannot be reached or refuses the
+	// operator (a wrong password, say); the message says why.
+	ReasonArchiveUnavailable = "ArchiveUnavailable"
+)
+
 // Reasons for the outcome of a message to a customer, shared by orders
 // (CustomerNotified) and inquiries (Answered), and by Ready, Reconciling and
 // Stalled when the outcome decides them.
@@ -67,6 +81,27 @@ const (
 
 // ReasonAwaitingReply (ProductInquiry, Answered=False): open, no reply set yet.
 const ReasonAwaitingReply = "AwaitingReply"
+
+// ReasonAnsweredWithProducts (ProductInquiry, Answered=True): a ProductMessage
+// naming the inquiry in spec.inquiry was sent.
+const ReasonAnsweredWithProducts = "AnsweredWithProducts"
+
+// Reasons of a ProductMessage's conditions (besides the send outcomes above).
+const (
+	// ReasonTracked (Sent=True): spec.messageID names a message another system
+	// sent; the operator sends nothing and tracks it.
+	ReasonTracked = "Tracked"
+	// ReasonNotSupportedByAPI: the channel's API generation cannot send this
+	// kind of message (On-Premises has no catalog messages or templates, and
+	// cannot address a user id).
+	ReasonNotSupportedByAPI = "NotSupportedByAPI"
+	// ReasonInquiryNotFound: spec.inquiry names no ProductInquiry of the
+	// namespace (yet); the message waits for it.
+	ReasonInquiryNotFound = "InquiryNotFound"
+	// ReasonInquiryOnOtherChannel: spec.inquiry names an inquiry that arrived
+	// on another channel, whose message cannot be replied to from this one.
+	ReasonInquiryOnOtherChannel = "InquiryOnOtherChannel"
+)
 
 // Reasons of a WhatsAppChannel's Ready condition.
 const (

@@ -56,7 +56,11 @@ type WhatsAppChannelSpec struct {
 
 	// Retention is how long finished orders (Rejected, Delivered, Cancelled) and
 	// inquiries (Answered, Expired, Failed) are kept before they are deleted.
-	// +kubebuilder:default="720h"
+	// With an archive (the operator's --archive-database-url), a resource is
+	// deleted only once the archive holds its final version, and unset means
+	// 720h. Without one, unset means finished resources are kept until someone
+	// deletes them: nothing leaves the cluster that exists nowhere else, unless
+	// the channel asks for it here.
 	// +optional
 	Retention *metav1.Duration `json:"retention,omitempty"`
 }
@@ -149,15 +153,21 @@ type WhatsAppChannelList struct {
 	Items           []WhatsAppChannel `json:"items"`
 }
 
-// DefaultRetention applies when a channel sets none.
+// DefaultRetention applies when a channel sets none and an archive keeps
+// what is deleted.
 const DefaultRetention = 30 * 24 * time.Hour
 
-// RetentionPeriod is how long finished resources of the channel are kept.
-func (c *WhatsAppChannel) RetentionPeriod() time.Duration {
-	if c.Spec.Retention == nil || c.Spec.Retention.Duration <= 0 {
-		return DefaultRetention
+// RetentionPeriod is how long finished resources of the channel (nil when it
+// is gone) are kept, and false when they are kept for good: without an
+// archive, only a retention set on the channel deletes anything.
+func (c *WhatsAppChannel) RetentionPeriod(archiving bool) (time.Duration, bool) {
+	if c != nil && c.Spec.Retention != nil && c.Spec.Retention.Duration > 0 {
+		return c.Spec.Retention.Duration, true
 	}
-	return c.Spec.Retention.Duration
+	if archiving {
+		return DefaultRetention, true
+	}
+	return 0, false
 }
 
 // API is the channel's API generation, Cloud when unset.

@@ -14,13 +14,19 @@
 //     labels and spec the receiver gives the same order;
 //   - receiver: N signed single-order Cloud webhooks carrying that cart, POSTed
 //     at concurrency C over keep-alive HTTP. Every answer must be 200, and the
-//     API server must then hold exactly one order per webhook.
+//     API server must then hold exactly one order per webhook;
+//   - archived: the same as receiver, with the archive on: every order the
+//     manager's informer sees is enqueued to the archive's writer, which
+//     upserts it into a PostgreSQL on this machine (hack/postgres.sh), as the
+//     operator's leader does. After the rounds, the archive must hold exactly
+//     one row per order of these phases. The ratio archived/receiver is what
+//     archiving costs the receiver.
 //
 // The baseline runs in the same process, on the same control plane, in the same
 // run, because the API server and etcd set the pace: their speed differs from
 // machine to machine and run to run, and drops as etcd fills, so the receiver's
 // rate means something only next to a direct rate measured alongside it. Rounds
-// alternate which phase goes first, so warm-up and drift favor neither. The
+// rotate which phase goes first, so warm-up and drift favor none. The
 // ratio receiver/direct is then the cost of what the receiver does besides the
 // create (HTTP, signature, parsing, lookups, logging, ...); on a machine it
 // shares with the control plane, that includes the CPU of the load generator's
@@ -34,9 +40,17 @@
 // processes take cpu time ("others"). -cpuprofile and -memprofile show where
 // this process spends it.
 //
+// With -rate, the bench runs the sustained phase instead (see sustained.go):
+// the direct-create ceiling as above, then the whole operator (receiver and
+// reconcilers, sending through the fake WhatsApp API) under orders offered
+// open loop at -rate per second for -duration, with -status-ratio status
+// webhooks per order about the notifications it sends.
+//
 // Usage:
 //
 //	make bench BENCHARGS="-n 2000 -c 16"
+//	make bench BENCHARGS="-rate 100 -duration 60s"
+//	make bench BENCHARGS="-rate 50 -duration 60s -status-ratio 3"
 //	KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh) go run ./hack/bench [flags]
 //	go run ./hack/bench -cpuprofile cpu.out && go tool pprof -top -cum cpu.out
 //
@@ -57,6 +71,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,13 +88,15 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
 )
 
 // params are the command-line flags.
 type params struct {
 	n, concurrency, rounds, warmup int
 	cpuProfile, memProfile         string
+	// live are the numbers of live orders the memory phase measures at.
+	live []int
+	load sustainedParams
 }
 
 func parseFlags(args []string, output io.Writer) (params, error) {
@@ -87,12 +105,24 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.SetOutput(output)
 	fs.IntVar(&p.n, "n", 2000, "orders per phase: created directly, then sent as webhooks, in each round")
 	fs.IntVar(&p.concurrency, "c", 16, "concurrent creates, and concurrent webhook requests")
-	fs.IntVar(&p.rounds, "rounds", 2, "rounds of one direct and one receiver phase; odd rounds start with direct, even ones with receiver")
+	fs.IntVar(&p.rounds, "rounds", 3, "rounds of one direct, one receiver and one archived phase; each round starts with the next of them")
 	fs.IntVar(&p.warmup, "warmup", 100, "orders of each kind sent before measuring, not counted")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
+	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator RSS; empty skips it")
+	addSustainedFlags(fs, &p.load)
 	if err := fs.Parse(args); err != nil {
 		return p, err
+	}
+	for _, f := range strings.Split(*live, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || (len(p.live) > 0 && n <= p.live[len(p.live)-1]) {
+			return p, fmt.Errorf("-live %q: want increasing positive numbers", *live)
+		}
+		p.live = append(p.live, n)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -102,7 +132,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	case p.warmup < 0:
 		return p, errors.New("-warmup must not be negative")
 	}
-	return p, nil
+	return p, p.load.validate()
 }
 
 func main() {
@@ -121,7 +151,11 @@ func main() {
 		// A second Ctrl-C kills at once, leaving the control plane behind.
 		stop()
 	}()
-	err = run(ctx, p, os.Stdout, con)
+	if p.load.rate > 0 {
+		err = runSustained(ctx, p, os.Stdout, con)
+	} else {
+		err = run(ctx, p, os.Stdout, con)
+	}
 	interrupted := ctx.Err() != nil
 	stop()
 	switch {
@@ -142,17 +176,11 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	// in the answer to its request anyway.
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 
-	con.printf("starting the control plane (etcd + kube-apiserver)")
-	env, err := testenv.Start()
+	env, stopEnv, err := startControlPlane(con)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		con.printf("stopping the control plane")
-		if stopErr := env.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
-		}
-	}()
+	defer func() { err = errors.Join(err, stopEnv()) }()
 	cfg := unthrottled(env.Config)
 
 	con.printf("starting the manager and the receiver")
@@ -161,17 +189,8 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 		return err
 	}
 	// The manager stopping for any reason ends the benchmark.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	mgrCtx, stopMgr := context.WithCancel(context.Background())
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- op.Start(mgrCtx); cancel() }()
-	defer func() {
-		stopMgr()
-		if mgrErr := <-mgrDone; mgrErr != nil {
-			err = errors.Join(err, fmt.Errorf("manager: %w", mgrErr))
-		}
-	}()
+	ctx, stopMgr := startManager(ctx, op)
+	defer func() { err = errors.Join(err, stopMgr()) }()
 
 	url, shutdown, err := serve(op.Receiver.Handler())
 	if err != nil {
@@ -183,12 +202,22 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	ns, path, err := setupChannel(ctx, direct, op.GetClient())
+	ns, err := createNamespace(ctx, direct)
+	if err != nil {
+		return err
+	}
+	path, err := createChannel(ctx, direct, op.GetClient(), ns, "")
 	if err != nil {
 		return err
 	}
 	con.printf("channel %s/%s is Ready at %s", ns, channelName, path)
-	b := &bench{p: p, ns: ns, direct: direct, http: webhookClient(p.concurrency), url: url + path, con: con}
+	con.printf("starting PostgreSQL and the archive")
+	arch, stopArchiving, err := startArchiving(ctx, op)
+	if err != nil {
+		return err
+	}
+	defer stopArchiving()
+	b := &bench{p: p, ns: ns, direct: direct, http: webhookClient(p.concurrency), url: url + path, con: con, archiving: arch}
 
 	if p.warmup > 0 {
 		if err := b.warmUp(ctx); err != nil {
@@ -202,7 +231,7 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 			return err
 		}
 	}
-	rounds, sent, problems := b.rounds(ctx)
+	rounds, sent, archived, problems := b.rounds(ctx)
 	stopProfile()
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -213,9 +242,17 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 		}
 	}
 	// Checked after all rounds, so that listing the orders burdens no phase.
-	for r, specs := range sent {
-		if err := b.verify(ctx, fmt.Sprintf("round %d receiver", r+1), specs); err != nil {
-			problems = append(problems, fmt.Errorf("round %d, receiver: %w", r+1, err))
+	for i, specs := range sent {
+		if err := b.verify(ctx, fmt.Sprintf("receiver phase %d", i+1), specs); err != nil {
+			problems = append(problems, fmt.Errorf("receiver phase %d: %w", i+1, err))
+		}
+	}
+	b.archiving.on.Store(false)
+	for r, specs := range archived {
+		if err := b.archiving.verify(ctx, specs); err != nil {
+			problems = append(problems, fmt.Errorf("round %d, archive: %w", r+1, err))
+		} else {
+			con.printf("round %d archive check: %d orders, one row each", r+1, len(specs))
 		}
 	}
 
@@ -226,6 +263,20 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	fmt.Fprintln(out)
 	if err := writeCPUTable(out, rounds, runtime.NumCPU()); err != nil {
 		return err
+	}
+	if len(p.live) > 0 {
+		con.printf("memory phase: live orders and ConfigMaps up to %v", p.live)
+		steps, err := b.memory(ctx, p.live)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("memory phase: %w", err))
+		}
+		if len(steps) > 1 {
+			fmt.Fprintln(out)
+			fmt.Fprintln(out, "memory per live object: resident memory after each step, and what the step added per object")
+			if err := writeMemoryTable(out, steps); err != nil {
+				return err
+			}
+		}
 	}
 	return errors.Join(problems...)
 }
@@ -278,39 +329,37 @@ func webhookClient(concurrency int) *http.Client {
 	}
 }
 
-// setupChannel creates a namespace, the channel's Secret and a Cloud channel,
-// and waits until the manager's cache, which the receiver reads, holds the
-// channel Ready. It returns the namespace and the channel's webhook path.
-func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (string, string, error) {
-	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
-	if err := c.Create(ctx, nsObj); err != nil {
-		return "", "", fmt.Errorf("creating the namespace: %w", err)
-	}
-	ns := nsObj.Name
+// createChannel creates the channel's Secret and a Cloud channel in ns,
+// sending to the WhatsApp API at apiURL (Meta's when empty), and waits until
+// the manager's cache, which the receiver reads, holds the channel Ready. It
+// returns the channel's webhook path.
+func createChannel(ctx context.Context, c client.Client, cache client.Reader, ns, apiURL string) (string, error) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, StringData: map[string]string{
 		commercev1alpha1.SecretKeyWebhookToken: webhookToken,
 		commercev1alpha1.SecretKeyAppSecret:    appSecret,
+		commercev1alpha1.SecretKeyAccessToken:  accessToken,
 	}}
 	if err := c.Create(ctx, secret); err != nil {
-		return "", "", fmt.Errorf("creating the Secret: %w", err)
+		return "", fmt.Errorf("creating the Secret: %w", err)
 	}
 	ch := &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: channelName},
-		Spec:       commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
+		Spec: commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: phoneNumberID, APIURL: apiURL,
+			SecretRef: commercev1alpha1.SecretReference{Name: secretName}},
 	}
 	if err := c.Create(ctx, ch); err != nil {
-		return "", "", fmt.Errorf("creating the channel: %w", err)
+		return "", fmt.Errorf("creating the channel: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
 		if err := cache.Get(ctx, client.ObjectKeyFromObject(ch), ch); err == nil &&
 			ch.Status.WebhookPath != "" && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-			return ns, ch.Status.WebhookPath, nil
+			return ch.Status.WebhookPath, nil
 		}
 		select {
 		case <-ctx.Done():
-			return "", "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
+			return "", fmt.Errorf("waiting for the channel to be Ready with a webhook path: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -318,22 +367,23 @@ func setupChannel(ctx context.Context, c client.Client, cache client.Reader) (st
 
 // bench runs the phases.
 type bench struct {
-	p      params
-	ns     string
-	direct client.Client
-	http   *http.Client
-	url    string
-	con    *console
+	p         params
+	ns        string
+	direct    client.Client
+	http      *http.Client
+	url       string
+	con       *console
+	archiving *archiving
 }
 
 // rounds runs the measured rounds and returns them with the orders sent to
-// the receiver in each. Problems (failed requests) do not stop the rounds;
+// the receiver in each, and those sent with the archive on. Problems (failed requests) do not stop the rounds;
 // they are returned to fail the run.
-func (b *bench) rounds(ctx context.Context) ([]round, [][]commercev1alpha1.WhatsAppOrderSpec, []error) {
+func (b *bench) rounds(ctx context.Context) ([]round, [][]commercev1alpha1.WhatsAppOrderSpec, [][]commercev1alpha1.WhatsAppOrderSpec, []error) {
 	var (
-		rounds   []round
-		sent     [][]commercev1alpha1.WhatsAppOrderSpec
-		problems []error
+		rounds         []round
+		sent, archived [][]commercev1alpha1.WhatsAppOrderSpec
+		problems       []error
 	)
 	for r := 1; r <= b.p.rounds; r++ {
 		order := phaseOrder(r)
@@ -342,32 +392,37 @@ func (b *bench) rounds(ctx context.Context) ([]round, [][]commercev1alpha1.Whats
 			specs := orderSpecs(source, r, b.p.n)
 			res, err := b.measure(ctx, source, r, specs)
 			if ctx.Err() != nil {
-				return rounds, sent, problems
+				return rounds, sent, archived, problems
 			}
 			if err != nil {
 				problems = append(problems, fmt.Errorf("round %d, %s: %w", r, source, err))
 			}
-			if source == sourceDirect {
+			switch source {
+			case sourceDirect:
 				rd.direct = res
-			} else {
+			case sourceReceiver:
 				rd.receiver = res
 				sent = append(sent, specs)
+			case sourceArchived:
+				rd.archived = res
+				sent = append(sent, specs)
+				archived = append(archived, specs)
 			}
 		}
 		rounds = append(rounds, rd)
 	}
-	return rounds, sent, problems
+	return rounds, sent, archived, problems
 }
 
 // warmUp sends p.warmup orders each way, uncounted: connections, caches, the
 // secret cache and the API server's paths all warm up before measuring.
 func (b *bench) warmUp(ctx context.Context) error {
-	for _, source := range []string{sourceDirect, sourceReceiver} {
+	for _, source := range []string{sourceDirect, sourceReceiver, sourceArchived} {
 		specs := orderSpecs(source, 0, b.p.warmup)
 		if _, err := b.measure(ctx, source, 0, specs); err != nil {
 			return fmt.Errorf("warm-up, %s: %w", source, err)
 		}
-		if source == sourceReceiver {
+		if source != sourceDirect {
 			if err := b.verify(ctx, "warm-up receiver", specs); err != nil {
 				return fmt.Errorf("warm-up, receiver: %w", err)
 			}
@@ -403,6 +458,9 @@ func (b *bench) measure(ctx context.Context, source string, round int, specs []c
 		return phaseResult{}, ctx.Err()
 	case <-time.After(settle):
 	}
+	// Switched after the settle, so the previous phase's late watch events
+	// stay on their side of the switch.
+	b.archiving.on.Store(source == sourceArchived)
 	var res phaseResult
 	pprof.Do(ctx, pprof.Labels("phase", source), func(ctx context.Context) {
 		res = runPhase(ctx, len(specs), b.p.concurrency, do, b.con.counter(name, len(specs)))
@@ -474,7 +532,7 @@ func serverVersion(cfg *rest.Config) string {
 
 // writeHeader prints the parameters and the environment of the run.
 func writeHeader(w io.Writer, p params, apiServer string) {
-	fmt.Fprintln(w, "WhatsAppOrder creates: direct client vs webhook receiver (single-order Cloud webhooks)")
+	fmt.Fprintln(w, "WhatsAppOrder creates: direct client vs webhook receiver (single-order Cloud webhooks), the receiver with the archive off and on")
 	fmt.Fprintf(w, "orders per phase -n %d, concurrency -c %d, rounds %d, warm-up %d of each (not counted)\n", p.n, p.concurrency, p.rounds, p.warmup)
 	fmt.Fprintf(w, "GOMAXPROCS %d (NumCPU %d), %s %s/%s, kube-apiserver %s, client-side rate limit off (QPS -1) on both clients\n",
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, apiServer)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,7 +65,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 func TestOrdersOfEveryPhaseAreDistinct(t *testing.T) {
 	ids := map[string]bool{}
 	customers := map[string]bool{}
-	for _, source := range []string{sourceDirect, sourceReceiver} {
+	for _, source := range []string{sourceDirect, sourceReceiver, sourceArchived} {
 		for round := range 3 {
 			waID := customerWaID(source, round)
 			if customers[waID] {
@@ -173,10 +174,13 @@ func TestAggregateIsTotalObjectsOverTotalTime(t *testing.T) {
 
 func TestParseFlags(t *testing.T) {
 	p, err := parseFlags(nil, io.Discard)
-	if err != nil || p.n != 2000 || p.concurrency != 16 || p.rounds != 2 || p.warmup != 100 {
+	if err != nil || p.n != 2000 || p.concurrency != 16 || p.rounds != 3 || p.warmup != 100 || !slices.Equal(p.live, []int{10000, 30000}) {
 		t.Errorf("defaults %+v, %v", p, err)
 	}
-	for _, args := range [][]string{{"-c", "0"}, {"-n", "-1"}, {"-warmup", "-1"}, {"extra"}} {
+	if p, err := parseFlags([]string{"-live", ""}, io.Discard); err != nil || len(p.live) != 0 {
+		t.Errorf("-live \"\" = %v, %v; want no memory phase", p.live, err)
+	}
+	for _, args := range [][]string{{"-c", "0"}, {"-n", "-1"}, {"-warmup", "-1"}, {"extra"}, {"-live", "30000,10000"}, {"-live", "x"}} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}

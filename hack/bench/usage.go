@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -34,13 +33,8 @@ type cpuTimes struct {
 
 // readCPU reads the CPU time used so far.
 func readCPU() cpuTimes {
-	pid := os.Getpid()
-	self, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	_, selfCPU, err := processCPU(string(self))
-	if err != nil {
+	parts := readPartCPU()
+	if !parts.ok {
 		return cpuTimes{}
 	}
 	stat, err := os.ReadFile("/proc/stat")
@@ -51,19 +45,9 @@ func readCPU() cpuTimes {
 	if err != nil {
 		return cpuTimes{}
 	}
-	procs, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		return cpuTimes{}
-	}
-	t := cpuTimes{self: selfCPU, machine: machine, ok: true}
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // exited meanwhile
-		}
-		if ppid, cpu, err := processCPU(string(b)); err == nil && ppid == pid {
-			t.controlPlane += cpu
-		}
+	t := cpuTimes{self: parts.self, machine: machine, ok: true}
+	for _, cpu := range parts.children {
+		t.controlPlane += cpu
 	}
 	return t
 }

@@ -29,12 +29,16 @@ const (
 	// webhookToken derives the webhook path; the channel controller wants at least 16 bytes.
 	webhookToken = "bench-webhook-token-5f1c0e9a7d3b4a62"
 	appSecret    = "bench-app-secret-c41d8e2b9f07a3e5"
+	// accessToken is what the operator sends to the fake WhatsApp API with.
+	accessToken = "bench-access-token-7e3a90c1"
 )
 
 // Where the orders of a phase come from.
 const (
 	sourceDirect   = "direct"
 	sourceReceiver = "receiver"
+	// sourceArchived is the receiver with the archive on.
+	sourceArchived = "archived"
 )
 
 // sampleItems is the sample's cart.
@@ -47,10 +51,7 @@ var sampleItems = []commercev1alpha1.OrderItem{
 // one phase (round 0 is the warm-up). The receiver labels each order with it,
 // so a label selector finds exactly the orders of one phase.
 func customerWaID(source string, round int) string {
-	digit := 1
-	if source == sourceReceiver {
-		digit = 2
-	}
+	digit := map[string]int{sourceDirect: 1, sourceReceiver: 2, sourceArchived: 3}[source]
 	return fmt.Sprintf("1650555%d%03d", digit, round)
 }
 

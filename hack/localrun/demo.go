@@ -111,7 +111,42 @@ then decide it and watch the customer's notification arrive:
     kubectl -n %s get whatsapporders -o wide -w
 
 `, demoNamespace, fakeAddr, webhookURL, secretFile, orderFile, demoNamespace, demoNamespace, demoNamespace)
+	pm := demoProductMessage(time.Now())
+	if err := c.Create(ctx, pm); err != nil {
+		_ = fake.Close()
+		return nil, fmt.Errorf("sending the demo product message: %w", err)
+	}
+	fmt.Printf(`The demo also sent the customer a product message, %[2]s. Watch how they respond:
+
+    kubectl -n %[1]s get pmsg -w
+
+and play the customer: order from it, or ask about one of its products:
+
+    curl -X POST 'http://%[3]s/_fake/reply?order=di9ozbzfi4:2:7.99:USD,hat0001:1:25:USD'
+    curl -X POST 'http://%[3]s/_fake/reply?order=nqryix03ez:1:12.50:EUR'
+    curl -X POST 'http://%[3]s/_fake/reply?inquiry=hat0001&text=Is+it+in+blue%%3F'
+    kubectl -n %[1]s get pmsg -o wide
+    kubectl -n %[1]s get whatsapporders,productinquiries -l commerce.wa.dev/product-message=%[2]s
+
+`, demoNamespace, pm.Name, fakeAddr)
 	return func() { _ = fake.Close() }, nil
+}
+
+// demoProductMessage is a multi-product message to the demo customer, named
+// after now so each run sends a fresh one (the fake remembers only its own
+// run's sends, and a customer can only reply to one it knows).
+func demoProductMessage(now time.Time) *commercev1alpha1.ProductMessage {
+	return &commercev1alpha1.ProductMessage{
+		ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: fmt.Sprintf("summer-picks-%d", now.Unix())},
+		Spec: commercev1alpha1.ProductMessageSpec{
+			Channel: "shop", To: commercev1alpha1.Recipient{WaID: demoCustomer}, CatalogID: "194836987003835",
+			Header: "Summer picks", Body: "Three things we think you will love this summer.", Footer: "Free delivery over 50 USD",
+			Sections: []commercev1alpha1.ProductSection{
+				{Title: "Tees", ProductRetailerIDs: []string{"di9ozbzfi4", "nqryix03ez"}},
+				{Title: "Hats", ProductRetailerIDs: []string{"hat0001"}},
+			},
+		},
+	}
 }
 
 // demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour

@@ -45,6 +45,7 @@ func TestLocalRun(t *testing.T) {
 
 	first := start(t, stateDir, manager, root)
 	order := placeDemoOrder(t, first)
+	customerOrdersFromTheDemoProductMessage(t, first)
 	first.stop(t)
 
 	second := start(t, stateDir, manager, root)
@@ -68,6 +69,7 @@ func TestLocalRun(t *testing.T) {
 }
 
 type running struct {
+	fakeAddr    string
 	cancel      context.CancelFunc
 	done        chan error
 	client      client.Client
@@ -79,7 +81,7 @@ func start(t *testing.T, stateDir, manager, root string) *running {
 	t.Helper()
 	webhookAddr, fakeAddr := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), webhookAddr: webhookAddr, stateDir: stateDir}
+	r := &running{fakeAddr: fakeAddr, cancel: cancel, done: make(chan error, 1), webhookAddr: webhookAddr, stateDir: stateDir}
 	go func() {
 		_, err := run(ctx, options{stateDir: stateDir, crdDir: filepath.Join(root, "config", "crd", "bases"), fakeAddr: fakeAddr,
 			manager: []string{manager, "--metrics-bind-address=0", "--health-probe-bind-address=0", "--webhook-bind-address=" + webhookAddr}})
@@ -152,6 +154,36 @@ func placeDemoOrder(t *testing.T, r *running) string {
 		t.Fatalf("no demo order: %v", err)
 	}
 	return list.Items[len(list.Items)-1].Name
+}
+
+// customerOrdersFromTheDemoProductMessage does what the demo prints: the fake
+// plays the customer ordering from the product message, and the message's
+// funnel shows the order and its revenue.
+func customerOrdersFromTheDemoProductMessage(t *testing.T, r *running) {
+	t.Helper()
+	var pm commercev1alpha1.ProductMessage
+	waitFor(t, "the demo product message to be sent", func() bool {
+		var list commercev1alpha1.ProductMessageList
+		if err := r.client.List(context.Background(), &list, client.InNamespace(demoNamespace)); err != nil || len(list.Items) == 0 {
+			return false
+		}
+		pm = list.Items[0]
+		return pm.Status.Phase == commercev1alpha1.ProductMessageSent
+	})
+	resp, err := http.Post("http://"+r.fakeAddr+"/_fake/reply?order=di9ozbzfi4:2:7.99:USD,hat0001:1:25:USD", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the fake's customer reply answered %s", resp.Status)
+	}
+	waitFor(t, "the order in the product message's funnel", func() bool {
+		if err := r.client.Get(context.Background(), client.ObjectKeyFromObject(&pm), &pm); err != nil {
+			return false
+		}
+		return pm.Status.Orders == 1 && len(pm.Status.Revenue) == 1 && pm.Status.Revenue[0] == commercev1alpha1.Revenue{Currency: "USD", Total: "40.98"}
+	})
 }
 
 func processesMentioning(s string) []string {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/currency"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
 
 // Limits mirrored from the WhatsAppOrder CRD schema, so that a cart that passes
@@ -120,4 +122,13 @@ func parseCurrency(code string) (currency.Unit, error) {
 // find it in the customer's cart.
 func describe(i int, it Item) string {
 	return fmt.Sprintf("item %d (%q)", i, it.ProductRetailerID)
+}
+
+// OrderItems are a WhatsAppOrder's items as a cart.
+func OrderItems(items []commercev1alpha1.OrderItem) []Item {
+	out := make([]Item, len(items))
+	for i, it := range items {
+		out[i] = Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
+	}
+	return out
 }

@@ -137,3 +137,39 @@ func TestSummarizeManyItems(t *testing.T) {
 		t.Errorf("Summarize = %+v, want %+v", got, want)
 	}
 }
+
+func TestLedgerSumsExactlyPerCurrency(t *testing.T) {
+	item := func(qty int64, price, cur string) Item {
+		return Item{ProductRetailerID: "p", Quantity: qty, ItemPrice: price, Currency: cur}
+	}
+	var l Ledger
+	if got := l.Totals(); len(got) != 0 {
+		t.Fatalf("empty ledger totals = %v", got)
+	}
+	for _, c := range [][]Item{
+		{item(2, "7.99", "USD"), item(1, "25", "USD")}, // 40.98
+		{item(3, "0.1", "USD")},                        // 0.3: floats would make 41.279999...
+		{item(1, "10.5", "EUR")},
+		{item(2, "0.25", "EUR")},
+		{item(1, "1600", "JPY")},
+		{item(1, "0.333", "BHD")},
+	} {
+		if err := l.Add(c); err != nil {
+			t.Fatalf("Add(%v): %v", c, err)
+		}
+	}
+	err := l.Add([]Item{item(1, "5", "USD"), item(1, "5", "EUR")})
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonMixedCurrencies {
+		t.Fatalf("Add(mixed currencies) = %v, want a MixedCurrencies error", err)
+	}
+	want := []Amount{{"BHD", "0.333"}, {"EUR", "11"}, {"JPY", "1600"}, {"USD", "41.28"}}
+	got := l.Totals()
+	if len(got) != len(want) {
+		t.Fatalf("totals = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("totals[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

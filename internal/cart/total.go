@@ -1,6 +1,9 @@
 package cart
 
 import (
+	"slices"
+	"strings"
+
 	"golang.org/x/text/currency"
 	"gopkg.in/inf.v0"
 )
@@ -30,6 +33,12 @@ func Summarize(items []Item) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	total, count := sum(items)
+	return Summary{ItemCount: count, Total: render(total, minorUnits(unit)), Currency: items[0].Currency}, nil
+}
+
+// sum adds up a validated cart: the exact total and the item count.
+func sum(items []Item) (*inf.Dec, int64) {
 	var count int64
 	total := new(inf.Dec)
 	for _, it := range items {
@@ -38,8 +47,54 @@ func Summarize(items []Item) (Summary, error) {
 		total.Add(total, price.Mul(price, inf.NewDec(it.Quantity, 0)))
 		count += it.Quantity
 	}
+	return total, count
+}
+
+func minorUnits(unit currency.Unit) inf.Scale {
 	scale, _ := currency.Standard.Rounding(unit)
-	return Summary{ItemCount: count, Total: render(total, inf.Scale(scale)), Currency: items[0].Currency}, nil
+	return inf.Scale(scale)
+}
+
+// Amount is a sum of money in one currency, rendered as Summarize renders a total.
+type Amount struct {
+	Currency string
+	Total    string
+}
+
+// Ledger adds up the totals of many carts exactly, per currency. The zero
+// value is an empty ledger.
+type Ledger struct {
+	sums  map[string]*inf.Dec
+	units map[string]currency.Unit
+}
+
+// Add validates the cart (see Validate) and adds its total to its currency's
+// sum; an invalid cart is not added, and its *Error is returned.
+func (l *Ledger) Add(items []Item) error {
+	unit, err := validate(items)
+	if err != nil {
+		return err
+	}
+	if l.sums == nil {
+		l.sums, l.units = map[string]*inf.Dec{}, map[string]currency.Unit{}
+	}
+	cur := items[0].Currency
+	if l.sums[cur] == nil {
+		l.sums[cur], l.units[cur] = new(inf.Dec), unit
+	}
+	total, _ := sum(items)
+	l.sums[cur].Add(l.sums[cur], total)
+	return nil
+}
+
+// Totals returns the sum of each currency, currencies in alphabetical order.
+func (l *Ledger) Totals() []Amount {
+	out := make([]Amount, 0, len(l.sums))
+	for cur, total := range l.sums {
+		out = append(out, Amount{Currency: cur, Total: render(total, minorUnits(l.units[cur]))})
+	}
+	slices.SortFunc(out, func(a, b Amount) int { return strings.Compare(a.Currency, b.Currency) })
+	return out
 }
 
 // render writes d by the rule in Summarize's doc: at scale 0 when d is

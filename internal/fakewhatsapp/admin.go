@@ -79,3 +79,74 @@ func (s *Server) handleStatuses(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(w, "posted %d status webhooks for %s\n", len(statuses), id)
 }
+
+// handleReply plays the customer: it answers an accepted product message (id,
+// or the latest one) with an order (order=SKU:QTY:PRICE:CURRENCY,...) or an
+// inquiry (inquiry=SKU).
+func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	reply := Reply{InquiryProduct: q.Get("inquiry"), Text: q.Get("text"), CatalogID: q.Get("catalog"), Name: q.Get("name")}
+	if order := q.Get("order"); order != "" {
+		items, err := parseItems(order)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		reply.Items = items
+	}
+	to := q.Get("id")
+	if to == "" {
+		last, ok := s.lastProductMessage()
+		if !ok {
+			http.Error(w, "no product message has been sent yet", http.StatusNotFound)
+			return
+		}
+		to = last.MessageID
+	}
+	id, err := s.ReplyTo(r.Context(), s.opts.WebhookURL, s.opts.AppSecret, to, reply)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintf(w, "customer replied to %s with message %s\n", to, id)
+}
+
+// lastProductMessage is the latest accepted product message or product template.
+func (s *Server) lastProductMessage() (SentMessage, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sent) - 1; i >= 0; i-- {
+		if s.sent[i].Interactive != nil || s.sent[i].TemplateButton != nil {
+			return s.sent[i], true
+		}
+	}
+	return SentMessage{}, false
+}
+
+// parseItems reads SKU:QTY:PRICE:CURRENCY,... into order items.
+func parseItems(s string) ([]OrderItem, error) {
+	var items []OrderItem
+	for _, part := range strings.Split(s, ",") {
+		f := strings.Split(part, ":")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("order item %q: want SKU:QUANTITY:PRICE:CURRENCY", part)
+		}
+		qty, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("order item %q: quantity: %w", part, err)
+		}
+		items = append(items, OrderItem{ProductRetailerID: f[0], Quantity: qty, Price: f[2], Currency: f[3]})
+	}
+	return items, nil
+}
+
+// handleCatalog makes the fake know a catalog and its products (see SetCatalog).
+func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("id") == "" || q.Get("products") == "" {
+		http.Error(w, "id and products (comma-separated) are required", http.StatusBadRequest)
+		return
+	}
+	s.SetCatalog(q.Get("id"), strings.Split(q.Get("products"), ",")...)
+	fmt.Fprintf(w, "catalog %s holds %s\n", q.Get("id"), q.Get("products"))
+}

@@ -50,7 +50,7 @@ func sendAnswer(m SentMessage) any {
 		MessagingProduct string    `json:"messaging_product"`
 		Contacts         []contact `json:"contacts"`
 		Messages         []id      `json:"messages"`
-	}{"whatsapp", []contact{{m.To, m.To}}, []id{{m.MessageID}}}
+	}{"whatsapp", []contact{{m.Customer(), m.To}}, []id{{m.MessageID}}}
 }
 
 // writeAPIError answers with e in the generation's error format.

@@ -1,8 +1,9 @@
 // Package fakewhatsapp is a stand-in for the WhatsApp Business API that runs
 // as a real HTTP server, so tests and local demos exercise the operator's
 // actual HTTP client: it accepts sends in both generations, records them,
-// fails on request in each way the client classifies, and posts status
-// webhooks back to the operator's receiver.
+// checks product messages as WhatsApp does, fails on request in each way the
+// client classifies, posts status webhooks back to the operator's receiver,
+// and plays the customer who orders from a product message or asks about it.
 //
 // The API paths it serves:
 //
@@ -20,6 +21,15 @@
 //	POST /_fake/statuses?id=ID&statuses=sent,read&shuffle=true
 //	                                              post status webhooks about an
 //	                                              accepted send to Options.WebhookURL
+//	POST /_fake/catalogs?id=CATALOG&products=SKU1,SKU2
+//	                                              know this catalog: product messages naming
+//	                                              other ids are refused with 131009
+//	POST /_fake/reply?id=ID&order=SKU:2:7.99:USD,SKU2:1:25:USD&text=NOTE
+//	POST /_fake/reply?id=ID&inquiry=SKU&text=QUESTION
+//	                                              play the customer: answer the product message
+//	                                              ID (without id: the latest one) with an order or
+//	                                              an inquiry, a signed webhook whose context.id is
+//	                                              that message's id, to Options.WebhookURL
 //
 // Modes are window-closed, rate-limited, server-error and permanent; count
 // defaults to 1. statuses defaults to sent,delivered,read. The id must be

@@ -25,16 +25,32 @@ type SentMessage struct {
 	Generation whatsapp.Generation `json:"generation"`
 	// PhoneNumberID is the Cloud sender from the request path; empty for
 	// On-Premises.
-	PhoneNumberID    string    `json:"phoneNumberID,omitempty"`
-	To               string    `json:"to"`
-	Type             string    `json:"type"`
-	Text             string    `json:"text,omitempty"`
-	TemplateName     string    `json:"templateName,omitempty"`
-	TemplateLanguage string    `json:"templateLanguage,omitempty"`
-	TemplateParams   []string  `json:"templateParams,omitempty"`
-	ContextMessageID string    `json:"contextMessageID,omitempty"`
-	MessageID        string    `json:"messageID"`
-	Time             time.Time `json:"time"`
+	PhoneNumberID string `json:"phoneNumberID,omitempty"`
+	// To is the customer's WhatsApp id; Recipient the business-scoped user
+	// id a Cloud send used instead.
+	To               string   `json:"to,omitempty"`
+	Recipient        string   `json:"recipient,omitempty"`
+	CallbackData     string   `json:"callbackData,omitempty"`
+	Type             string   `json:"type"`
+	Text             string   `json:"text,omitempty"`
+	TemplateName     string   `json:"templateName,omitempty"`
+	TemplateLanguage string   `json:"templateLanguage,omitempty"`
+	TemplateParams   []string `json:"templateParams,omitempty"`
+	ContextMessageID string   `json:"contextMessageID,omitempty"`
+	// Interactive is the product message of an interactive send.
+	Interactive *Interactive `json:"interactive,omitempty"`
+	// TemplateButton is the product button of a catalog or MPM template.
+	TemplateButton *TemplateButton `json:"templateButton,omitempty"`
+	MessageID      string          `json:"messageID"`
+	Time           time.Time       `json:"time"`
+}
+
+// Customer is who the send went to: the WhatsApp id, or the user id.
+func (m SentMessage) Customer() string {
+	if m.To != "" {
+		return m.To
+	}
+	return m.Recipient
 }
 
 // sendRequest is the message object of both generations, as far as the fake
@@ -42,6 +58,8 @@ type SentMessage struct {
 type sendRequest struct {
 	MessagingProduct *string `json:"messaging_product"`
 	To               string  `json:"to"`
+	Recipient        string  `json:"recipient"`
+	CallbackData     string  `json:"biz_opaque_callback_data"`
 	Type             string  `json:"type"`
 	Context          *struct {
 		MessageID string `json:"message_id"`
@@ -57,11 +75,15 @@ type sendRequest struct {
 		} `json:"language"`
 		Components []struct {
 			Type       string `json:"type"`
+			SubType    string `json:"sub_type"`
 			Parameters []struct {
-				Text string `json:"text"`
+				Type   string               `json:"type"`
+				Text   string               `json:"text"`
+				Action *buttonActionRequest `json:"action"`
 			} `json:"parameters"`
 		} `json:"components"`
 	} `json:"template"`
+	Interactive *interactiveRequest `json:"interactive"`
 }
 
 // Sent returns a copy of the sends accepted since start or the last Reset,
@@ -115,6 +137,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 		writeAPIError(w, gen, invalidParameter(gen, problem))
 		return
 	}
+	if details := s.unknownIDs(productIDs(&req)); details != "" {
+		s.log.Info("send refused: unknown catalog or product", "generation", gen, "problem", details)
+		writeAPIError(w, gen, unknownProduct(gen, details))
+		return
+	}
 	if failure, ok := s.takeFailure(gen); ok {
 		s.log.Info("send refused: injected failure", "generation", gen, "to", req.To, "code", failure.code, "status", failure.status)
 		writeAPIError(w, gen, failure)
@@ -124,7 +151,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	s.mu.Lock()
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
-	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.To,
+	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
 
 	writeJSON(w, http.StatusOK, sendAnswer(m))
@@ -148,8 +175,10 @@ func validate(gen whatsapp.Generation, req *sendRequest) string {
 		return `messaging_product must be "whatsapp"`
 	case gen == whatsapp.OnPremises && req.MessagingProduct != nil:
 		return "messaging_product is not an On-Premises field"
-	case req.To == "":
-		return "to is required"
+	case gen == whatsapp.OnPremises && req.Recipient != "":
+		return "recipient is not an On-Premises field"
+	case req.To == "" && req.Recipient == "":
+		return "to or recipient is required"
 	case req.Type == "":
 		return "type is required"
 	case req.Context != nil && req.Context.MessageID == "":
@@ -170,6 +199,11 @@ func validate(gen whatsapp.Generation, req *sendRequest) string {
 		if gen == whatsapp.OnPremises && req.Template.Namespace == "" {
 			return "template.namespace is required"
 		}
+		if b := templateButton(req); b != nil {
+			return validateButton(gen, b.subType, b.action)
+		}
+	case "interactive":
+		return validateInteractive(gen, req.Interactive)
 	}
 	return ""
 }
@@ -180,6 +214,8 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 		Generation:    gen,
 		PhoneNumberID: phoneNumberID,
 		To:            req.To,
+		Recipient:     req.Recipient,
+		CallbackData:  req.CallbackData,
 		Type:          req.Type,
 		MessageID:     newMessageID(gen),
 		Time:          time.Now().UTC(),
@@ -189,6 +225,16 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 	}
 	if req.Text != nil {
 		m.Text = req.Text.Body
+	}
+	if req.Interactive != nil {
+		m.Interactive = recordInteractive(req.Interactive)
+	}
+	if b := templateButton(req); b != nil {
+		m.TemplateButton = &TemplateButton{SubType: b.subType}
+		if b.action != nil {
+			m.TemplateButton.ThumbnailProductRetailerID = b.action.ThumbnailProductRetailerID
+			m.TemplateButton.Sections = recordSections(b.action.Sections)
+		}
 	}
 	if t := req.Template; t != nil {
 		m.TemplateName, m.TemplateLanguage = t.Name, t.Language.Code

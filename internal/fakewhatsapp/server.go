@@ -67,6 +67,8 @@ type Server struct {
 	sent     []SentMessage
 	failure  FailureMode
 	failLeft int // sends still to fail; failAlways means until Reset
+	// catalogs are the known catalogs' products; nil accepts any id.
+	catalogs map[string][]string
 }
 
 // New returns a Server that is not listening yet; call Start.
@@ -100,6 +102,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_fake/fail", s.handleFail)
 	mux.HandleFunc("POST /_fake/reset", s.handleReset)
 	mux.HandleFunc("POST /_fake/statuses", s.handleStatuses)
+	mux.HandleFunc("POST /_fake/reply", s.handleReply)
+	mux.HandleFunc("POST /_fake/catalogs", s.handleCatalog)
 	return mux
 }
 

@@ -55,7 +55,7 @@ func (s *Server) PostStatuses(ctx context.Context, webhookURL string, appSecret 
 func (s *Server) targetFor(m SentMessage) statusTarget {
 	return statusTarget{
 		url: s.opts.WebhookURL, secret: s.opts.AppSecret, generation: m.Generation,
-		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.To,
+		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.Customer(),
 	}
 }
 

@@ -6,7 +6,8 @@
 // and the webhook receiver, which reads channels and sent messages from those
 // caches. Only the elected leader runs the reconcilers: the channel controller,
 // which checks each channel's Secret and publishes its webhook path, and the
-// order and inquiry reconcilers, which message customers.
+// order and inquiry reconcilers, which message customers, and the archive, if
+// any, which their retention waits for.
 package operator
 
 import (
@@ -31,6 +32,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -41,6 +43,10 @@ const (
 	DefaultWebhookAddr = ":8082"
 	// DefaultSecretResyncPeriod: a rotated Secret takes effect within this.
 	DefaultSecretResyncPeriod = 30 * time.Second
+	// DefaultMaxConcurrentReconciles: a reconcile mostly waits, on the API
+	// server and on WhatsApp's send call, so one worker would leave orders
+	// queued behind each other's round trips while the cpus idle.
+	DefaultMaxConcurrentReconciles = 8
 )
 
 // LeaderElectionID names the Lease the replicas compete for.
@@ -65,14 +71,23 @@ type Options struct {
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
 	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
 	SecretResyncPeriod time.Duration
-	// WithoutCustomerReconcilers leaves out the order and inquiry reconcilers,
-	// for the receiver's own tests and benchmark: nothing then changes what the
-	// receiver stored, or messages anyone.
+	// MaxConcurrentReconciles is how many objects each controller reconciles
+	// at once; DefaultMaxConcurrentReconciles if zero.
+	MaxConcurrentReconciles int
+	// WithoutCustomerReconcilers leaves out the order, inquiry and product
+	// message reconcilers, for the receiver's own tests and benchmark: nothing
+	// then changes what the receiver stored, or messages anyone.
 	WithoutCustomerReconcilers bool
 	// Clock drives the 24-hour window and retention; the real clock if nil.
 	Clock clock.PassiveClock
 	// HTTPClient sends to the WhatsApp API; one with a 15 s timeout if nil.
 	HTTPClient *http.Client
+	// Archive, when set, receives every order and inquiry on the leader, and
+	// retention deletes nothing it does not hold.
+	Archive *archive.Archive
+	// ArchiveRecheck is how often retention asks the archive again about a
+	// resource it waits for; 30s if zero.
+	ArchiveRecheck time.Duration
 	// Log is the receiver's logger; controller-runtime's (ctrl.Log) if unset.
 	Log logr.Logger
 }
@@ -112,6 +127,9 @@ func NewScheme() *runtime.Scheme {
 func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.SecretResyncPeriod <= 0 {
 		opts.SecretResyncPeriod = DefaultSecretResyncPeriod
+	}
+	if opts.MaxConcurrentReconciles <= 0 {
+		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
@@ -156,7 +174,7 @@ func managerOptions(opts Options) ctrl.Options {
 		// The controller names are fixed here, so the check that they are
 		// unique per process could only ever refuse a second New, which the
 		// tests do to restart the operator as a rollout would.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: opts.MaxConcurrentReconciles},
 	}
 }
 
@@ -213,8 +231,9 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 }
 
 // addLeaderOnly adds the reconcilers, which run on the leader only: the channel
-// controller, and, unless opts leave them out, the order and inquiry
-// reconcilers, which message customers.
+// controller, and, unless opts leave them out, the order, inquiry and product
+// message reconcilers, which message customers, with the archive their
+// retention waits for when there is one.
 func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
@@ -228,17 +247,31 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		return nil
 	}
 	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: opts.HTTPClient}
+	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
+	if opts.Archive != nil {
+		// Set only here: a nil *archive.Archive in the interface would not be nil.
+		retention.Archive = opts.Archive
+		if err := opts.Archive.AddToManager(mgr, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}, &commercev1alpha1.ProductMessage{}); err != nil {
+			return err
+		}
+	}
 	if err := (&controllers.WhatsAppOrderReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("whatsapporder-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)
 	}
 	if err := (&controllers.ProductInquiryReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
+	}
+	if err := (&controllers.ProductMessageReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Recorder: mgr.GetEventRecorder("productmessage-controller"),
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the product message controller: %w", err)
 	}
 	return nil
 }

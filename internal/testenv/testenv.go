@@ -56,14 +56,29 @@ func Start() (*Env, error) {
 		}
 	}
 	scheme := operator.NewScheme()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		Scheme:                scheme,
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return nil, fmt.Errorf("starting envtest: %w", err)
+	// envtest waits a fixed 5 s for the default namespace after the API server
+	// is up, which a loaded machine can miss: start afresh a few times before
+	// calling the control plane broken.
+	var env *envtest.Environment
+	var cfg *rest.Config
+	var err error
+	for attempt := 1; ; attempt++ {
+		env = &envtest.Environment{
+			CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+			ErrorIfCRDPathMissing: true,
+			Scheme:                scheme,
+			// envtest's 20 s default is too short on a 2-core machine whose other
+			// test packages start their own control planes at the same time.
+			ControlPlaneStartTimeout: 2 * time.Minute,
+			ControlPlaneStopTimeout:  time.Minute,
+		}
+		if cfg, err = env.Start(); err == nil {
+			break
+		}
+		_ = env.Stop()
+		if attempt == 3 {
+			return nil, fmt.Errorf("starting envtest: %w", err)
+		}
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {

@@ -28,6 +28,7 @@ var defaultObjects = []string{
 	"CustomResourceDefinition//whatsappchannels.commerce.wa.dev",
 	"CustomResourceDefinition//whatsapporders.commerce.wa.dev",
 	"CustomResourceDefinition//productinquiries.commerce.wa.dev",
+	"CustomResourceDefinition//productmessages.commerce.wa.dev",
 	"ServiceAccount/" + systemNamespace + "/" + serviceAccount,
 	"ClusterRole//" + namePrefix + "manager-role",
 	"ClusterRoleBinding//" + namePrefix + "manager-rolebinding",
@@ -43,6 +44,9 @@ var defaultObjects = []string{
 	"ClusterRole//" + namePrefix + "productinquiry-admin-role",
 	"ClusterRole//" + namePrefix + "productinquiry-editor-role",
 	"ClusterRole//" + namePrefix + "productinquiry-viewer-role",
+	"ClusterRole//" + namePrefix + "productmessage-admin-role",
+	"ClusterRole//" + namePrefix + "productmessage-editor-role",
+	"ClusterRole//" + namePrefix + "productmessage-viewer-role",
 	"Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver",
 	"Service/" + systemNamespace + "/" + namePrefix + "metrics",
 	"Deployment/" + systemNamespace + "/" + namePrefix + "controller-manager",
@@ -255,7 +259,7 @@ func checkUserRoles(t *testing.T, idx objects) {
 		"editor": {"edit", []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 		"viewer": {"view", []string{"get", "list", "watch"}},
 	}
-	for _, kind := range []struct{ name, plural string }{{"whatsappchannel", "whatsappchannels"}, {"whatsapporder", "whatsapporders"}, {"productinquiry", "productinquiries"}} {
+	for _, kind := range []struct{ name, plural string }{{"whatsappchannel", "whatsappchannels"}, {"whatsapporder", "whatsapporders"}, {"productinquiry", "productinquiries"}, {"productmessage", "productmessages"}} {
 		for role, want := range roles {
 			var cr rbacv1.ClusterRole
 			idx.get(t, "ClusterRole//"+namePrefix+kind.name+"-"+role+"-role", &cr)
@@ -360,7 +364,7 @@ func TestInstallerManifest(t *testing.T) {
 		t.Errorf("kubectl get -f install.yaml found %d objects, want %d:\n%s", got, len(objs), stdout)
 	}
 	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=30s",
-		"crd/whatsappchannels.commerce.wa.dev", "crd/whatsapporders.commerce.wa.dev", "crd/productinquiries.commerce.wa.dev")
+		"crd/whatsappchannels.commerce.wa.dev", "crd/whatsapporders.commerce.wa.dev", "crd/productinquiries.commerce.wa.dev", "crd/productmessages.commerce.wa.dev")
 
 	// config/samples is applied with -f (no kustomization.yaml there).
 	c.namespace(t, "shop")
@@ -370,6 +374,7 @@ func TestInstallerManifest(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"productinquiry.commerce.wa.dev/sample-inquiry",
+		"productmessage.commerce.wa.dev/summer-picks",
 		"whatsappchannel.commerce.wa.dev/shop",
 		"whatsapporder.commerce.wa.dev/sample-order",
 	}
@@ -382,6 +387,7 @@ func TestInstallerManifest(t *testing.T) {
 	for resource, columns := range map[string][]string{
 		"whatsapporders":   {"NAME", "CUSTOMER", "ITEMS", "TOTAL", "CURRENCY", "PHASE", "AGE"},
 		"productinquiries": {"NAME", "CUSTOMER", "PRODUCT", "PHASE", "AGE"},
+		"productmessages":  {"NAME", "TO", "PHASE", "DELIVERY", "INQUIRIES", "ORDERS", "AGE"},
 		"whatsappchannels": {"NAME", "API", "PHONE NUMBER ID", "READY", "AGE"},
 	} {
 		stdout, _ = c.mustKubectl(t, nil, "get", resource, "-n", "shop")
@@ -400,6 +406,12 @@ func TestInstallerManifest(t *testing.T) {
 	for _, col := range []string{"CUSTOMER NAME", "STATE", "CHANNEL", "NOTIFIED", "DELIVERY"} {
 		if !strings.Contains(strings.SplitN(stdout, "\n", 2)[0], col) {
 			t.Errorf("kubectl get whatsapporders -o wide has no %s column:\n%s", col, stdout)
+		}
+	}
+	stdout, _ = c.mustKubectl(t, nil, "get", "productmessages", "-n", "shop", "-o", "wide")
+	for _, col := range []string{"TYPE", "CATALOG", "REVENUE"} {
+		if !strings.Contains(strings.SplitN(stdout, "\n", 2)[0], col) {
+			t.Errorf("kubectl get productmessages -o wide has no %s column:\n%s", col, stdout)
 		}
 	}
 }
@@ -509,7 +521,7 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 	c.mustKubectl(t, nil, "apply", "--server-side", "-k", "config/default")
 	c.namespace(t, "shop")
 	c.mustKubectl(t, nil, "apply", "--server-side", "-n", "shop", "-f", "config/samples/")
-	shop := []string{"whatsappchannel/shop", "whatsapporder/sample-order", "productinquiry/sample-inquiry"}
+	shop := []string{"whatsappchannel/shop", "whatsapporder/sample-order", "productinquiry/sample-inquiry", "productmessage/summer-picks"}
 
 	// --wait=false: envtest runs no namespace controller, so the Namespace would
 	// stay Terminating and kubectl would wait for it for ever.
@@ -544,5 +556,40 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=30s", "crd", "-l", "app.kubernetes.io/component=crd")
 	if left, _ := c.mustKubectl(t, nil, "get", "whatsapp", "-A", "-o", "name"); strings.TrimSpace(left) != "" {
 		t.Errorf("uninstall left objects of the operator's kinds:\n%s", left)
+	}
+}
+
+// TestArchiveComponent enables config/components/archive in an overlay: the
+// manager gets ARCHIVE_DATABASE_URL from the Secret the component documents, and
+// nothing else changes.
+func TestArchiveComponent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, repoPath("config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel = filepath.ToSlash(rel)
+	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
+		"components:\n- " + rel + "/components/archive\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, objs := render(t, dir)
+	idx := index(t, objs)
+	if got := idx.keys(); !reflect.DeepEqual(got, sortedUnique(slices.Clone(defaultObjects))) {
+		t.Errorf("the overlay renders\n  %s\nwant the objects of config/default", strings.Join(got, "\n  "))
+	}
+	var dep appsv1.Deployment
+	idx.get(t, deploymentKey, &dep)
+	var found *corev1.EnvVar
+	for i, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "ARCHIVE_DATABASE_URL" {
+			found = &dep.Spec.Template.Spec.Containers[0].Env[i]
+		}
+	}
+	if found == nil || found.Value != "" || found.ValueFrom == nil || found.ValueFrom.SecretKeyRef == nil ||
+		found.ValueFrom.SecretKeyRef.Name != "whatsapp-commerce-archive" || found.ValueFrom.SecretKeyRef.Key != "url" {
+		t.Errorf("manager env ARCHIVE_DATABASE_URL = %+v; want it from Secret whatsapp-commerce-archive, key url", found)
 	}
 }

@@ -1,0 +1,51 @@
+package controllers_test
+
+import (
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+)
+
+// An order that only needs validating costs its controller one status write
+// and not one read from the API server (the cache has it), and its own write
+// starts no second reconcile. Under load, every request saved here is API
+// server CPU for the next order.
+func TestValidatingAnOrderCostsOneWrite(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APICloud)
+	watcher, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	must(t, err)
+	// The test watches the order instead of getting it, so that every GET the
+	// API server counts is the operator's.
+	watch, err := watcher.Watch(ctx, &commercev1alpha1.WhatsAppOrderList{}, client.InNamespace(w.ns))
+	must(t, err)
+	defer watch.Stop()
+
+	writes := func() float64 { return env.Requests(t, "whatsapporders", "status", "PUT") }
+	reads := func() float64 { return env.Requests(t, "whatsapporders", "", "GET") }
+	writesBefore, readsBefore, reconcilesBefore := writes(), reads(), reconciles(t, "whatsapporder")
+	w.create(&commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "order"}, Spec: commercev1alpha1.WhatsAppOrderSpec{
+		Channel: "shop", MessageID: "wamid.validate-only", ReceivedAt: metav1.NewTime(w.clock.Now()), State: commercev1alpha1.OrderPending,
+		Customer: commercev1alpha1.Customer{WaID: customer}, CatalogID: "c",
+		Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}},
+	}})
+	deadline := time.After(20 * time.Second)
+	for validated := false; !validated; {
+		select {
+		case ev := <-watch.ResultChan():
+			if o, ok := ev.Object.(*commercev1alpha1.WhatsAppOrder); ok {
+				validated = meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+			}
+		case <-deadline:
+			t.Fatal("timed out waiting for the order to be validated")
+		}
+	}
+	testenv.Consistently(t, 2*time.Second, "one reconcile, one status write and no read of the order", func() bool {
+		return writes()-writesBefore == 1 && reads()-readsBefore == 0 && reconciles(t, "whatsapporder")-reconcilesBefore == 1
+	})
+}

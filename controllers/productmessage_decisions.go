@@ -1,0 +1,169 @@
+package controllers
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
+)
+
+// The product message's decisions: pure functions of values, table-tested in
+// productmessage_decisions_test.go.
+
+// pmsgAction is what is due for a product message.
+type pmsgAction int
+
+const (
+	// pmsgSettled: Sent or Failed; only the funnel still moves.
+	pmsgSettled pmsgAction = iota
+	// pmsgTrack: spec.messageID names a message another system sent.
+	pmsgTrack
+	// pmsgRefuse: the channel's API generation can never send this message.
+	pmsgRefuse
+	// pmsgSend: the message is to be sent, in status.form.
+	pmsgSend
+)
+
+// productMessageDue decides what is due for pm on a channel of generation
+// api, and the Sent condition of the actions that send nothing.
+func productMessageDue(pm *commercev1alpha1.ProductMessage, api commercev1alpha1.APIGeneration) (pmsgAction, *metav1.Condition) {
+	switch {
+	case pm.Status.Phase == commercev1alpha1.ProductMessageSent || pm.Status.Phase == commercev1alpha1.ProductMessageFailed:
+		return pmsgSettled, nil
+	case pm.Spec.MessageID != "":
+		return pmsgTrack, condSent(metav1.ConditionTrue, commercev1alpha1.ReasonTracked, "tracking message "+pm.Spec.MessageID+", sent by another system; nothing is sent")
+	case api != commercev1alpha1.APIOnPremises:
+		return pmsgSend, nil
+	case pm.Spec.Catalog != nil:
+		return pmsgRefuse, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonNotSupportedByAPI,
+			"the channel uses the On-Premises API, which has no catalog messages; send the products as product or sections instead")
+	case pm.Spec.To.WaID == "":
+		return pmsgRefuse, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonNotSupportedByAPI,
+			"the channel uses the On-Premises API, which cannot send to a user id; to.waID is required")
+	}
+	return pmsgSend, nil
+}
+
+// productMessageRequest is what the WhatsApp client sends for pm in form: to
+// its recipient, in reply to replyTo (the inquiry's message, or
+// spec.replyToMessageID), with callback data naming pm and the form.
+func productMessageRequest(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, replyTo string) (whatsapp.Send, whatsapp.Products) {
+	s := pm.Spec
+	about := "product"
+	if form == commercev1alpha1.FormTemplate {
+		about = "template"
+	}
+	send := whatsapp.Send{
+		To:           whatsapp.Recipient{WaID: s.To.WaID, UserID: s.To.UserID},
+		ReplyTo:      replyTo,
+		CallbackData: callbackdata.Ref{Kind: "ProductMessage", Namespace: pm.Namespace, Name: pm.Name, About: about}.String(),
+	}
+	p := whatsapp.Products{Kind: whatsapp.ProductKind(s.InteractiveType()), CatalogID: s.CatalogID, Header: s.Header, Body: s.Body, Footer: s.Footer}
+	switch {
+	case s.Product != nil:
+		p.ProductRetailerID = s.Product.ProductRetailerID
+	case s.Catalog != nil:
+		p.ProductRetailerID = s.Catalog.ThumbnailProductRetailerID
+	}
+	for _, sec := range s.Sections {
+		p.Sections = append(p.Sections, whatsapp.Section{Title: sec.Title, ProductRetailerIDs: sec.ProductRetailerIDs})
+	}
+	return send, p
+}
+
+// pmsgOutcome is what a send of a product message leads to.
+type pmsgOutcome struct {
+	phase commercev1alpha1.ProductMessagePhase
+	// form is the form of the next send, Template once the window was found closed.
+	form commercev1alpha1.ProductMessageForm
+	sent *metav1.Condition
+	// record is the message to record: the one WhatsApp accepted, or the
+	// record of a final refusal. Nil while a send is retried.
+	record *commercev1alpha1.SentMessage
+	// again: send once more, now, in form (the template after a closed window).
+	again bool
+}
+
+// productMessageOutcome judges res, the answer to a send of pm in form.
+// Outside the window the spec's template is tried once; On-Premises has MPM
+// templates (for sections) only.
+func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, res sendResult, api commercev1alpha1.APIGeneration, now time.Time) pmsgOutcome {
+	out := pmsgOutcome{phase: commercev1alpha1.ProductMessagePending, form: form, sent: condSent(metav1.ConditionFalse, res.Reason, res.Message)}
+	failed := func(reason, message string) pmsgOutcome {
+		out.phase, out.sent = commercev1alpha1.ProductMessageFailed, condSent(metav1.ConditionFalse, reason, message)
+		out.record = &commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: orMessageError(res.Error, res.Message), SentAt: &metav1.Time{Time: now}}
+		return out
+	}
+	switch res.Reason {
+	case commercev1alpha1.ReasonSent:
+		how := "sent as " + pm.Spec.InteractiveType()
+		if form == commercev1alpha1.FormTemplate {
+			how = "the window was closed: sent as template " + pm.Spec.Template.Name
+		}
+		out.phase = commercev1alpha1.ProductMessageSent
+		out.sent = condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("%s (message %s)", how, res.MessageID))
+		out.record = &commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}
+	case commercev1alpha1.ReasonWindowClosed:
+		switch {
+		case form == commercev1alpha1.FormTemplate || pm.Spec.Template == nil:
+			return failed(commercev1alpha1.ReasonWindowClosed, "the customer's 24-hour window is closed and spec.template names no template to send instead: "+res.Message)
+		case api == commercev1alpha1.APIOnPremises && pm.Spec.Sections == nil:
+			return failed(commercev1alpha1.ReasonNotSupportedByAPI, "the customer's 24-hour window is closed and the On-Premises API has no catalog templates (only MPM templates, for sections): "+res.Message)
+		}
+		out.form, out.again = commercev1alpha1.FormTemplate, true
+	case commercev1alpha1.ReasonSendFailed:
+		return failed(commercev1alpha1.ReasonSendFailed, res.Message)
+	}
+	return out
+}
+
+// productMessageConditions are Ready and the kstatus conditions of a product
+// message, from its phase and Sent (nil before any). Ready is False, and
+// Reconciling there, while the send is retried or waits (for its channel or its
+// inquiry); Stalled is there once the message failed for good.
+func productMessageConditions(phase commercev1alpha1.ProductMessagePhase, sent *metav1.Condition) []metav1.Condition {
+	ready := metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonUpToDate, Message: "phase is " + string(phase)}
+	switch {
+	case sent == nil:
+		return []metav1.Condition{ready}
+	case phase == commercev1alpha1.ProductMessageFailed:
+		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, sent.Reason, sent.Message)}
+	case phase == commercev1alpha1.ProductMessagePending:
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, sent.Reason, "sending: "+sent.Message
+		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionReconciling, sent.Reason, ready.Message)}
+	}
+	return []metav1.Condition{ready}
+}
+
+// inquiryForReply checks the inquiry pm answers and returns the message to
+// reply to, or the Sent condition that keeps pm waiting (the inquiry is not
+// there yet) or fails it (the inquiry is on another channel).
+func inquiryForReply(pm *commercev1alpha1.ProductMessage, inquiry *commercev1alpha1.ProductInquiry) (replyTo string, wait, fail *metav1.Condition) {
+	switch {
+	case pm.Spec.Inquiry == "":
+		return pm.Spec.ReplyToMessageID, nil, nil
+	case inquiry == nil:
+		return "", condSent(metav1.ConditionFalse, commercev1alpha1.ReasonInquiryNotFound, "waiting for ProductInquiry "+pm.Spec.Inquiry), nil
+	case inquiry.Spec.Channel != pm.Spec.Channel:
+		return "", nil, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonInquiryOnOtherChannel,
+			fmt.Sprintf("ProductInquiry %s arrived on channel %s, not %s", inquiry.Name, inquiry.Spec.Channel, pm.Spec.Channel))
+	}
+	return inquiry.Spec.MessageID, nil, nil
+}
+
+func condSent(status metav1.ConditionStatus, reason, message string) *metav1.Condition {
+	return &metav1.Condition{Type: commercev1alpha1.ConditionSent, Status: status, Reason: reason, Message: message}
+}
+
+// trackedID is the id of the message a ProductMessage is about: the one sent,
+// or the one spec.messageID tracks. Empty before it is sent.
+func trackedID(pm *commercev1alpha1.ProductMessage) string {
+	if pm.Spec.MessageID != "" {
+		return pm.Spec.MessageID
+	}
+	return pm.Status.MessageID
+}

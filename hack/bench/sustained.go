@@ -1,0 +1,530 @@
+package main
+
+// The sustained phase: orders offered open loop at a fixed rate, as Meta
+// delivers them, instead of the rounds' closed loop. A closed loop slows its
+// sending to the receiver's pace, so it measures how fast the receiver stores
+// orders, never how far the operator falls behind when they keep coming; an
+// open loop keeps the rate and shows the backlog as a growing delay between
+// the POST and the order turning Validated.
+//
+// With -status-ratio, the bench also plays the business and Meta's status
+// reports: once an order is Validated it accepts it (spec.state Accepted), the
+// order controller tells the customer through the fake WhatsApp API, and the
+// bench posts the first -status-ratio of sent, delivered and read for that very
+// message id as it sees the notification recorded, on a fixed schedule of
+// ratio × rate status webhooks per second.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
+)
+
+// sourceLoad names the orders of the sustained phase.
+const sourceLoad = "load"
+
+// Bounds of the sustained phase's flags: a run must end, and its orders fit
+// in memory and in etcd.
+const (
+	maxRate     = 5000
+	maxDuration = 10 * time.Minute
+)
+
+// statusDelay is how long after the bench sees a notification recorded it
+// reports the message's statuses, about as long as WhatsApp takes to report
+// sent. Without it, a status could reach the receiver before its own cache
+// shows the message id it is about, which is another problem than keeping up.
+const statusDelay = time.Second
+
+// statusLead is how long after the first order the status schedule starts:
+// about when the first statuses are due, so the schedule is not late from its
+// very start.
+const statusLead = 2 * time.Second
+
+// quiet is how long the orders must go unchanged, once every request is
+// answered, for the phase to end although some status is not shown: it never
+// will be.
+const quiet = 5 * time.Second
+
+// acceptWorkers bounds the business's concurrent accepts.
+const acceptWorkers = 64
+
+// sustainedParams are the flags of the sustained phase.
+type sustainedParams struct {
+	// rate is orders per second; 0 runs the rounds instead.
+	rate        float64
+	duration    time.Duration
+	statusRatio int
+	drain       time.Duration
+}
+
+func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
+	fs.Float64Var(&p.rate, "rate", 0, "run the sustained phase instead of the rounds: orders per second, sent open loop (a fixed schedule), after -n direct creates at -c as the baseline")
+	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
+	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read for the notification the operator sends")
+	fs.DurationVar(&p.drain, "drain", 2*time.Minute, "how long after the last order the sustained phase waits for validations and statuses")
+}
+
+func (p sustainedParams) validate() error {
+	switch {
+	case p.rate < 0 || p.rate > maxRate:
+		return fmt.Errorf("-rate must be between 0 and %d", maxRate)
+	case p.rate == 0:
+		return nil
+	case p.duration <= 0 || p.duration > maxDuration:
+		return fmt.Errorf("-duration must be positive and at most %s", maxDuration)
+	case p.statusRatio < 0 || p.statusRatio > len(deliveryStatuses):
+		return fmt.Errorf("-status-ratio must be between 0 and %d", len(deliveryStatuses))
+	case p.drain < 0:
+		return errors.New("-drain must not be negative")
+	case p.orders() < 1:
+		return errors.New("-rate × -duration is less than one order")
+	}
+	return nil
+}
+
+// orders is how many orders the phase sends.
+func (p sustainedParams) orders() int {
+	return int(p.rate * p.duration.Seconds())
+}
+
+// runSustained measures the direct-create ceiling, then the sustained phase,
+// on one control plane with the whole operator running (receiver and
+// reconcilers, sending through the fake WhatsApp API), and prints both.
+func runSustained(ctx context.Context, p params, out io.Writer, con *console) (err error) {
+	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	loadBefore := loadAverage()
+
+	env, stopEnv, err := startControlPlane(con)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopEnv()) }()
+	cfg := unthrottled(env.Config)
+	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		return fmt.Errorf("creating the direct client: %w", err)
+	}
+	// The direct creates go to a namespace the operator does not watch, so
+	// they leave it no work that would spill into the sustained phase.
+	directNS, err := createNamespace(ctx, direct)
+	if err != nil {
+		return err
+	}
+	loadNS, err := createNamespace(ctx, direct)
+	if err != nil {
+		return err
+	}
+
+	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken})
+	if err := fake.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = fake.Close() }()
+
+	con.printf("starting the operator (receiver and reconcilers) on namespace %s", loadNS)
+	op, err := newLoadOperator(cfg, loadNS)
+	if err != nil {
+		return err
+	}
+	ctx, stopMgr := startManager(ctx, op)
+	defer func() { err = errors.Join(err, stopMgr()) }()
+	url, shutdown, err := serve(op.Receiver.Handler())
+	if err != nil {
+		return err
+	}
+	defer shutdown()
+	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
+	if err != nil {
+		return err
+	}
+
+	b := &bench{p: p, ns: directNS, direct: direct, con: con}
+	if p.warmup > 0 {
+		if _, err := b.measure(ctx, sourceDirect, 0, orderSpecs(sourceDirect, 0, p.warmup)); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	cpuBefore := readPartCPU()
+	ceiling, ceilingErr := b.measure(ctx, sourceDirect, 1, orderSpecs(sourceDirect, 1, p.n))
+	ceilingCPU := readPartCPU().since(cpuBefore)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	stopProfile := func() {}
+	if p.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+			return err
+		}
+	}
+	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
+	res, err := ph.run(ctx, cfg, env.Scheme)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
+	writeCeiling(out, p, ceiling, ceilingCPU)
+	writeLoadResult(out, p.load, res)
+	return errors.Join(ceilingErr, res.problems())
+}
+
+// newLoadOperator builds the whole operator, receiver and reconcilers, as
+// main.go does with its defaults, watching only namespace, with no metrics,
+// probes or listener.
+func newLoadOperator(cfg *rest.Config, namespace string) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}})
+}
+
+// startControlPlane starts etcd and kube-apiserver; stop stops them.
+func startControlPlane(con *console) (*testenv.Env, func() error, error) {
+	con.printf("starting the control plane (etcd + kube-apiserver)")
+	env, err := testenv.Start()
+	if err != nil {
+		return nil, nil, err
+	}
+	return env, func() error {
+		con.printf("stopping the control plane")
+		if err := env.Stop(); err != nil {
+			return fmt.Errorf("stopping the control plane: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+// startManager starts mgr in the background. The returned context ends when
+// ctx does or the manager stops for any reason; stop stops the manager and
+// returns what it failed with.
+func startManager(ctx context.Context, mgr ctrl.Manager) (context.Context, func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	mgrCtx, stopMgr := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(mgrCtx); cancel() }()
+	return ctx, func() error {
+		stopMgr()
+		cancel()
+		if err := <-done; err != nil {
+			return fmt.Errorf("manager: %w", err)
+		}
+		return nil
+	}
+}
+
+// loadAverage is the machine's load average (1, 5, 15 minutes), for the
+// record: other processes on a shared machine take cpu time from the run.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// loadPhase is one sustained phase in progress.
+type loadPhase struct {
+	p      sustainedParams
+	direct client.Client
+	post   *poster
+	ns     string
+	con    *console
+
+	specs  []commercev1alpha1.WhatsAppOrderSpec
+	bodies []webhookbody.Signed
+	tr     *tracker
+
+	// orders[i] is the answer to order i; statuses[k] that to the k-th status
+	// webhook of the schedule.
+	orders   []answer
+	statuses []answer
+	// statusOf[k] is the order whose notification status k was about.
+	statusOf []int
+	// ready holds the statuses whose message the operator has sent, in the
+	// order the notifications were seen.
+	ready chan statusJob
+	// accepted[i] is when the business's accept of order i returned (Unix ns).
+	accepted  []atomic.Int64
+	acceptSem chan struct{}
+	acceptErr atomic.Int64
+	// late counts status webhooks sent after their time for want of a sent
+	// message to report on; lateMax is the longest such wait.
+	late, lateMax atomic.Int64
+}
+
+// statusJob is one status webhook to post: status number rank-1 of
+// deliveryStatuses about order i's notification.
+type statusJob struct {
+	order     int
+	messageID string
+	status    commercev1alpha1.DeliveryStatus
+}
+
+func newLoadPhase(p sustainedParams, direct client.Client, post *poster, ns string, con *console) *loadPhase {
+	n := p.orders()
+	ph := &loadPhase{
+		p: p, direct: direct, post: post, ns: ns, con: con,
+		orders:    make([]answer, n),
+		statuses:  make([]answer, n*p.statusRatio),
+		statusOf:  make([]int, n*p.statusRatio),
+		ready:     make(chan statusJob, n*p.statusRatio),
+		accepted:  make([]atomic.Int64, n),
+		acceptSem: make(chan struct{}, acceptWorkers),
+	}
+	for k := range ph.statusOf {
+		ph.statusOf[k] = -1
+	}
+	return ph
+}
+
+// loadResult is what a sustained phase measured.
+type loadResult struct {
+	start    time.Time
+	elapsed  time.Duration
+	specs    []commercev1alpha1.WhatsAppOrderSpec
+	orders   []answer
+	statuses []answer
+	statusOf []int
+	// seen, validated, notified, accepted: Unix ns per order, 0 if never.
+	seen, validated, notified, accepted []int64
+	acceptErrors                        int
+	late                                int
+	lateMax                             time.Duration
+	cpu                                 partCPU
+	counters                            counters
+	// stored is the exact-once check of the orders; applied counts the
+	// notifications that show the last status posted about them.
+	stored  error
+	applied int
+	// notifiedCount is how many orders had a notification to post statuses on.
+	notifiedCount int
+}
+
+func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8sruntime.Scheme) (*loadResult, error) {
+	if err := ph.prepare(); err != nil {
+		return nil, err
+	}
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	if err := ph.tr.start(trackCtx, cfg, scheme, ph.ns); err != nil {
+		return nil, err
+	}
+	n := len(ph.specs)
+	name := fmt.Sprintf("sustained %.0f/s", ph.p.rate)
+	progress := ph.con.counter(name, n)
+	ph.con.printf("%s: %d orders over %s, %d status webhooks per order", name, n, ph.p.duration, ph.p.statusRatio)
+
+	// The phase's context ends at the drain deadline: status webhooks still
+	// waiting for a message to report on are then not sent.
+	deadline := time.Now().Add(ph.p.duration + ph.p.drain + statusLead + time.Second)
+	phaseCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	cpuStart, countersStart := readPartCPU(), gatherCounters()
+	start := time.Now().Add(10 * time.Millisecond)
+	var sending sync.WaitGroup
+	var sentOrders atomic.Int64
+	sending.Go(func() {
+		openLoop(phaseCtx, start, n, ph.p.rate, func(i int) {
+			ph.orders[i] = ph.post.post(phaseCtx, ph.bodies[i])
+			sentOrders.Add(1)
+		})
+	})
+	sending.Go(func() {
+		statusRate := ph.p.rate * float64(ph.p.statusRatio)
+		openLoop(phaseCtx, start.Add(statusLead), len(ph.statuses), statusRate, func(k int) {
+			ph.postStatus(phaseCtx, k, sendTime(start.Add(statusLead), k, statusRate))
+		})
+	})
+	finished := make(chan struct{})
+	go func() { sending.Wait(); close(finished) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-tick.C:
+			progress(int(sentOrders.Load()))
+		case <-finished:
+			waiting = false
+		}
+	}
+	progress(int(sentOrders.Load()))
+	ph.con.printf("%s: every request answered; waiting up to %s for the operator to catch up", name, time.Until(deadline).Round(time.Second))
+	for !ph.caughtUp() && phaseCtx.Err() == nil {
+		select {
+		case <-phaseCtx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	res := &loadResult{
+		start: start, elapsed: time.Since(start), specs: ph.specs, orders: ph.orders, statuses: ph.statuses, statusOf: ph.statusOf,
+		cpu: readPartCPU().since(cpuStart), counters: gatherCounters().since(countersStart),
+		acceptErrors: int(ph.acceptErr.Load()), late: int(ph.late.Load()), lateMax: time.Duration(ph.lateMax.Load()),
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	stopTracking()
+	for i := range ph.specs {
+		res.seen = append(res.seen, ph.tr.seen[i].Load())
+		res.validated = append(res.validated, ph.tr.validated[i].Load())
+		res.notified = append(res.notified, ph.tr.notified[i].Load())
+		res.accepted = append(res.accepted, ph.accepted[i].Load())
+	}
+	// Checked once the clock has stopped, so listing burdens no measurement.
+	res.stored = verifyStored(ctx, ph.direct, ph.ns, ph.specs)
+	if ph.p.statusRatio > 0 {
+		var err error
+		if res.applied, res.notifiedCount, err = ph.statusesApplied(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// prepare builds the orders and their signed bodies before the clock starts,
+// and the tracker that times them.
+func (ph *loadPhase) prepare() error {
+	n := ph.p.orders()
+	// Orders arrive now, inside the customer's window: the notification is
+	// free-form text, as for nearly every real order.
+	received := metav1.NewTime(time.Now().Truncate(time.Second))
+	ph.specs = orderSpecs(sourceLoad, 1, n)
+	names := make([]string, n)
+	for i := range ph.specs {
+		ph.specs[i].ReceivedAt = received
+		names[i] = webhookreceiver.ResourceName(ph.specs[i].Channel, ph.specs[i].MessageID)
+	}
+	ph.bodies = signedBodies(ph.specs)
+	ph.tr = newTracker(names)
+	if ph.p.statusRatio > 0 {
+		ph.tr.onValidated = func(i int) { go ph.accept(names[i], i) }
+		ph.tr.onNotified = func(i int, messageID string) {
+			time.AfterFunc(statusDelay, func() {
+				for _, st := range deliveryStatuses[:ph.p.statusRatio] {
+					ph.ready <- statusJob{order: i, messageID: messageID, status: st} // never blocks: room for all
+				}
+			})
+		}
+	}
+	return nil
+}
+
+// accept is the business accepting order i, as `kubectl patch` would.
+func (ph *loadPhase) accept(name string, i int) {
+	ph.acceptSem <- struct{}{}
+	defer func() { <-ph.acceptSem }()
+	obj := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ph.ns, Name: name}}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"state":"`+string(commercev1alpha1.OrderAccepted)+`"}}`))
+	if err := ph.direct.Patch(context.Background(), obj, patch); err != nil {
+		ph.acceptErr.Add(1)
+		return
+	}
+	ph.accepted[i].Store(time.Now().UnixNano())
+}
+
+// postStatus posts the k-th status webhook of the schedule, due at due, about
+// the next sent message, waiting for one if the operator has sent none yet.
+func (ph *loadPhase) postStatus(ctx context.Context, k int, due time.Time) {
+	var job statusJob
+	select {
+	case job = <-ph.ready:
+	case <-ctx.Done():
+		return
+	}
+	if wait := time.Since(due); wait > 10*time.Millisecond {
+		ph.late.Add(1)
+		for {
+			old := ph.lateMax.Load()
+			if int64(wait) <= old || ph.lateMax.CompareAndSwap(old, int64(wait)) {
+				break
+			}
+		}
+	}
+	body := statusBody(job.messageID, ph.specs[job.order].Customer.WaID, job.status, time.Now())
+	ph.statusOf[k] = job.order
+	ph.statuses[k] = ph.post.post(ctx, webhookbody.Sign(body, []byte(appSecret)))
+}
+
+// statusBody is the Cloud webhook Meta sends to report that the message
+// messageID to recipient reached status at.
+func statusBody(messageID, recipient string, status commercev1alpha1.DeliveryStatus, at time.Time) []byte {
+	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Status(payload.Status{
+		MessageID: messageID, RecipientID: recipient, Status: string(status), Timestamp: at,
+	}).Bytes()
+}
+
+// caughtUp reports whether every order is validated and, with statuses, every
+// status shown on its message (or the orders have gone quiet: a status lost
+// is never shown).
+func (ph *loadPhase) caughtUp() bool {
+	shown := true
+	for i := range ph.specs {
+		if ph.tr.validated[i].Load() == 0 {
+			return false
+		}
+		if ph.p.statusRatio > 0 && int(ph.tr.delivery[i].Load()) < ph.p.statusRatio {
+			shown = false
+		}
+	}
+	return shown || time.Since(time.Unix(0, ph.tr.lastChange.Load())) > quiet
+}
+
+// statusesApplied lists the phase's orders and counts the notifications whose
+// delivery status is the last one posted about them, out of those notified.
+func (ph *loadPhase) statusesApplied(ctx context.Context) (applied, notified int, err error) {
+	var list commercev1alpha1.WhatsAppOrderList
+	if err := ph.direct.List(ctx, &list, client.InNamespace(ph.ns)); err != nil {
+		return 0, 0, fmt.Errorf("listing the orders: %w", err)
+	}
+	want := deliveryStatuses[ph.p.statusRatio-1]
+	for i := range list.Items {
+		for _, n := range list.Items[i].Status.Notifications {
+			if n.State != commercev1alpha1.OrderAccepted || n.MessageID == "" {
+				continue
+			}
+			notified++
+			if n.DeliveryStatus == want {
+				applied++
+			}
+		}
+	}
+	return applied, notified, nil
+}
+
+// createNamespace creates a namespace of the bench's own.
+func createNamespace(ctx context.Context, c client.Client) (string, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
+	if err := c.Create(ctx, ns); err != nil {
+		return "", fmt.Errorf("creating the namespace: %w", err)
+	}
+	return ns.Name, nil
+}

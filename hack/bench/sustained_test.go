@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+)
+
+// An open loop must not wait for answers: every request of the schedule is
+// sent while none has been answered yet.
+func TestOpenLoopSendsWithoutWaitingForAnswers(t *testing.T) {
+	const n = 40
+	var started atomic.Int32
+	allStarted := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		openLoop(context.Background(), time.Now(), n, 10000, func(int) {
+			if started.Add(1) == n {
+				close(allStarted)
+			}
+			<-allStarted // no answer before every request is out
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("openLoop sent %d of %d requests and waited for answers", started.Load(), n)
+	}
+}
+
+func TestOpenLoopStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var fired atomic.Int32
+	openLoop(ctx, time.Now(), 1000, 1, func(int) {
+		if fired.Add(1) == 2 {
+			cancel()
+		}
+	})
+	if got := fired.Load(); got != 2 {
+		t.Errorf("fired %d requests after cancel at the 2nd, want 2", got)
+	}
+}
+
+func TestSendTimeIsAFixedSchedule(t *testing.T) {
+	start := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		i    int
+		want time.Duration
+	}{{0, 0}, {1, 10 * time.Millisecond}, {2, 20 * time.Millisecond}, {99, 990 * time.Millisecond}} {
+		if got := sendTime(start, tc.i, 100).Sub(start); got != tc.want {
+			t.Errorf("request %d at 100/s due after %s, want %s", tc.i, got, tc.want)
+		}
+	}
+}
+
+func TestTrackerNotesEachStepOnce(t *testing.T) {
+	tr := newTracker([]string{"a", "b"})
+	var validated, notified []int
+	var ids []string
+	tr.onValidated = func(i int) { validated = append(validated, i) }
+	tr.onNotified = func(i int, id string) { notified, ids = append(notified, i), append(ids, id) }
+	order := func(name string, phase commercev1alpha1.OrderPhase, valid metav1.ConditionStatus, n ...commercev1alpha1.OrderNotification) *commercev1alpha1.WhatsAppOrder {
+		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		o.Status.Phase = phase
+		o.Status.Conditions = []metav1.Condition{{Type: commercev1alpha1.ConditionValidated, Status: valid}}
+		o.Status.Notifications = n
+		return o
+	}
+	pending := commercev1alpha1.OrderPhase(commercev1alpha1.OrderPending)
+	accepted := commercev1alpha1.OrderNotification{State: commercev1alpha1.OrderAccepted, SentMessage: commercev1alpha1.SentMessage{MessageID: "m1"}}
+	tr.observe(order("a", "", metav1.ConditionUnknown))       // not reconciled yet
+	tr.observe(order("b", pending, metav1.ConditionFalse))    // not valid
+	tr.observe(order("other", pending, metav1.ConditionTrue)) // not the phase's
+	tr.observe(order("a", pending, metav1.ConditionTrue))     // validated
+	tr.observe(order("a", pending, metav1.ConditionTrue))     // again: no second call
+	tr.observe(order("a", commercev1alpha1.OrderPhase(commercev1alpha1.OrderAccepted), metav1.ConditionTrue, accepted))
+	accepted.DeliveryStatus = commercev1alpha1.DeliveryDelivered
+	tr.observe(order("a", commercev1alpha1.OrderPhase(commercev1alpha1.OrderAccepted), metav1.ConditionTrue, accepted))
+	if len(validated) != 1 || validated[0] != 0 || tr.validated[1].Load() != 0 {
+		t.Errorf("validated calls %v", validated)
+	}
+	if len(notified) != 1 || notified[0] != 0 || ids[0] != "m1" {
+		t.Errorf("notified calls %v %v", notified, ids)
+	}
+	if got := tr.delivery[0].Load(); got != 2 {
+		t.Errorf("delivery rank %d, want delivered's 2", got)
+	}
+}
+
+func TestSummarizeCountsAnswersByCode(t *testing.T) {
+	start := time.Unix(1000, 0)
+	as := []answer{
+		{sent: start, latency: 3 * time.Millisecond, code: 200},
+		{sent: start.Add(time.Second), latency: time.Millisecond, code: 200},
+		{sent: start.Add(2 * time.Second), latency: 2 * time.Millisecond, code: 503},
+		{sent: start.Add(4 * time.Second), latency: time.Minute, code: codeError},
+		{}, // never sent
+	}
+	s := summarize(as)
+	if got, want := s.codesText(), "200: 2, 503: 1, error: 1"; got != want {
+		t.Errorf("codes %q, want %q", got, want)
+	}
+	if s.rate != 0.75 {
+		t.Errorf("rate %v, want 3 intervals over 4 s", s.rate)
+	}
+	if len(s.latencies) != 4 || s.latencies[0] != time.Millisecond || s.latencies[3] != time.Minute {
+		t.Errorf("latencies %v, want the four sent, sorted", s.latencies)
+	}
+	if got := summarize(nil).codesText(); got != "none" {
+		t.Errorf("no answers: %q", got)
+	}
+}
+
+func TestWindowsGroupOrdersByTheirPost(t *testing.T) {
+	start := time.Unix(1000, 0)
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	ns := func(d time.Duration) int64 { return at(d).UnixNano() }
+	r := &loadResult{
+		start: start,
+		orders: []answer{
+			{sent: at(time.Second), latency: 5 * time.Millisecond, code: 200},
+			{sent: at(12 * time.Second), latency: 7 * time.Millisecond, code: 200},
+			{sent: at(13 * time.Second), latency: 9 * time.Millisecond, code: 200},
+		},
+		// Order 2 is never validated.
+		seen:      []int64{ns(1500 * time.Millisecond), ns(13 * time.Second), ns(14 * time.Second)},
+		validated: []int64{ns(2 * time.Second), ns(15 * time.Second), 0},
+		notified:  []int64{ns(4 * time.Second), 0, 0},
+		accepted:  []int64{ns(3 * time.Second), 0, 0},
+		statuses:  []answer{{sent: at(5 * time.Second), latency: 4 * time.Millisecond, code: 200}, {}},
+		statusOf:  []int{0, -1},
+	}
+	wins := r.windows()
+	if len(wins) != 3 || wins[0].label != "0-10s" || wins[1].label != "10-20s" || wins[2].label != "all" {
+		t.Fatalf("windows %+v", wins)
+	}
+	if w := wins[0]; w.orders != 1 || len(w.validated) != 1 || w.validated[0] != time.Second ||
+		len(w.notified) != 1 || w.notified[0] != time.Second || len(w.statusAnswers) != 1 {
+		t.Errorf("first window %+v", w)
+	}
+	if w := wins[1]; w.orders != 2 || len(w.validated) != 1 || w.validated[0] != 3*time.Second || percentile(w.answers, 99) != 9*time.Millisecond ||
+		len(w.seen) != 2 || w.seen[0] != time.Second {
+		t.Errorf("second window %+v", w)
+	}
+	if w := wins[2]; w.orders != 3 || len(w.validated) != 2 || len(w.statusAnswers) != 1 {
+		t.Errorf("all %+v", w)
+	}
+}
+
+func TestProblemsNameWhatAUserWouldCallBroken(t *testing.T) {
+	ok := answer{sent: time.Unix(1, 0), code: 200}
+	good := &loadResult{
+		specs:     make([]commercev1alpha1.WhatsAppOrderSpec, 2),
+		orders:    []answer{ok, ok},
+		validated: []int64{1, 1},
+		statuses:  []answer{ok, ok},
+		applied:   2,
+	}
+	if err := good.problems(); err != nil {
+		t.Errorf("a clean phase: %v", err)
+	}
+	for name, broken := range map[string]func(r *loadResult){
+		"503":           func(r *loadResult) { r.orders[1].code = 503 },
+		"no answer":     func(r *loadResult) { r.statuses[0].code = codeError },
+		"not validated": func(r *loadResult) { r.validated[0] = 0 },
+		"not applied":   func(r *loadResult) { r.applied = 1 },
+	} {
+		r := *good
+		r.orders, r.statuses, r.validated = append([]answer(nil), good.orders...), append([]answer(nil), good.statuses...), append([]int64(nil), good.validated...)
+		broken(&r)
+		if err := r.problems(); err == nil {
+			t.Errorf("%s: no problem reported", name)
+		}
+	}
+}
+
+// The status webhooks must be ones the receiver reads as a status of the
+// message, on the bench's channel.
+func TestStatusBodyIsReadAsAStatus(t *testing.T) {
+	at := time.Unix(1750096400, 0)
+	d, err := payload.Parse(statusBody("wamid.X==", "16505551234", commercev1alpha1.DeliveryDelivered, at), payload.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Elements) != 1 || d.Elements[0].Kind != payload.KindStatus {
+		t.Fatalf("elements %+v, want one status", d.Elements)
+	}
+	el := d.Elements[0]
+	if el.PhoneNumberID != phoneNumberID || el.Status.MessageID != "wamid.X==" || el.Status.Status != "delivered" ||
+		el.Status.RecipientID != "16505551234" || !el.Status.Timestamp.Equal(at) {
+		t.Errorf("read back %+v, %+v", el, el.Status)
+	}
+}
+
+func TestDeliveryRankFollowsTheStatusOrder(t *testing.T) {
+	if deliveryRank("") != 0 || deliveryRank(commercev1alpha1.DeliverySent) != 1 || deliveryRank(commercev1alpha1.DeliveryRead) != 3 ||
+		deliveryRank(commercev1alpha1.DeliveryFailed) != 0 {
+		t.Error("ranks do not follow sent < delivered < read")
+	}
+}
+
+func TestSustainedFlags(t *testing.T) {
+	p, err := parseFlags([]string{"-rate", "50", "-status-ratio", "3"}, io.Discard)
+	if err != nil || p.load.rate != 50 || p.load.duration != time.Minute || p.load.statusRatio != 3 || p.load.orders() != 3000 {
+		t.Errorf("parsed %+v, %v", p.load, err)
+	}
+	for _, args := range [][]string{
+		{"-rate", "-1"}, {"-rate", "10", "-duration", "0s"}, {"-rate", "10", "-duration", "11m"},
+		{"-rate", "10", "-status-ratio", "4"}, {"-rate", "0.5", "-duration", "1s"}, {"-rate", "10", "-drain", "-1s"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	for stat, want := range map[string]string{
+		"4242 (kube-apiserver) S 17 4242": "kube-apiserver",
+		"4243 (odd (name)) S 17 4243":     "odd (name)",
+		"no parentheses":                  "",
+	} {
+		if got := commandName(stat); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", stat, got, want)
+		}
+	}
+}
+
+func TestCountersSince(t *testing.T) {
+	d := counters{keyRequests + "PUT": 10, keyRequests + "GET": 4}.since(counters{keyRequests + "PUT": 4, keyRequests + "GET": 4})
+	if len(d) != 1 || d[keyRequests+"PUT"] != 6 {
+		t.Errorf("since = %v, want only the 6 PUTs", d)
+	}
+	var out strings.Builder
+	writeCounters(&out, counters{keyReconciles + "whatsapporder": 20, keyQueueSum + "whatsapporder": 2, keyQueueCount + "whatsapporder": 20,
+		keyWorkSum + "whatsapporder": 1, keyWorkCount + "whatsapporder": 20,
+		keyRequests + "PUT": 30, keyConflicts + "PUT": 3}, 10)
+	for _, want := range []string{"whatsapporder: 20 reconciles (2.00 per order), average queue wait 100.00ms, average reconcile 50.00ms", "PUT 3.00 (3 conflicts)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("counters printed\n%s\nwant %q", out.String(), want)
+		}
+	}
+}

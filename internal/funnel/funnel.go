@@ -1,0 +1,46 @@
+// Package funnel adds up how customers responded to a product message: the
+// inquiries and orders that reply to it, and the revenue of those orders.
+package funnel
+
+import (
+	"strings"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+)
+
+// Tally is what the responses to one product message add up to, as its
+// status shows them.
+type Tally struct {
+	Inquiries int32
+	Orders    int32
+	// Revenue is the exact sum per currency, currencies in alphabetical order.
+	Revenue []commercev1alpha1.Revenue
+	// Summary is Revenue in one line, "12.50 EUR, 85 USD", for kubectl.
+	Summary string
+}
+
+// Count tallies the orders and the number of inquiries replying to one
+// message. Every order counts in Orders; only those that will be paid count
+// in Revenue: not Rejected or Cancelled by the business, and not Invalid (a
+// cart that fails validation, judged from the spec exactly as the order
+// controller judges it, so the revenue does not wait for that controller).
+func Count(orders []commercev1alpha1.WhatsAppOrder, inquiries int) Tally {
+	var ledger cart.Ledger
+	for i := range orders {
+		o := &orders[i]
+		if o.Spec.State == commercev1alpha1.OrderRejected || o.Spec.State == commercev1alpha1.OrderCancelled {
+			continue
+		}
+		// An invalid cart is not added: that is the exclusion of Invalid orders.
+		_ = ledger.Add(cart.OrderItems(o.Spec.Items))
+	}
+	t := Tally{Inquiries: int32(inquiries), Orders: int32(len(orders))}
+	var summary []string
+	for _, a := range ledger.Totals() {
+		t.Revenue = append(t.Revenue, commercev1alpha1.Revenue{Currency: a.Currency, Total: a.Total})
+		summary = append(summary, a.Total+" "+a.Currency)
+	}
+	t.Summary = strings.Join(summary, ", ")
+	return t
+}

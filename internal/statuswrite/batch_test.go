@@ -1,0 +1,202 @@
+package statuswrite_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+)
+
+// countingClient is the real client with its status writes counted; before,
+// when set, runs ahead of each write.
+type countingClient struct {
+	client.WithWatch
+	writes atomic.Int32
+}
+
+func newCountingClient(t *testing.T, before func(n int32, obj client.Object)) *countingClient {
+	t.Helper()
+	raw, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingClient{}
+	c.WithWatch = interceptor.NewClient(raw, interceptor.Funcs{
+		SubResourceUpdate: func(ctx context.Context, cl client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			n := c.writes.Add(1)
+			if before != nil {
+				before(n, obj)
+			}
+			return cl.SubResource(sub).Update(ctx, obj, opts...)
+		},
+	})
+	return c
+}
+
+// sentOrder creates an order whose status records three sent notifications.
+func sentOrder(t *testing.T) *commercev1alpha1.WhatsAppOrder {
+	t.Helper()
+	ctx := context.Background()
+	o := &commercev1alpha1.WhatsAppOrder{
+		ObjectMeta: metav1.ObjectMeta{Namespace: env.Namespace(t), Name: "order"},
+		Spec: commercev1alpha1.WhatsAppOrderSpec{Channel: "shop", MessageID: "wamid.in", ReceivedAt: metav1.Now(), State: commercev1alpha1.OrderAccepted,
+			Customer: commercev1alpha1.Customer{WaID: "16505551234"}, CatalogID: "c",
+			Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "p", Quantity: 1, ItemPrice: "1", Currency: "USD"}}},
+	}
+	if err := env.Client.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"m1", "m2", "m3"} {
+		o.Status.Notifications = append(o.Status.Notifications, commercev1alpha1.OrderNotification{
+			State: commercev1alpha1.OrderAccepted, SentMessage: commercev1alpha1.SentMessage{MessageID: id}})
+	}
+	if err := env.Client.Status().Update(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// deliver is a change recording status for message id.
+func deliver(id string, status commercev1alpha1.DeliveryStatus) func(client.Object) {
+	return func(obj client.Object) {
+		if m := obj.(*commercev1alpha1.WhatsAppOrder).SentMessage(id); m != nil {
+			delivery.Apply(m, delivery.Update{Status: status, At: metav1.Now()})
+		}
+	}
+}
+
+func deliveryOf(t *testing.T, o *commercev1alpha1.WhatsAppOrder) map[string]commercev1alpha1.DeliveryStatus {
+	t.Helper()
+	var got commercev1alpha1.WhatsAppOrder
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(o), &got); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]commercev1alpha1.DeliveryStatus{}
+	for _, n := range got.Status.Notifications {
+		out[n.MessageID] = n.DeliveryStatus
+	}
+	return out
+}
+
+// waiting is the gauge of changes not yet written, as Prometheus scrapes it.
+func waiting() float64 {
+	families, _ := metrics.Registry.Gather()
+	for _, f := range families {
+		if f.GetName() == "whatsapp_status_changes_waiting" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
+// Changes that come while a write of the same object is in flight wait for it
+// and then go out together: three changes, two writes, none lost.
+func TestBatcherWritesChangesThatArriveTogetherOnce(t *testing.T) {
+	o := sentOrder(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	c := newCountingClient(t, func(n int32, _ client.Object) {
+		if n == 1 {
+			close(entered)
+			<-release
+		}
+	})
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: time.Millisecond}
+	errs := make(chan error, 3)
+	go func() { errs <- b.Write(context.Background(), o, deliver("m1", commercev1alpha1.DeliverySent)) }()
+	<-entered
+	var wg sync.WaitGroup
+	for _, ch := range []func(client.Object){deliver("m1", commercev1alpha1.DeliveryRead), deliver("m2", commercev1alpha1.DeliveryDelivered)} {
+		wg.Go(func() { errs <- b.Write(context.Background(), o, ch) })
+	}
+	testenv.Eventually(t, 10*time.Second, "both later changes waiting behind the first write", func() bool { return waiting() == 3 })
+	close(release)
+	wg.Wait()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.writes.Load(); n != 2 {
+		t.Errorf("%d status writes, want 2: the first, and one for both changes that waited for it", n)
+	}
+	got := deliveryOf(t, o)
+	if got["m1"] != commercev1alpha1.DeliveryRead || got["m2"] != commercev1alpha1.DeliveryDelivered || got["m3"] != "" {
+		t.Errorf("delivery statuses %v, want m1 read, m2 delivered, m3 untouched", got)
+	}
+	if v := waiting(); v != 0 {
+		t.Errorf("%v changes still counted as waiting", v)
+	}
+}
+
+// Changes within one window go out in one write.
+func TestBatcherWritesOneWindowOnce(t *testing.T) {
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	// A window long enough that the three writers surely join it.
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for _, ch := range []func(client.Object){
+		deliver("m1", commercev1alpha1.DeliverySent), deliver("m1", commercev1alpha1.DeliveryDelivered), deliver("m1", commercev1alpha1.DeliveryRead),
+	} {
+		wg.Go(func() { errs <- b.Write(context.Background(), o, ch) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.writes.Load(); n != 1 {
+		t.Errorf("%d status writes for three statuses of one message, want 1", n)
+	}
+	if got := deliveryOf(t, o)["m1"]; got != commercev1alpha1.DeliveryRead {
+		t.Errorf("m1 is %q, want read", got)
+	}
+}
+
+// The write starts from a copy that another writer has since changed: the
+// API server refuses it, and the batch is applied again to a fresh read,
+// keeping both writers' changes.
+func TestBatcherRetriesAConflictFromAFreshRead(t *testing.T) {
+	o := sentOrder(t)
+	ctx := context.Background()
+	c := newCountingClient(t, func(n int32, obj client.Object) {
+		if n != 1 {
+			return
+		}
+		// The controller writes between the Batcher's read and its write.
+		other := obj.DeepCopyObject().(*commercev1alpha1.WhatsAppOrder)
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(other), other); err != nil {
+			t.Error(err)
+			return
+		}
+		other.Status.Notifications[2].DeliveryStatus = commercev1alpha1.DeliveryFailed
+		if err := env.Client.Status().Update(ctx, other); err != nil {
+			t.Error(err)
+		}
+	})
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: time.Millisecond}
+	if err := b.Write(ctx, o, deliver("m1", commercev1alpha1.DeliveryDelivered)); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.writes.Load(); n != 2 {
+		t.Errorf("%d write attempts, want 2: the conflicting one and its retry", n)
+	}
+	got := deliveryOf(t, o)
+	if got["m1"] != commercev1alpha1.DeliveryDelivered || got["m3"] != commercev1alpha1.DeliveryFailed {
+		t.Errorf("delivery statuses %v: want m1 delivered (ours) and m3 failed (the other writer's)", got)
+	}
+}
