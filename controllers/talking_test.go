@@ -71,11 +71,14 @@ func TestUserIDInTheWhatsAppIDIsNotAPhoneNumber(t *testing.T) {
 // CustomerNotified False with a Warning event; when the window had closed,
 // the channel's template goes out instead, once.
 func TestFailureAfterAcceptance(t *testing.T) {
+	// The statuses come once the send is recorded: how a status that comes
+	// earlier finds its message is the receiver's business, tested there.
+	laterStatuses := worldOptions{autoStatus: true, statusDelay: 300 * time.Millisecond}
 	template := func(s *commercev1alpha1.WhatsAppChannelSpec) {
 		s.Notifications.Template = &commercev1alpha1.MessageTemplate{Name: "order_update", Language: "en_US", Parameters: []string{"{{.Order}}", "{{.State}}"}}
 	}
 	t.Run("undeliverable", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
+		w := newWorldWith(t, commercev1alpha1.APICloud, laterStatuses, template)
 		must(t, w.fake.FailDeliveryNext(131026, 1))
 		order := w.placeOrder("wamid.undeliverable")
 		w.setState(order, commercev1alpha1.OrderAccepted)
@@ -95,7 +98,7 @@ func TestFailureAfterAcceptance(t *testing.T) {
 		}
 	})
 	t.Run("window closed: the template, once", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
+		w := newWorldWith(t, commercev1alpha1.APICloud, laterStatuses, template)
 		must(t, w.fake.FailDeliveryNext(131047, 2))
 		order := w.placeOrder("wamid.closed-later")
 		w.setState(order, commercev1alpha1.OrderAccepted)
@@ -119,7 +122,7 @@ func TestFailureAfterAcceptance(t *testing.T) {
 		}
 	})
 	t.Run("window closed, template delivered", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
+		w := newWorldWith(t, commercev1alpha1.APICloud, laterStatuses, template)
 		must(t, w.fake.FailDeliveryNext(131047, 1))
 		order := w.placeOrder("wamid.closed-then-template")
 		w.setState(order, commercev1alpha1.OrderAccepted)
