@@ -47,6 +47,55 @@ func requeueNow() ctrl.Result { return ctrl.Result{RequeueAfter: time.Millisecon
 // receiver's delivery statuses, which the reconcilers do not act on.
 var specOrAnnotationsChanged = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})
 
+// specOrAnnotationsOrDeliveryNews adds to specOrAnnotationsChanged the status
+// updates a reconciler acts on, which only the receiver writes: an intent
+// resolved by a status webhook (a delivery status where there was none, on a
+// record without a message id before), or an accepted message reported
+// failed. Other delivery statuses (sent, delivered, read after sent) and the
+// reconcilers' own writes start no reconcile.
+var specOrAnnotationsOrDeliveryNews = predicate.Or(specOrAnnotationsChanged, predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return deliveryNews(sentMessages(e.ObjectOld), sentMessages(e.ObjectNew))
+	},
+})
+
+// deliveryNews reports whether a record in after, matched to before by its
+// callback data or message id, was resolved by a status or failed later.
+func deliveryNews(before, after []*commercev1alpha1.SentMessage) bool {
+	for _, a := range after {
+		for _, b := range before {
+			sameCallback := a.CallbackData != "" && a.CallbackData == b.CallbackData
+			sameID := a.MessageID != "" && a.MessageID == b.MessageID
+			if !sameCallback && !sameID {
+				continue
+			}
+			if (b.Pending() && a.MessageID != "" && a.DeliveryStatus != "") || (!failedLater(b) && failedLater(a)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sentMessages are the records of the messages sent about an order or inquiry.
+func sentMessages(o client.Object) []*commercev1alpha1.SentMessage {
+	var msgs []*commercev1alpha1.SentMessage
+	switch x := o.(type) {
+	case *commercev1alpha1.WhatsAppOrder:
+		for i := range x.Status.Notifications {
+			msgs = append(msgs, &x.Status.Notifications[i].SentMessage)
+		}
+	case *commercev1alpha1.ProductInquiry:
+		if x.Status.Reply != nil {
+			msgs = append(msgs, x.Status.Reply)
+		}
+	}
+	return msgs
+}
+
 // channelTurnedReady passes a channel's update that makes it Ready. Creation is
 // left out: a channel is never Ready when created, and the resources on it get
 // their own create events at start.
