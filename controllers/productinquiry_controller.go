@@ -51,6 +51,8 @@ type ProductInquiryReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
 //	write       one status write, then the event of a phase change
 func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err

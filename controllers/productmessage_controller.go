@@ -74,6 +74,8 @@ type ProductMessageReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Sent
 //	write       one status write, then the events of what changed
 func (r *ProductMessageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err

@@ -93,6 +93,8 @@ type worldOptions struct {
 	// autoStatus makes the fake post sent, delivered and read about every
 	// send it accepts, through the relay, as WhatsApp does.
 	autoStatus bool
+	// statusDelay is waited before each auto-posted status.
+	statusDelay time.Duration
 	// transport wraps the operator's HTTP transport to WhatsApp.
 	transport func(http.RoundTripper) http.RoundTripper
 	// archive is nil but in the archive tests.
@@ -104,7 +106,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive}
 	fakeOpts := fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"}
 	if o.autoStatus {
-		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus = w.relay(), []byte(appSecret), true
+		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus, fakeOpts.StatusDelay = w.relay(), []byte(appSecret), true, o.statusDelay
 	}
 	if o.transport != nil {
 		w.httpClient = &http.Client{Timeout: 15 * time.Second, Transport: o.transport(http.DefaultTransport)}

@@ -74,11 +74,19 @@ func TestFailureAfterAcceptance(t *testing.T) {
 	template := func(s *commercev1alpha1.WhatsAppChannelSpec) {
 		s.Notifications.Template = &commercev1alpha1.MessageTemplate{Name: "order_update", Language: "en_US", Parameters: []string{"{{.Order}}", "{{.State}}"}}
 	}
-	t.Run("undeliverable", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
-		must(t, w.fake.FailDeliveryNext(131026, 1))
-		order := w.placeOrder("wamid.undeliverable")
+	// The statuses come once the send is recorded: how a status that comes
+	// earlier finds its message is the receiver's business, tested there.
+	laterStatuses := worldOptions{autoStatus: true, statusDelay: 300 * time.Millisecond}
+	// accept announces Accepted to a customer whose next n deliveries fail with code.
+	accept := func(t *testing.T, code int64, n int, messageID string) (*world, *commercev1alpha1.WhatsAppOrder) {
+		w := newWorldWith(t, commercev1alpha1.APICloud, laterStatuses, template)
+		must(t, w.fake.FailDeliveryNext(code, n))
+		order := w.placeOrder(messageID)
 		w.setState(order, commercev1alpha1.OrderAccepted)
+		return w, order
+	}
+	t.Run("undeliverable", func(t *testing.T) {
+		w, order := accept(t, 131026, 1, "wamid.undeliverable")
 		w.waitOrder(order, "CustomerNotified False, DeliveryFailed", func(o *commercev1alpha1.WhatsAppOrder) bool {
 			return notifiedReason(o) == commercev1alpha1.ReasonDeliveryFailed
 		})
@@ -95,10 +103,7 @@ func TestFailureAfterAcceptance(t *testing.T) {
 		}
 	})
 	t.Run("window closed: the template, once", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
-		must(t, w.fake.FailDeliveryNext(131047, 2))
-		order := w.placeOrder("wamid.closed-later")
-		w.setState(order, commercev1alpha1.OrderAccepted)
+		w, order := accept(t, 131047, 2, "wamid.closed-later")
 		w.waitOrder(order, "the template recorded and failed too", func(o *commercev1alpha1.WhatsAppOrder) bool {
 			return len(o.Status.Notifications) == 2 && o.Status.Notifications[1].DeliveryStatus == commercev1alpha1.DeliveryFailed
 		})
@@ -119,10 +124,7 @@ func TestFailureAfterAcceptance(t *testing.T) {
 		}
 	})
 	t.Run("window closed, template delivered", func(t *testing.T) {
-		w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true}, template)
-		must(t, w.fake.FailDeliveryNext(131047, 1))
-		order := w.placeOrder("wamid.closed-then-template")
-		w.setState(order, commercev1alpha1.OrderAccepted)
+		w, order := accept(t, 131047, 1, "wamid.closed-then-template")
 		w.waitOrder(order, "told with the template", func(o *commercev1alpha1.WhatsAppOrder) bool {
 			return len(o.Status.Notifications) == 2 && o.Status.Notifications[1].DeliveryStatus == commercev1alpha1.DeliveryRead
 		})

@@ -57,6 +57,8 @@ type WhatsAppOrderReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from Validated and CustomerNotified
 //	write       one status write, then the events of what changed
 func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err
