@@ -1,12 +1,15 @@
 # whatsapp-commerce-operator
 #
 #   make run    run the operator (starts a local control plane when no cluster is configured)
-#   make test   every test, unit and integration, against a real kube-apiserver + etcd
+#   make test   every test: unit and integration against a real kube-apiserver + etcd,
+#               then test/cluster on a local single-node cluster (needs root)
 
 SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
 IMG ?= ghcr.io/whatsapp-commerce-operator/manager:v0.1.0
+# The image `make image` builds; test/cluster/overlay installs it on the local node.
+LOCAL_IMG ?= localhost/whatsapp-commerce-operator/manager:dev
 ARGS ?=
 # controller-gen is a `tool` in go.mod: its version is the one go.mod pins.
 CONTROLLER_GEN := go tool controller-gen
@@ -43,22 +46,40 @@ fmt: ## Check that every Go file is gofmt-clean.
 	  if [ -n "$$out" ]; then echo "not gofmt-clean (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 .PHONY: vet
-vet: ## Run go vet.
-	go vet ./...
+vet: ## Run go vet (the test/cluster files too).
+	go vet -tags cluster ./...
 
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where they are.
 	@hack/envtest-assets.sh
 
 .PHONY: test
-test: manifests generate fmt vet ## Run every test against a real kube-apiserver + etcd, and a real PostgreSQL for the archive.
+test: manifests generate fmt vet ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
 	assets=$$(hack/envtest-assets.sh); \
 	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
 	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
 	  KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl" go test ./... -count=1 $(TESTARGS)
+	$(MAKE) --no-print-directory test-cluster
+
+.PHONY: test-cluster
+test-cluster: ## Start the local node, build and load the image, run test/cluster, stop the node (KEEP_NODE=1 keeps it).
+	assets=$$(hack/envtest-assets.sh); kubeconfig=$$(hack/node/up.sh); \
+	  [[ -n "$(KEEP_NODE)" ]] || trap hack/node/down.sh EXIT; \
+	  hack/image.sh $(LOCAL_IMG); \
+	  NODE_KUBECONFIG="$$kubeconfig" KUBEBUILDER_ASSETS="$$assets" go test -tags cluster ./test/cluster -count=1 -timeout 30m $(CLUSTER_TESTARGS)
+
+##@ Local node
+
+.PHONY: node-up
+node-up: ## Start a fresh single-node cluster on this machine (root; prints its kubeconfig).
+	@hack/node/up.sh
+
+.PHONY: node-down
+node-down: ## Stop the local node and remove everything it made.
+	@hack/node/down.sh
 
 .PHONY: bench
-bench: ## Receiver vs direct-create throughput on a local control plane (BENCHARGS="-n 2000 -c 16").
+bench: ## Receiver vs direct-create throughput, archive on vs off, and memory per live order, on a local control plane (BENCHARGS="-n 2000 -c 16 -live 10000,30000").
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/bench $(BENCHARGS)
 
 .PHONY: fuzz
@@ -74,6 +95,10 @@ build: manifests generate ## Build the manager binary.
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig, or a local control plane when there is none.
 	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/localrun -- bin/manager $(ARGS)
+
+.PHONY: image
+image: ## Build LOCAL_IMG from the Dockerfile with buildah (no Docker daemon); loads it into the local node when it is up.
+	hack/image.sh $(LOCAL_IMG)
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

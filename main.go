@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/memlimit"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
 )
 
@@ -25,6 +26,7 @@ func main() {
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", operator.DefaultProbeAddr, "Address the /healthz and /readyz probes bind to.")
 	flag.StringVar(&opts.WebhookAddr, "webhook-bind-address", operator.DefaultWebhookAddr, "Address the WhatsApp webhook receiver binds to (served on every replica).")
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
+	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; the pod's own if empty (required out of a cluster).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
 	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
@@ -37,6 +39,11 @@ func main() {
 	opts.Namespaces = splitList(namespaces)
 	if archiveURL == "" {
 		archiveURL = os.Getenv("ARCHIVE_DATABASE_URL")
+	}
+	if limit, err := memlimit.Set(); err != nil {
+		ctrl.Log.Error(err, "the Go memory limit is not set from the container's")
+	} else if limit > 0 {
+		ctrl.Log.Info("Go memory limit set from the container's", "bytes", limit, "fraction", memlimit.Fraction)
 	}
 
 	if err := run(opts, archiveURL); err != nil {

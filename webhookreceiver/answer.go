@@ -34,8 +34,9 @@ const (
 	verdictSomeInvalid
 	// verdictSomeFailed: some element could not be stored now.
 	verdictSomeFailed
-	// verdictBusy: the receiver sheds the body rather than queue a store it
-	// could not finish in time.
+	// verdictBusy: the receiver sheds the body rather than grow past its
+	// memory budget for bodies in flight, or queue a store it could not finish
+	// in time.
 	verdictBusy
 )
 

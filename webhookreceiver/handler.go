@@ -21,11 +21,13 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
-// answerWithin is the contract's bound on every answer; storeBudget is what
-// of it the work on a request may take, the rest is kept for answering.
+// answerWithin is the contract's bound on every answer: senders give up after
+// about 5 s (and send again). storeBudget is what of it the work on a request
+// may take, whatever the API server does; the rest is kept for answering 503
+// with Retry-After in time.
 const (
 	answerWithin = 5 * time.Second
-	storeBudget  = answerWithin - 500*time.Millisecond
+	storeBudget  = answerWithin - time.Second
 )
 
 // Handler returns the receiver's HTTP handler, instrumented with the
@@ -72,6 +74,18 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		return verifyEndpoint(req, vals.VerifyToken)
 	}
 
+	if req.ContentLength > MaxBodyBytes {
+		return refuse(verdictTooLarge, "body larger than %d bytes", MaxBodyBytes)
+	}
+	reserved := req.ContentLength
+	if reserved < 0 {
+		reserved = MaxBodyBytes
+	}
+	release, ok := r.budget.reserve(reserved)
+	if !ok {
+		return refuse(verdictBusy, "too many bodies in flight; send again later")
+	}
+	defer release()
 	body, err := readBody(w, req)
 	if err != nil {
 		var tooLarge *http.MaxBytesError

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -42,6 +43,9 @@ type Options struct {
 	// SecretResyncPeriod is how long a channel's secrets are used before they
 	// are read again; zero reads them on every request.
 	SecretResyncPeriod time.Duration
+	// BodyBudget bounds the bytes of request bodies held at once; beyond it
+	// requests are answered 503. DefaultBodyBudget if zero.
+	BodyBudget int64
 	// StatusWindow is how long a delivery status waits for others about the
 	// same resource, to be written with them.
 	StatusWindow time.Duration
@@ -58,14 +62,21 @@ type Options struct {
 type Receiver struct {
 	opts      Options
 	secrets   *secretCache
+	budget    *bodyBudget
 	statuses  *statuswrite.Batcher
 	admission *admission
+
+	mu      sync.Mutex
+	serving chan struct{} // closed when Start returns; nil before Start
 }
 
 // New returns a Receiver; start it with Start or mount Handler.
 func New(opts Options) *Receiver {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
+	}
+	if opts.BodyBudget <= 0 {
+		opts.BodyBudget = DefaultBodyBudget
 	}
 	if opts.StatusWindow <= 0 {
 		opts.StatusWindow = 10 * time.Millisecond
@@ -79,6 +90,7 @@ func New(opts Options) *Receiver {
 	return &Receiver{
 		opts:      opts,
 		secrets:   newSecretCache(opts.APIReader),
+		budget:    newBodyBudget(opts.BodyBudget),
 		statuses:  &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeBudget},
 		admission: newAdmission(opts.MaxStores, opts.AdmissionWait),
 	}
@@ -90,6 +102,11 @@ func (r *Receiver) NeedLeaderElection() bool { return false }
 // Start serves on Addr until ctx is done, then lets the requests in flight
 // finish, so a shutdown does not turn a stored delivery into a 503.
 func (r *Receiver) Start(ctx context.Context) error {
+	done := make(chan struct{})
+	defer close(done)
+	r.mu.Lock()
+	r.serving = done
+	r.mu.Unlock()
 	ln, err := net.Listen("tcp", r.opts.Addr)
 	if err != nil {
 		return fmt.Errorf("webhook receiver: %w", err)
@@ -99,4 +116,16 @@ func (r *Receiver) Start(ctx context.Context) error {
 		return fmt.Errorf("webhook receiver: %w", err)
 	}
 	return nil
+}
+
+// Wait returns once Start has returned, that is once every request in flight
+// has been answered; at once if Start was never called. The manager does not
+// wait for it when the leader lease is lost, so the process must, before it exits.
+func (r *Receiver) Wait() {
+	r.mu.Lock()
+	done := r.serving
+	r.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }

@@ -128,6 +128,7 @@ func (b *bench) memory(ctx context.Context, counts []int) ([]memoryStep, error) 
 	if err != nil {
 		return nil, err
 	}
+	b.con.printf("before the memory phase: kube-apiserver %s, etcd %s, operator %s", mib(base.apiServer), mib(base.etcd), mib(base.operator))
 	steps := []memoryStep{{rss: base}}
 	status := liveStatus(time.Now())
 	have := 0

@@ -101,21 +101,25 @@ func writeTable(w io.Writer, rounds []round) error {
 // control plane and this process share the machine, so the CPU ratio (direct
 // CPU per object over receiver CPU per object) is what the throughput ratio
 // tends to when nothing else runs; "others" is the share of the machine that
-// other processes took during the direct/receiver phase, which disturbs it.
+// other processes took during the direct/receiver/archive-on phase, which
+// disturbs it (PostgreSQL, a separate process tree, counts among them).
 func writeCPUTable(w io.Writer, rounds []round, cpus int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "per object\tdirect: process CPU\tcontrol plane CPU\talloc\treceiver: process CPU\tcontrol plane CPU\talloc\tprocess CPU extra\tCPU ratio\tothers\t")
+	fmt.Fprintln(tw, "per object\tdirect: process CPU\tcontrol plane CPU\talloc\treceiver: process CPU\tcontrol plane CPU\talloc\tprocess CPU extra\tCPU ratio\tarchive-on: process CPU\tcontrol plane CPU\talloc\tCPU on/off\tothers\t")
 	for _, r := range append(slices.Clone(rounds), aggregate(rounds)) {
-		d, rc := r.direct.cpuPerObject(), r.receiver.cpuPerObject()
-		dAlloc, rAlloc := kib(r.direct.allocatedPerObject()), kib(r.receiver.allocatedPerObject())
-		if !d.ok || !rc.ok {
-			fmt.Fprintf(tw, "%s\t-\t-\t%s\t-\t-\t%s\t-\t-\t-\t\n", r.label, dAlloc, rAlloc)
+		d, rc, a := r.direct.cpuPerObject(), r.receiver.cpuPerObject(), r.archived.cpuPerObject()
+		dAlloc, rAlloc, aAlloc := kib(r.direct.allocatedPerObject()), kib(r.receiver.allocatedPerObject()), kib(r.archived.allocatedPerObject())
+		if !d.ok || !rc.ok || !a.ok {
+			fmt.Fprintf(tw, "%s\t-\t-\t%s\t-\t-\t%s\t-\t-\t-\t-\t%s\t-\t-\t\n", r.label, dAlloc, rAlloc, aAlloc)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s/%s\t\n", r.label,
+		// CPU on/off is, like CPU ratio, the throughput ratio it tends to:
+		// receiver CPU per object with the archive off over with it on.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\t%.3f\t%s/%s/%s\t\n", r.label,
 			ms(d.self), ms(d.controlPlane), dAlloc, ms(rc.self), ms(rc.controlPlane), rAlloc,
 			ms(rc.self-d.self), float64(d.self+d.controlPlane)/float64(rc.self+rc.controlPlane),
-			others(r.direct, cpus), others(r.receiver, cpus))
+			ms(a.self), ms(a.controlPlane), aAlloc, float64(rc.self+rc.controlPlane)/float64(a.self+a.controlPlane),
+			others(r.direct, cpus), others(r.receiver, cpus), others(r.archived, cpus))
 	}
 	return tw.Flush()
 }

@@ -49,7 +49,11 @@ func (f *feed) Start(ctx context.Context) error {
 		if !ok {
 			return
 		}
-		if err := f.archive.enqueue(o, deleted); err != nil {
+		enqueue := f.archive.Enqueue
+		if deleted {
+			enqueue = f.archive.EnqueueDeleted
+		}
+		if err := enqueue(o); err != nil {
 			log.Error(err, "not archived", "namespace", o.GetNamespace(), "name", o.GetName())
 		}
 	}
@@ -57,7 +61,9 @@ func (f *feed) Start(ctx context.Context) error {
 		AddFunc: func(obj any) { enqueue(obj, false) },
 		UpdateFunc: func(old, obj any) {
 			// Periodic resyncs deliver the same version again.
-			if o, n := old.(client.Object), obj.(client.Object); o.GetResourceVersion() != n.GetResourceVersion() {
+			o, okOld := old.(client.Object)
+			n, okNew := obj.(client.Object)
+			if okOld && okNew && o.GetResourceVersion() != n.GetResourceVersion() {
 				enqueue(obj, false)
 			}
 		},

@@ -65,6 +65,9 @@ type Options struct {
 	// LeaderElection makes the reconcilers run only on the holder of the Lease
 	// LeaderElectionID; the receiver runs on every replica regardless.
 	LeaderElection bool
+	// LeaderElectionNamespace is where the Lease is; in a pod, its own namespace
+	// if empty. Out of a cluster it must be set.
+	LeaderElectionNamespace string
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
 	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
 	SecretResyncPeriod time.Duration
@@ -94,6 +97,22 @@ type Operator struct {
 	ctrl.Manager
 	// Receiver is served on Options.WebhookAddr; tests mount its Handler.
 	Receiver *webhookreceiver.Receiver
+}
+
+// GracefulShutdownTimeout is how long a stopping operator waits for its parts:
+// within the pod's terminationGracePeriodSeconds (30) once its preStop pause (5)
+// is over.
+const GracefulShutdownTimeout = 20 * time.Second
+
+// Start runs the operator until ctx ends or it fails, and returns once the
+// receiver has answered every request in flight. When the leader lease is lost,
+// controller-runtime stops the manager without its graceful shutdown (so that a
+// former leader cannot reconcile next to the new one); the receiver, which
+// reconciles nothing, is still drained before Start returns and the process exits.
+func (o *Operator) Start(ctx context.Context) error {
+	err := o.Manager.Start(ctx)
+	o.Receiver.Wait()
+	return err
 }
 
 // NewScheme knows the Kubernetes built-in kinds and the operator's.
@@ -141,12 +160,14 @@ func managerOptions(opts Options) ctrl.Options {
 		metricsAddr = "0" // controller-runtime's "none"; empty would be :8080
 	}
 	return ctrl.Options{
-		Scheme:                 NewScheme(),
-		Cache:                  cacheOptions(opts.Namespaces),
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
-		HealthProbeBindAddress: opts.ProbeAddr,
-		LeaderElection:         opts.LeaderElection,
-		LeaderElectionID:       LeaderElectionID,
+		Scheme:                  NewScheme(),
+		Cache:                   cacheOptions(opts.Namespaces),
+		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress:  opts.ProbeAddr,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		GracefulShutdownTimeout: ptr.To(GracefulShutdownTimeout),
 		// A replica that shuts down hands the lease over at once, so the next
 		// leader does not wait for it to expire.
 		LeaderElectionReleaseOnCancel: true,

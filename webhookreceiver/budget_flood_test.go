@@ -1,0 +1,79 @@
+package webhookreceiver_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/go-logr/logr"
+
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+)
+
+// A large body on its way in holds its share of the body budget: another large
+// body is answered 503 with Retry-After at once instead of being read into memory,
+// while a customer's order still gets in and is stored.
+func TestLargeBodiesBeyondTheBudgetAreRefused(t *testing.T) {
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	const large = 3 << 20
+	receiver := webhookreceiver.New(webhookreceiver.Options{
+		Client: mgrCache, APIReader: env.Client, Log: logr.Discard(),
+		BodyBudget: 4<<20 + large, // the small bodies' reserve and one large body
+	})
+	srv := httptest.NewServer(receiver.Handler())
+	defer srv.Close()
+	url := srv.URL + ch.Status.WebhookPath
+
+	// The first large body is sent slowly: its first byte, then nothing yet.
+	slow, feed := io.Pipe()
+	first, err := http.NewRequest(http.MethodPost, url, slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.ContentLength = large
+	firstDone := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(first)
+		if err != nil {
+			firstDone <- 0
+			return
+		}
+		resp.Body.Close()
+		firstDone <- resp.StatusCode
+	}()
+	if _, err := feed.Write([]byte("{")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The handler has reserved the first body's bytes once it reads them; until
+	// then a second large body may still get in, so wait for the refusal.
+	var second response
+	eventually(t, "a second large body to be refused", func() bool {
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(make([]byte, large)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second = send(t, req)
+		return second.code == http.StatusServiceUnavailable
+	})
+	if second.retryAfter == "" {
+		t.Errorf("the refused body got no Retry-After: %+v", second)
+	}
+
+	body := cloudOrders(map[string][]cart.Item{"during-flood": {item(1, "5", "USD")}})
+	req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := send(t, req); r.code != http.StatusOK {
+		t.Fatalf("a customer's order while this receiver's budget is full: %d %s", r.code, r.body)
+	}
+
+	_ = feed.CloseWithError(io.ErrUnexpectedEOF)
+	<-firstDone
+}
