@@ -13,7 +13,9 @@ LOCAL_IMG ?= localhost/whatsapp-commerce-operator/manager:dev
 ARGS ?=
 # controller-gen is a `tool` in go.mod: its version is the one go.mod pins.
 CONTROLLER_GEN := go tool controller-gen
-GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml
+CHART := charts/whatsapp-commerce-operator
+# The chart's crds/ and files/ are copies of config/ (make chart-sync).
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go config/crd/bases config/rbac/role.yaml $(CHART)/crds $(CHART)/files
 
 .PHONY: all
 all: build
@@ -34,8 +36,14 @@ manifests: ## Generate CRDs and RBAC from the kubebuilder markers.
 generate: ## Generate the DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the CRDs and ClusterRoles of config/ into the Helm chart.
+	rm -f $(CHART)/crds/*.yaml $(CHART)/files/rbac/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp $$(grep -lx 'kind: ClusterRole' config/rbac/*.yaml) $(CHART)/files/rbac/
+
 .PHONY: verify-generated
-verify-generated: manifests generate ## Fail when committed generated files are stale.
+verify-generated: manifests generate chart-sync ## Fail when committed generated files are stale.
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
 	  echo "generated files are stale; run 'make manifests generate' and commit:"; \
 	  git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; fi
@@ -53,8 +61,13 @@ vet: ## Run go vet (the test/cluster files too).
 envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where they are.
 	@hack/envtest-assets.sh
 
+.PHONY: tools
+tools: ## Build (once) helm and promtool from the Go module proxy, for the chart and monitoring tests.
+	@hack/tools.sh helm >/dev/null
+	@hack/tools.sh promtool >/dev/null
+
 .PHONY: test
-test: manifests generate fmt vet ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
+test: manifests generate fmt vet tools ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
 	assets=$$(hack/envtest-assets.sh); \
 	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
 	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
@@ -91,6 +104,14 @@ fuzz: ## Fuzz the webhook parser for FUZZTIME (default 60s).
 .PHONY: build
 build: manifests generate ## Build the manager binary.
 	go build -o bin/manager .
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin, bin/kubectl-whatsapp (kubectl whatsapp once bin/ is on the PATH).
+	go build -o bin/kubectl-whatsapp ./cmd/kubectl-whatsapp
+
+.PHONY: helm-lint
+helm-lint: chart-sync ## Lint the Helm chart with a real Helm.
+	$$(hack/tools.sh helm) lint --strict $(CHART)
 
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig, or a local control plane when there is none.

@@ -23,6 +23,19 @@ import (
 // channel turning Ready finds the resources that wait on it.
 const IndexChannel = "spec.channel"
 
+// reconcileTimeout bounds a reconcile that a shutdown no longer cancels: within
+// the operator's graceful shutdown (20 s), and above the WhatsApp client's 15 s.
+const reconcileTimeout = 18 * time.Second
+
+// uncancelled is the context a reconcile of a resource that messages customers
+// runs in: a shutdown (a rollout, the leader's pod deleted) does not cancel it
+// between a send and the status write that records it, which would leave a
+// message sent but unrecorded for the next leader to send again; the manager's
+// graceful shutdown waits for it instead, for up to reconcileTimeout.
+func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), reconcileTimeout)
+}
+
 // requeueNow asks for another pass at once, without the workqueue's backoff:
 // the next step (another due notification, a status the cache has not shown
 // yet) is ready now.
@@ -33,6 +46,55 @@ func requeueNow() ctrl.Result { return ctrl.Result{RequeueAfter: time.Millisecon
 // for a pass). Status updates never do, neither the controller's own nor the
 // receiver's delivery statuses, which the reconcilers do not act on.
 var specOrAnnotationsChanged = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})
+
+// specOrAnnotationsOrDeliveryNews adds to specOrAnnotationsChanged the status
+// updates a reconciler acts on, which only the receiver writes: an intent
+// resolved by a status webhook (a delivery status where there was none, on a
+// record without a message id before), or an accepted message reported
+// failed. Other delivery statuses (sent, delivered, read after sent) and the
+// reconcilers' own writes start no reconcile.
+var specOrAnnotationsOrDeliveryNews = predicate.Or(specOrAnnotationsChanged, predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return deliveryNews(sentMessages(e.ObjectOld), sentMessages(e.ObjectNew))
+	},
+})
+
+// deliveryNews reports whether a record in after, matched to before by its
+// callback data or message id, was resolved by a status or failed later.
+func deliveryNews(before, after []*commercev1alpha1.SentMessage) bool {
+	for _, a := range after {
+		for _, b := range before {
+			sameCallback := a.CallbackData != "" && a.CallbackData == b.CallbackData
+			sameID := a.MessageID != "" && a.MessageID == b.MessageID
+			if !sameCallback && !sameID {
+				continue
+			}
+			if (b.Pending() && a.MessageID != "" && a.DeliveryStatus != "") || (!failedLater(b) && failedLater(a)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sentMessages are the records of the messages sent about an order or inquiry.
+func sentMessages(o client.Object) []*commercev1alpha1.SentMessage {
+	var msgs []*commercev1alpha1.SentMessage
+	switch x := o.(type) {
+	case *commercev1alpha1.WhatsAppOrder:
+		for i := range x.Status.Notifications {
+			msgs = append(msgs, &x.Status.Notifications[i].SentMessage)
+		}
+	case *commercev1alpha1.ProductInquiry:
+		if x.Status.Reply != nil {
+			msgs = append(msgs, x.Status.Reply)
+		}
+	}
+	return msgs
+}
 
 // channelTurnedReady passes a channel's update that makes it Ready. Creation is
 // left out: a channel is never Ready when created, and the resources on it get

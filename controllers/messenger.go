@@ -42,12 +42,15 @@ type Messenger struct {
 	HTTPClient   *http.Client
 }
 
-// message is one message to send: text, or the channel's template when the
-// window has closed.
+// message is one message to send to a customer: text, or a template when the
+// window has closed. callbackData names the resource and what the message is
+// about (see internal/callbackdata); Cloud echoes it in every status.
 type message struct {
-	to, text, replyTo string
-	template          *commercev1alpha1.MessageTemplate
-	params            []string
+	to            whatsapp.Recipient
+	text, replyTo string
+	callbackData  string
+	template      *commercev1alpha1.MessageTemplate
+	params        []string
 }
 
 // sendResult is how a send went, ready to become a condition: Reason is one
@@ -61,6 +64,9 @@ type sendResult struct {
 	// RetryAfter is when to try again; zero means the workqueue's backoff for
 	// Retrying, the channel's watch for ChannelNotReady (see afterSend).
 	RetryAfter time.Duration
+	// Unanswered is a Retrying send that got no answer at all (a timeout, a
+	// reset connection): WhatsApp may have accepted it.
+	Unanswered bool
 }
 
 func (r sendResult) final() bool {
@@ -70,15 +76,16 @@ func (r sendResult) final() bool {
 // send sends msg on ch and classifies the outcome. Nothing it returns is an
 // error to the caller: every outcome is something to record.
 func (m *Messenger) send(ctx context.Context, about string, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
+	send := whatsapp.Send{To: msg.to, ReplyTo: msg.replyTo, CallbackData: msg.callbackData}
 	return m.sendWith(ctx, about, ch, func(api *whatsapp.Client) (string, error) {
-		if msg.template != nil {
-			lang := msg.template.Language
+		if t := msg.template; t != nil {
+			lang := t.Language
 			if lang == "" {
 				lang = "en_US"
 			}
-			return api.SendTemplate(ctx, msg.to, msg.template.Name, lang, msg.params)
+			return api.SendTemplate(ctx, send, whatsapp.TemplateRef{Name: t.Name, Language: lang, Namespace: t.Namespace}, msg.params)
 		}
-		return api.SendText(ctx, msg.to, msg.text, msg.replyTo)
+		return api.SendText(ctx, send, msg.text)
 	})
 }
 
@@ -133,19 +140,31 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 		res.Reason = commercev1alpha1.ReasonWindowClosed
 	case whatsapp.RateLimited, whatsapp.Transient:
 		res.Reason, res.RetryAfter = commercev1alpha1.ReasonRetrying, whatsapp.RetryAfter(err)
+		res.Unanswered = apiErr == nil || apiErr.HTTPStatus == 0
 	default:
 		res.Reason = commercev1alpha1.ReasonSendFailed
 	}
 	return res
 }
 
-// recipient is who a message to the customer goes to: the phone-number WhatsApp
-// id, or the business-scoped user id when WhatsApp withheld the number.
-func recipient(c commercev1alpha1.Customer) string {
-	if c.WaID != "" {
-		return c.WaID
+// recipient is who a message to the customer goes to: the phone-number
+// WhatsApp id, or else the business-scoped user id, the current one
+// (currentUserID, from the resource's status, when WhatsApp reported a change)
+// before the one the customer first wrote with. A WhatsApp id that is not a
+// phone number is a user id a sender put in the wrong field: it is sent as
+// one, never in "to".
+func recipient(c commercev1alpha1.Customer, currentUserID string) whatsapp.Recipient {
+	userID := c.UserID
+	if currentUserID != "" {
+		userID = currentUserID
 	}
-	return c.UserID
+	switch {
+	case whatsapp.IsPhoneNumber(c.WaID):
+		return whatsapp.Recipient{WaID: c.WaID, UserID: userID}
+	case userID == "":
+		return whatsapp.Recipient{UserID: c.WaID}
+	}
+	return whatsapp.Recipient{UserID: userID}
 }
 
 // windowClosed reports whether the customer's 24-hour window, opened by the

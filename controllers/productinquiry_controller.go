@@ -20,13 +20,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
 
 // ProductInquiryReconciler keeps a customer's product question open for the 24
 // hours WhatsApp allows a free-form answer, and sends spec.reply.text as a reply
-// in the customer's thread once someone sets it. The reply is sent at most once:
-// the same re-read-then-record discipline as order notifications applies.
+// in the customer's thread once someone sets it. The reply is sent once: the
+// same re-read, intent and record discipline as order notifications applies
+// (see intent.go).
 type ProductInquiryReconciler struct {
 	client.Client
 	APIReader client.Reader
@@ -49,6 +51,8 @@ type ProductInquiryReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Answered
 //	write       one status write, then the event of a phase change
 func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err
@@ -58,12 +62,12 @@ func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			return s.result, err
 		}
 	}
+	before := s.inquiry.Status.DeepCopy()
 	s.window()
 	if s.action == replyDue {
 		r.reply(ctx, s)
 	}
 	s.conditions = inquiryConditions(s.phase, s.inquiry.Spec.Reply != nil, s.answeredCondition())
-	before := s.inquiry.Status.DeepCopy()
 	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -93,7 +97,11 @@ type inquiryScope struct {
 	expiresAt time.Time
 	// answered is nil when this pass leaves Answered as it is.
 	answered *metav1.Condition
-	sent     *commercev1alpha1.SentMessage
+	// recorded: this pass sent the reply; sent is its record (nil for a send
+	// to be retried) and keepIntent keeps its intent pending (see sendRecord).
+	recorded   bool
+	sent       *commercev1alpha1.SentMessage
+	keepIntent bool
 	// Decided by inquiryConditions.
 	conditions []metav1.Condition
 
@@ -129,29 +137,62 @@ func (r *ProductInquiryReconciler) read(ctx context.Context, req ctrl.Request) (
 func (s *inquiryScope) window() {
 	s.expiresAt = s.inquiry.Spec.ReceivedAt.Add(window)
 	s.action, s.phase, s.answered = inquiryDue(s.inquiry, s.now, s.answeredBy)
-	if s.action == awaitingReply {
+	switch s.action {
+	case awaitingReply:
 		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(s.now)}
+	case awaitingStatus:
+		s.result = ctrl.Result{RequeueAfter: intentWait(s.inquiry.Status.Reply, s.now)}
 	}
 }
 
-// reply sends the reply, unless the API server shows it was sent already.
+// reply sends the reply, unless the API server shows it was recorded already.
 func (r *ProductInquiryReconciler) reply(ctx context.Context, s *inquiryScope) {
 	var fresh commercev1alpha1.ProductInquiry
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.inquiry), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the inquiry before replying: %w", err)
 		return
 	}
-	if fresh.Status.Reply != nil {
-		s.phase, s.result = fresh.Status.Phase, requeueNow()
-		s.answered = condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "replied")
+	if action, _, _ := inquiryDue(&fresh, s.now, s.answeredBy); action != replyDue {
+		s.result = requeueNow() // the next pass decides from what the API server holds
 		return
 	}
 	q := s.inquiry
-	res := r.Messenger.send(ctx, "inquiry", s.channel, message{to: recipient(q.Spec.Customer), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID})
-	s.phase, s.answered, s.sent = replyOutcome(res, s.now)
-	if s.phase == commercev1alpha1.InquiryOpen {
+	msg := message{to: recipient(q.Spec.Customer, q.Status.CustomerUserID), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID,
+		callbackData: callbackData(s.channel, callbackdata.Ref{Kind: "ProductInquiry", Namespace: q.Namespace, Name: q.Name, About: "reply"})}
+	if msg.callbackData != "" {
+		claimed, err := r.recordIntent(ctx, s, msg.callbackData)
+		if err != nil || !claimed {
+			s.err, s.result = err, requeueNow()
+			return
+		}
+	}
+	res := r.Messenger.send(ctx, "inquiry", s.channel, msg)
+	s.phase, s.answered = replyOutcome(res)
+	s.sent, s.keepIntent = sendRecord(res, msg.callbackData, s.now)
+	s.recorded = true
+	switch {
+	case s.keepIntent:
+		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+	case s.phase == commercev1alpha1.InquiryOpen:
 		s.result, s.err = afterSend(res, "replying to the inquiry")
 	}
+}
+
+// recordIntent writes the intent to send the reply with callback data cb,
+// and reports whether this pass may send it (see the order's recordIntent).
+func (r *ProductInquiryReconciler) recordIntent(ctx context.Context, s *inquiryScope, cb string) (bool, error) {
+	claimed := false
+	_, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, func(q *commercev1alpha1.ProductInquiry) {
+		claimed = q.Status.Reply == nil || (q.Status.Reply.Pending() && intentWait(q.Status.Reply, s.now) <= 0)
+		if claimed {
+			in := intent(cb, s.now)
+			q.Status.Reply = &in
+		}
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording the intent to reply: %w", err)
+	}
+	return claimed, nil
 }
 
 // answeredCondition is the Answered condition once this pass is written.
@@ -169,8 +210,12 @@ func (s *inquiryScope) apply(q *commercev1alpha1.ProductInquiry) {
 	st.ObservedGeneration = s.generation
 	st.Phase = s.phase
 	st.WindowExpiresAt = &metav1.Time{Time: s.expiresAt}
-	if s.sent != nil && st.Reply == nil {
-		st.Reply = s.sent
+	if s.recorded {
+		merged, remove := settle(st.Reply, s.sent, s.keepIntent)
+		if remove {
+			merged = nil
+		}
+		st.Reply = merged
 	}
 	if finalInquiryPhase(s.phase) && st.FinishedAt == nil {
 		st.FinishedAt = &metav1.Time{Time: s.now}
@@ -202,8 +247,9 @@ func (r *ProductInquiryReconciler) recordEvents(s *inquiryScope, before *commerc
 }
 
 // SetupWithManager registers the reconciler: inquiries wake on their own spec
-// and annotations, on their channel turning Ready, and on a ProductMessage
-// answering them being sent (its reconciler registers IndexInquiry).
+// and annotations, on delivery news in their status, on their channel turning
+// Ready, and on a ProductMessage answering them being sent (its reconciler
+// registers IndexInquiry).
 func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexByChannel(mgr, &commercev1alpha1.ProductInquiry{}, func(o client.Object) string {
 		return o.(*commercev1alpha1.ProductInquiry).Spec.Channel
@@ -211,7 +257,7 @@ func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&commercev1alpha1.ProductInquiry{}, builder.WithPredicates(specOrAnnotationsChanged)).
+		For(&commercev1alpha1.ProductInquiry{}, builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
 		Watches(&commercev1alpha1.WhatsAppChannel{},
 			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} }),
 			builder.WithPredicates(channelTurnedReady)).

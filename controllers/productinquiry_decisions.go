@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,8 +22,12 @@ const (
 	awaitingReply
 	// windowExpired: the window closed before a reply went out.
 	windowExpired
-	// replyDue: a reply is set inside the window and has not been sent.
+	// replyDue: a reply is set inside the window and has not been sent, or
+	// its intent has waited IntentTimeout for a status in vain.
 	replyDue
+	// awaitingStatus: the reply's intent, left by a restart, waits for the
+	// status webhook that says whether WhatsApp accepted it.
+	awaitingStatus
 	// answeredWithProducts: a ProductMessage answering the inquiry was sent.
 	answeredWithProducts
 )
@@ -40,6 +45,19 @@ func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, answeredBy st
 			condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonAnsweredWithProducts, "answered with ProductMessage "+answeredBy)
 	}
 	expiresAt := q.Spec.ReceivedAt.Add(window)
+	if r := q.Status.Reply; r != nil {
+		switch {
+		case r.Pending() && intentWait(r, now) > 0:
+			return awaitingStatus, commercev1alpha1.InquiryOpen, condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus,
+				fmt.Sprintf("the reply may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout))
+		case r.Pending():
+			return replyDue, commercev1alpha1.InquiryOpen, nil
+		case r.DeliveryStatus == commercev1alpha1.DeliveryFailed:
+			return settled, commercev1alpha1.InquiryFailed, condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonDeliveryFailed, "WhatsApp could not deliver the reply: "+describeError(r.Error))
+		}
+		// The receiver resolved the intent: WhatsApp accepted the reply.
+		return settled, commercev1alpha1.InquiryAnswered, condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "replied in the customer's thread (message "+r.MessageID+")")
+	}
 	switch {
 	case windowClosed(q.Spec.ReceivedAt, now):
 		why := "the 24-hour window closed unanswered"
@@ -54,22 +72,20 @@ func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, answeredBy st
 	return replyDue, commercev1alpha1.InquiryOpen, nil
 }
 
-// replyOutcome is the phase and Answered condition a reply's send leads to,
-// and the reply to record when WhatsApp accepted it. A send that will be
-// retried keeps the inquiry Open.
-func replyOutcome(res sendResult, now time.Time) (commercev1alpha1.InquiryPhase, *metav1.Condition, *commercev1alpha1.SentMessage) {
+// replyOutcome is the phase and Answered condition a reply's send leads to.
+// A send that will be retried keeps the inquiry Open.
+func replyOutcome(res sendResult) (commercev1alpha1.InquiryPhase, *metav1.Condition) {
 	switch res.Reason {
 	case commercev1alpha1.ReasonSent:
 		return commercev1alpha1.InquiryAnswered,
-			condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "replied in the customer's thread (message "+res.MessageID+")"),
-			&commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}
+			condAnswered(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "replied in the customer's thread (message "+res.MessageID+")")
 	case commercev1alpha1.ReasonWindowClosed:
 		return commercev1alpha1.InquiryExpired,
-			condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonWindowClosed, "WhatsApp refused the reply, the window has closed: "+res.Message), nil
+			condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonWindowClosed, "WhatsApp refused the reply, the window has closed: "+res.Message)
 	case commercev1alpha1.ReasonSendFailed:
-		return commercev1alpha1.InquiryFailed, condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonSendFailed, res.Message), nil
+		return commercev1alpha1.InquiryFailed, condAnswered(metav1.ConditionFalse, commercev1alpha1.ReasonSendFailed, res.Message)
 	}
-	return commercev1alpha1.InquiryOpen, condAnswered(metav1.ConditionFalse, res.Reason, res.Message), nil
+	return commercev1alpha1.InquiryOpen, condAnswered(metav1.ConditionFalse, res.Reason, res.Message)
 }
 
 // inquiryConditions are Ready and the kstatus conditions of an inquiry, from
@@ -82,7 +98,7 @@ func inquiryConditions(phase commercev1alpha1.InquiryPhase, replySet bool, answe
 		return []metav1.Condition{ready}
 	}
 	switch {
-	case phase == commercev1alpha1.InquiryOpen && (answered.Reason == commercev1alpha1.ReasonRetrying || answered.Reason == commercev1alpha1.ReasonChannelNotReady):
+	case phase == commercev1alpha1.InquiryOpen && (answered.Reason == commercev1alpha1.ReasonRetrying || answered.Reason == commercev1alpha1.ReasonChannelNotReady || answered.Reason == commercev1alpha1.ReasonAwaitingStatus):
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, answered.Reason, "replying: "+answered.Message
 		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionReconciling, answered.Reason, ready.Message)}
 	case replySet && (phase == commercev1alpha1.InquiryExpired || phase == commercev1alpha1.InquiryFailed):

@@ -55,15 +55,18 @@ type ProductMessageReconciler struct {
 	Recorder  events.EventRecorder
 	Messenger *Messenger
 	Clock     clock.PassiveClock
+	Retention Retention
 }
 
-// +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages,verbs=get;list;watch
+// +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages/status,verbs=update
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;patch
 
 // Reconcile runs one pass over a product message, in these phases:
 //
 //	read        the message, the generation read, its channel, the inquiry it answers, now (pmsgScope)
+//	retention   a finished message past its channel's retention is deleted once the
+//	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	send        tracking adopts spec.messageID; a Pending message is sent (once more as its
 //	            template when the window is closed): phase, form, the sent message, Sent
 //	funnel      the orders and inquiries of the channel replying to it: their label, the
@@ -71,9 +74,16 @@ type ProductMessageReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Sent
 //	write       one status write, then the events of what changed
 func (r *ProductMessageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err
+	}
+	if s.expired {
+		if s.archived, s.result, err = r.Retention.retire(ctx, r.Client, r.Recorder, s.pm); s.archived == nil || err != nil {
+			return s.result, err
+		}
 	}
 	r.send(ctx, s)
 	if err := r.funnel(ctx, s); err != nil {
@@ -85,7 +95,7 @@ func (r *ProductMessageReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	r.recordEvents(s, before)
-	return s.result, s.err
+	return withRetention(s.result, s.keep), s.err
 }
 
 // pmsgScope is what one reconcile of a product message read and decided.
@@ -97,6 +107,11 @@ type pmsgScope struct {
 	channel    *commercev1alpha1.WhatsAppChannel
 	inquiry    *commercev1alpha1.ProductInquiry
 	now        time.Time
+	// keep is how long a finished message is still kept; expired when that is over.
+	keep    time.Duration
+	expired bool
+	// archived is the Archived condition while retention waits for the archive.
+	archived *metav1.Condition
 
 	// Decided by send. sent is nil when this pass leaves Sent as it is.
 	phase  commercev1alpha1.ProductMessagePhase
@@ -126,6 +141,7 @@ func (r *ProductMessageReconciler) read(ctx context.Context, req ctrl.Request) (
 	if s.phase == "" {
 		s.phase = commercev1alpha1.ProductMessagePending
 	}
+	s.keep, s.expired = r.Retention.period(pm.Status.FinishedAt, ch, s.now)
 	if pm.Spec.Inquiry != "" {
 		var inq commercev1alpha1.ProductInquiry
 		switch err := r.Get(ctx, client.ObjectKey{Namespace: pm.Namespace, Name: pm.Spec.Inquiry}, &inq); {
@@ -172,6 +188,9 @@ func (r *ProductMessageReconciler) send(ctx context.Context, s *pmsgScope) {
 		s.err = fmt.Errorf("re-reading the product message before sending: %w", err)
 		return
 	}
+	// The form too: a template that is being retried must not go out as the
+	// interactive message again.
+	s.form = fresh.Status.Form
 	if fresh.Status.Phase != "" && fresh.Status.Phase != commercev1alpha1.ProductMessagePending {
 		s.phase, s.result = fresh.Status.Phase, requeueNow()
 		return
@@ -287,15 +306,22 @@ func (s *pmsgScope) apply(pm *commercev1alpha1.ProductMessage) {
 			st.DeliveryStatus, st.Error = s.record.DeliveryStatus, s.record.Error
 		}
 	}
+	if s.phase != commercev1alpha1.ProductMessagePending && st.FinishedAt == nil {
+		st.FinishedAt = &metav1.Time{Time: s.now}
+	}
 	st.Inquiries, st.Orders, st.Revenue, st.RevenueSummary = s.tally.Inquiries, s.tally.Orders, s.tally.Revenue, s.tally.Summary
 	conds := s.conditions
 	if s.sent != nil {
 		conds = append([]metav1.Condition{*s.sent}, conds...)
 	}
+	if s.archived != nil {
+		conds = append(conds, *s.archived)
+	}
 	setConditions(&st.Conditions, s.generation, conds)
 }
 
 func (r *ProductMessageReconciler) recordEvents(s *pmsgScope, before *commercev1alpha1.ProductMessageStatus) {
+	recordArchivePending(r.Recorder, s.pm, before.Conditions, s.archived)
 	if s.sent == nil {
 		return
 	}

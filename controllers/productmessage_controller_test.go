@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -123,11 +124,20 @@ func TestClosedWindowFallsBackToTheTemplateOnce(t *testing.T) {
 		t.Fatalf("status %+v", pm.Status)
 	}
 
+	// A template that is rate-limited is retried as the template, never as
+	// the interactive message again.
+	must(t, w.fake.FailSequence(fakewhatsapp.FailWindowClosed, fakewhatsapp.FailRateLimited))
+	retried := w.productMessage("mpm-retried", withTemplate)
+	w.waitMessage(retried, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
+	if sent := w.fake.Sent(); len(sent) != 2 || sent[1].Type != "template" || retried.Status.Form != commercev1alpha1.FormTemplate {
+		t.Fatalf("sends %+v, form %s: want the template alone, once", sent, retried.Status.Form)
+	}
+
 	// A single product goes as a catalog template showing it.
 	must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
 	single := w.productMessage("single", singleProduct, withTemplate)
 	w.waitMessage(single, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
-	if b := w.fake.Sent()[1].TemplateButton; b == nil || b.SubType != "CATALOG" || b.ThumbnailProductRetailerID != "di9ozbzfi4" {
+	if b := w.fake.Sent()[2].TemplateButton; b == nil || b.SubType != "CATALOG" || b.ThumbnailProductRetailerID != "di9ozbzfi4" {
 		t.Fatalf("template button %+v, want CATALOG with the product", b)
 	}
 }
@@ -332,5 +342,17 @@ func TestOnPremisesRefusesWhatItCannotSend(t *testing.T) {
 	w.waitMessage(mpm, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
 	if n := len(w.fake.Sent()); n != 1 {
 		t.Fatalf("fake accepted %d sends, want only the multi-product one", n)
+	}
+}
+
+func TestFinishedProductMessagesAreDeletedAfterRetention(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APICloud, func(s *commercev1alpha1.WhatsAppChannelSpec) { s.Retention = &metav1.Duration{Duration: time.Hour} })
+	pm := w.productMessage("retained", singleProduct)
+	w.waitMessage(pm, "sent and finished", func(pm *commercev1alpha1.ProductMessage) bool {
+		return pm.Status.Phase == commercev1alpha1.ProductMessageSent && pm.Status.FinishedAt != nil
+	})
+	w.deletedAfterAnHour(pm, &commercev1alpha1.ProductMessage{})
+	if n := len(w.fake.Sent()); n != 1 {
+		t.Fatalf("fake accepted %d sends, want 1", n)
 	}
 }

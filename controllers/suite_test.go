@@ -1,11 +1,14 @@
 package controllers_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,18 +70,48 @@ type world struct {
 	// archive is nil but in the archive tests.
 	archive *archive.Archive
 	stop    func()
+	// httpClient, when set, is what the operator sends to WhatsApp with.
+	httpClient *http.Client
+	// current is the receiver's webhook URL while an operator runs, for the
+	// relay; nil between a stop and a start.
+	current atomic.Pointer[string]
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	return openWorld(t, api, nil, customize...)
+	return newWorldWith(t, api, worldOptions{}, customize...)
 }
 
 // openWorld is newWorld with the operator archiving to a (nil: no archive).
 func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Archive, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: a}
-	w.fake = fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"})
+	return newWorldWith(t, api, worldOptions{archive: a}, customize...)
+}
+
+// worldOptions change how a world's parts behave.
+type worldOptions struct {
+	// autoStatus makes the fake post sent, delivered and read about every
+	// send it accepts, through the relay, as WhatsApp does.
+	autoStatus bool
+	// statusDelay is waited before each auto-posted status.
+	statusDelay time.Duration
+	// transport wraps the operator's HTTP transport to WhatsApp.
+	transport func(http.RoundTripper) http.RoundTripper
+	// archive is nil but in the archive tests.
+	archive *archive.Archive
+}
+
+func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
+	t.Helper()
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive}
+	fakeOpts := fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"}
+	if o.autoStatus {
+		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus, fakeOpts.StatusDelay = w.relay(), []byte(appSecret), true, o.statusDelay
+	}
+	if o.transport != nil {
+		w.httpClient = &http.Client{Timeout: 15 * time.Second, Transport: o.transport(http.DefaultTransport)}
+	}
+	w.fake = fakewhatsapp.New(fakeOpts)
 	if err := w.fake.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +137,8 @@ func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Arch
 		return meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) && ch.Status.WebhookPath != ""
 	})
 	w.channel = ch
+	url := w.webhookURL()
+	w.current.Store(&url)
 	// The receiver looks channels up in its own cache: wait until it knows this
 	// one (a bare GET is then refused as a bad handshake, not 404 or 503).
 	w.eventually("the receiver to serve the channel", func() bool {
@@ -121,9 +156,13 @@ func openWorld(t *testing.T, api commercev1alpha1.APIGeneration, a *archive.Arch
 func (w *world) start() {
 	w.t.Helper()
 	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond})
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
+	if w.channel != nil {
+		url := w.webhookURL()
+		w.current.Store(&url)
+	}
 	mgrCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- op.Start(mgrCtx) }()
@@ -133,6 +172,7 @@ func (w *world) start() {
 		w.t.Fatal("caches did not sync")
 	}
 	w.stop = func() {
+		w.current.Store(nil)
 		w.receiver.Close()
 		cancel()
 		if err := <-done; err != nil {
@@ -187,4 +227,73 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// relay is where the fake WhatsApp API posts statuses on its own: it passes
+// each to the running operator's receiver and, like Meta, delivers it again
+// until the receiver answers 200, also across a restart of the operator.
+func (w *world) relay() string {
+	w.t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if url := w.current.Load(); url != nil {
+				req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, *url, bytes.NewReader(body))
+				req.Header = r.Header.Clone()
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return
+					}
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		http.Error(rw, "no receiver answered 200", http.StatusBadGateway)
+	}))
+	w.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// waitNotifications waits until o has n notifications, none an intent still
+// pending. A restart can stop the operator after it recorded an intent but
+// before its send reached WhatsApp; no status will ever come for it, so, as
+// time would, the test moves the clock past IntentTimeout and the operator
+// sends it. An intent whose send did reach the fake is left to its status.
+func (w *world) waitNotifications(o *commercev1alpha1.WhatsAppOrder, n int) {
+	w.t.Helper()
+	w.eventually(fmt.Sprintf("%d notifications recorded", n), func() bool {
+		_ = env.Client.Get(ctx, client.ObjectKeyFromObject(o), o)
+		pending := false
+		for _, m := range o.Status.Notifications {
+			if !m.Pending() {
+				continue
+			}
+			pending = true
+			if !w.fakeGot(m.CallbackData) && !intentTimedOut(m.SentMessage, w.clock.Now()) {
+				w.clock.SetTime(m.SentAt.Add(commercev1alpha1.IntentTimeout))
+				w.touch(o)
+			}
+		}
+		return !pending && len(o.Status.Notifications) == n
+	})
+}
+
+func intentTimedOut(m commercev1alpha1.SentMessage, now time.Time) bool {
+	return m.SentAt != nil && !now.Before(m.SentAt.Add(commercev1alpha1.IntentTimeout))
+}
+
+// fakeGot reports whether the fake accepted a send with callback data cb.
+func (w *world) fakeGot(cb string) bool {
+	for _, m := range w.fake.Sent() {
+		if m.CallbackData == cb {
+			return true
+		}
+	}
+	return false
 }

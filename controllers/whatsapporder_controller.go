@@ -17,6 +17,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
@@ -25,12 +26,14 @@ import (
 // the cart, computes the exact total, moves status.phase to spec.state at once,
 // and tells the customer about every state the order enters, exactly once.
 //
-// Exactly once: a notification is recorded in status.notifications in the same
-// status write as the reconcile that sent it, and before sending the reconciler
-// re-reads the order from the API server, so neither a stale cache, a conflict
-// nor a restart sends it again. The one window left is a crash (or an API
-// server unreachable for every retry) between WhatsApp accepting the message
-// and the status write: then the next reconcile sends that one message again.
+// Exactly once: before sending, the reconciler re-reads the order from the
+// API server, so a stale cache or a conflict never sends a notification
+// twice. On Cloud channels the notification is recorded as an intent (with
+// its callback data) in a status write before it is sent and its outcome in
+// the next write, so a crash in between does not send it again either (see
+// intent.go). On On-Premises channels, which have no callback data, a crash
+// (or an API server unreachable for every retry) between WhatsApp accepting
+// the message and the status write sends that one message again.
 type WhatsAppOrderReconciler struct {
 	client.Client
 	// APIReader reads the order fresh from the API server before a send.
@@ -54,6 +57,8 @@ type WhatsAppOrderReconciler struct {
 //	conditions  Ready, Reconciling and Stalled follow from Validated and CustomerNotified
 //	write       one status write, then the events of what changed
 func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := uncancelled(ctx)
+	defer cancel()
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err
@@ -63,12 +68,12 @@ func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			return s.result, err
 		}
 	}
+	before := s.order.Status.DeepCopy()
 	s.validate()
 	if s.phase != commercev1alpha1.OrderPhaseInvalid {
 		r.notify(ctx, s)
 	}
 	s.conditions = orderConditions(s.phase, s.validated, s.customerNotified())
-	before := s.order.Status.DeepCopy()
 	if _, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.order, s.apply); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -96,10 +101,10 @@ type orderScope struct {
 	summary   cart.Summary
 	validated metav1.Condition
 	// Decided by notify. notified is nil when this pass changes nothing about
-	// notifying; sent is the notification to record: a message WhatsApp
-	// accepted, or one that will never go out.
+	// notifying; sent is the outcome of this pass's send, to record.
+	step     notifyStep
 	notified *metav1.Condition
-	sent     *commercev1alpha1.OrderNotification
+	sent     *notificationRecord
 	// Decided by orderConditions.
 	conditions []metav1.Condition
 
@@ -132,57 +137,114 @@ func (s *orderScope) validate() {
 	}
 }
 
-// notify sends the first due notification, if any, and decides what to record.
+// notify does what nextNotification decides: nothing, wait for the status of
+// an intent left by a restart, or send one message.
 func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
-	due := dueNotifications(s.order.Spec.State, s.order.Status.Notifications)
-	if len(due) == 0 {
-		if len(s.order.Status.Notifications) == 0 {
+	s.step = nextNotification(s.order, s.channel, s.now)
+	switch s.step.kind {
+	case stepNone:
+		s.notified = recordedNotified(s.order.Status.Notifications)
+		if s.notified == nil {
 			s.notified = &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse,
 				Reason: commercev1alpha1.ReasonNothingToSend, Message: "the customer is told once the order leaves Pending"}
 		}
 		return
+	case stepAwait:
+		s.notified = recordedNotified(s.order.Status.Notifications)
+		s.result = ctrl.Result{RequeueAfter: s.step.wait}
+		return
 	}
-	// The cache may not show the notification the previous reconcile recorded:
-	// ask the API server before sending.
+	// The cache may not show what the previous reconcile recorded: ask the
+	// API server before sending.
 	var fresh commercev1alpha1.WhatsAppOrder
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.order), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
 		return
 	}
-	if notificationFor(fresh.Status.Notifications, due[0]) != nil {
+	if next := nextNotification(&fresh, s.channel, s.now); next.kind != stepSend || next.state != s.step.state || next.template != s.step.template {
 		s.result = requeueNow()
 		return
 	}
-	state := due[0]
-	res := r.sendNotification(ctx, s, state)
-	s.notified, s.sent = notificationOutcome(state, res, s.now)
-	switch {
-	case s.sent != nil && len(due) > 1:
-		s.result = requeueNow()
-	case s.sent == nil:
-		s.result, s.err = afterSend(res, "notifying the customer of "+string(state))
+	res, rec := r.sendNotification(ctx, s)
+	if rec == nil {
+		return
 	}
-	logf.FromContext(ctx).Info("customer notification", "state", state, "outcome", res.Reason, "messageID", res.MessageID)
+	s.sent = rec
+	s.notified = notificationOutcome(s.step.state, rec.template, res)
+	switch {
+	case rec.message != nil:
+		if s.moreDue(rec) {
+			s.result = requeueNow() // the next due state, or the template after a refused text
+		}
+	case rec.keepIntent:
+		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+	default:
+		s.result, s.err = afterSend(res, "notifying the customer of "+string(s.step.state))
+	}
+	logf.FromContext(ctx).Info("customer notification", "state", s.step.state, "template", rec.template, "outcome", res.Reason, "messageID", res.MessageID)
 }
 
-// sendNotification sends the message announcing state: text inside the
-// customer's window, the channel's template outside it, or when WhatsApp,
-// which knows of the window better than our clock, refuses the text.
-func (r *WhatsAppOrderReconciler) sendNotification(ctx context.Context, s *orderScope, state commercev1alpha1.OrderState) sendResult {
-	msg, err := orderMessage(s.order, s.channel, state, s.summary, s.now, false)
+// moreDue reports whether another message is due once rec is recorded.
+func (s *orderScope) moreDue(rec *notificationRecord) bool {
+	after := s.order.DeepCopy()
+	after.Status.Notifications = rec.applyTo(after.Status.Notifications)
+	return nextNotification(after, s.channel, s.now).kind == stepSend
+}
+
+// sendNotification sends the message s.step decided on. On Cloud, the intent
+// is recorded first; a nil record means it was not this pass's to send (the
+// API server shows another pass recorded it) or the intent could not be
+// written (s.err).
+func (r *WhatsAppOrderReconciler) sendNotification(ctx context.Context, s *orderScope) (sendResult, *notificationRecord) {
+	rec := &notificationRecord{state: s.step.state}
+	if s.step.template && s.channel != nil && s.channel.Spec.Notifications.Template != nil {
+		rec.template = s.channel.Spec.Notifications.Template.Name
+	}
+	msg, err := orderMessage(s.order, s.channel, s.step.state, s.summary, s.step.template)
+	var res sendResult
 	switch {
 	case errors.Is(err, errNoTemplate):
-		return sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: err.Error()}
+		res = sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: err.Error()}
 	case err != nil:
-		return sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
-	}
-	res := r.Messenger.send(ctx, "order", s.channel, msg)
-	if res.Reason == commercev1alpha1.ReasonWindowClosed && msg.template == nil && s.channel.Spec.Notifications.Template != nil {
-		if msg, err = orderMessage(s.order, s.channel, state, s.summary, s.now, true); err == nil {
-			res = r.Messenger.send(ctx, "order", s.channel, msg)
+		res = sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
+	default:
+		msg.callbackData = callbackData(s.channel, callbackdata.Ref{Kind: "WhatsAppOrder", Namespace: s.order.Namespace, Name: s.order.Name,
+			About: notificationAbout(s.step.state, s.step.template)})
+		if msg.callbackData != "" {
+			claimed, err := r.recordIntent(ctx, s, rec.template, msg.callbackData)
+			if err != nil || !claimed {
+				s.err, s.result = err, requeueNow()
+				return res, nil
+			}
 		}
+		res = r.Messenger.send(ctx, "order", s.channel, msg)
 	}
-	return res
+	rec.message, rec.keepIntent = sendRecord(res, msg.callbackData, s.now)
+	return res, rec
+}
+
+// recordIntent writes the intent to send s.step's message with callback data
+// cb, and reports whether this pass may send it: not when the API server
+// shows a record of it already (another pass got there first).
+func (r *WhatsAppOrderReconciler) recordIntent(ctx context.Context, s *orderScope, template, cb string) (bool, error) {
+	claimed := false
+	_, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.order, func(o *commercev1alpha1.WhatsAppOrder) {
+		claimed = false
+		e := entryFor(o.Status.Notifications, s.step.state, s.step.template)
+		switch {
+		case e == nil:
+			o.Status.Notifications = append(o.Status.Notifications, commercev1alpha1.OrderNotification{State: s.step.state, Template: template, SentMessage: intent(cb, s.now)})
+		case e.Pending() && intentWait(&e.SentMessage, s.now) <= 0:
+			e.SentMessage = intent(cb, s.now)
+		default:
+			return
+		}
+		claimed = true
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording the intent to notify the customer of %s: %w", s.step.state, err)
+	}
+	return claimed, nil
 }
 
 // customerNotified is the CustomerNotified condition once this pass is written.
@@ -203,8 +265,8 @@ func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
 	if finalOrderPhase(s.phase) && st.FinishedAt == nil {
 		st.FinishedAt = &metav1.Time{Time: s.now}
 	}
-	if s.sent != nil && notificationFor(st.Notifications, s.sent.State) == nil {
-		st.Notifications = append(st.Notifications, *s.sent)
+	if s.sent != nil {
+		st.Notifications = s.sent.applyTo(st.Notifications)
 	}
 	conds := []metav1.Condition{s.validated}
 	if s.notified != nil {
@@ -230,11 +292,15 @@ func (r *WhatsAppOrderReconciler) recordEvents(s *orderScope, before *commercev1
 		}
 		r.Recorder.Eventf(s.order, nil, eventType, reason, "Reconcile", "%s", note)
 	}
+	if f := s.step.fallback; f != nil {
+		r.Recorder.Eventf(s.order, nil, corev1.EventTypeWarning, notifiedEventReason(commercev1alpha1.ReasonDeliveryFailed), "Notify",
+			"WhatsApp could not deliver the message announcing %s (%s): sending the channel's template instead", f.State, describeError(f.Error))
+	}
 	if s.notified == nil || s.notified.Reason == commercev1alpha1.ReasonNothingToSend || s.notified.Reason == commercev1alpha1.ReasonInvalidCart {
 		return
 	}
 	old := meta.FindStatusCondition(before.Conditions, commercev1alpha1.ConditionCustomerNotified)
-	if s.sent == nil && old != nil && old.Reason == s.notified.Reason {
+	if (s.sent == nil || s.sent.message == nil) && old != nil && old.Reason == s.notified.Reason {
 		return // still retrying: one event for the episode, not one per attempt
 	}
 	eventType := corev1.EventTypeNormal
@@ -254,7 +320,8 @@ func notifiedEventReason(reason string) string {
 }
 
 // SetupWithManager registers the reconciler: orders wake on their own spec
-// and annotations and on their channel turning Ready.
+// and annotations, on delivery news in their status (an intent resolved, a
+// message failed) and on their channel turning Ready.
 func (r *WhatsAppOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := indexByChannel(mgr, &commercev1alpha1.WhatsAppOrder{}, func(o client.Object) string {
 		return o.(*commercev1alpha1.WhatsAppOrder).Spec.Channel
@@ -262,7 +329,7 @@ func (r *WhatsAppOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&commercev1alpha1.WhatsAppOrder{}, builder.WithPredicates(specOrAnnotationsChanged)).
+		For(&commercev1alpha1.WhatsAppOrder{}, builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
 		Watches(&commercev1alpha1.WhatsAppChannel{},
 			onChannel(mgr.GetClient(), func() client.ObjectList { return &commercev1alpha1.WhatsAppOrderList{} }),
 			builder.WithPredicates(channelTurnedReady)).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -142,21 +143,21 @@ func TestOrderLoop(t *testing.T) {
 }
 
 func TestNoNotificationTwiceOrLostAcrossRestarts(t *testing.T) {
-	w := newWorld(t, commercev1alpha1.APICloud)
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true})
 	order := w.placeOrder("wamid.restarts")
 	w.setState(order, commercev1alpha1.OrderAccepted)
-	w.waitOrder(order, "Accepted notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
+	w.waitNotifications(order, 1)
 
 	// Restart between state changes.
 	w.stop()
 	w.setState(order, commercev1alpha1.OrderShipped)
 	w.start()
-	w.waitOrder(order, "Shipped notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+	w.waitNotifications(order, 2)
 
 	// Restart in the middle of work: the state moves and the operator stops at once.
 	w.setState(order, commercev1alpha1.OrderDelivered)
 	w.restart()
-	w.waitOrder(order, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
+	w.waitNotifications(order, 3)
 
 	// A burst of state changes while no operator runs: every state is announced, in order.
 	burst := w.placeOrder("wamid.burst")
@@ -165,10 +166,10 @@ func TestNoNotificationTwiceOrLostAcrossRestarts(t *testing.T) {
 	w.setState(burst, commercev1alpha1.OrderAccepted)
 	w.setState(burst, commercev1alpha1.OrderShipped)
 	w.start()
-	w.waitOrder(burst, "both notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+	w.waitNotifications(burst, 2)
 	w.restart()
 	w.setState(burst, commercev1alpha1.OrderDelivered)
-	w.waitOrder(burst, "Delivered notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 3 })
+	w.waitNotifications(burst, 3)
 	testenv.Consistently(t, 300*time.Millisecond, "6 messages (3 states x 2 orders), no duplicate", func() bool { return len(w.fake.Sent()) == 6 })
 	for _, o := range []*commercev1alpha1.WhatsAppOrder{order, burst} {
 		w.get(o)
@@ -258,7 +259,7 @@ func TestWindowClosedUsesTemplateOrNothing(t *testing.T) {
 		w.clock.SetTime(w.clock.Now().Add(25 * time.Hour))
 		w.setState(order, commercev1alpha1.OrderAccepted)
 		w.setState(order, commercev1alpha1.OrderShipped)
-		w.waitOrder(order, "both notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 2 })
+		w.waitNotifications(order, 2)
 		sent := w.fake.Sent()
 		if len(sent) != 2 || sent[0].TemplateName != "order_update" || strings.Join(sent[1].TemplateParams, "|") != order.Name+"|Shipped|40.98 USD" {
 			t.Fatalf("want two template messages, got %+v", sent)
@@ -308,15 +309,22 @@ func TestFinishedOrdersAreDeletedAfterRetention(t *testing.T) {
 	order := w.placeOrder("wamid.retention")
 	w.setState(order, commercev1alpha1.OrderCancelled)
 	w.waitOrder(order, "finished", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.FinishedAt != nil })
+	w.deletedAfterAnHour(order, &commercev1alpha1.WhatsAppOrder{})
+}
+
+// deletedAfterAnHour checks that obj, finished now on a channel with a retention
+// of one hour, is kept 30 minutes later and deleted 61 minutes later; into
+// receives the reads.
+func (w *world) deletedAfterAnHour(obj, into client.Object) {
+	w.t.Helper()
 	w.clock.SetTime(w.clock.Now().Add(30 * time.Minute))
-	w.touch(order)
-	testenv.Consistently(t, 300*time.Millisecond, "the order kept within the retention period", func() bool {
-		return env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{}) == nil
+	w.touch(obj)
+	testenv.Consistently(w.t, 300*time.Millisecond, "kept within the retention period", func() bool {
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(obj), into) == nil
 	})
 	w.clock.SetTime(w.clock.Now().Add(31 * time.Minute))
-	w.touch(order)
-	w.eventually("the order deleted", func() bool {
-		return client.IgnoreNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{})) == nil &&
-			env.Client.Get(ctx, client.ObjectKeyFromObject(order), &commercev1alpha1.WhatsAppOrder{}) != nil
+	w.touch(obj)
+	w.eventually("deleted after the retention period", func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(obj), into))
 	})
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,18 +85,93 @@ func notificationFor(sent []commercev1alpha1.OrderNotification, state commercev1
 	return nil
 }
 
+// entryFor is the record of the text (template false) or template message
+// announcing state, or nil.
+func entryFor(sent []commercev1alpha1.OrderNotification, state commercev1alpha1.OrderState, template bool) *commercev1alpha1.OrderNotification {
+	for i := range sent {
+		if sent[i].State == state && (sent[i].Template != "") == template {
+			return &sent[i]
+		}
+	}
+	return nil
+}
+
+// stepKind is what the notify phase does in one pass.
+type stepKind int
+
+const (
+	// stepNone: nothing to send; CustomerNotified follows the records.
+	stepNone stepKind = iota
+	// stepAwait: an intent from before a restart waits for its status.
+	stepAwait
+	// stepSend: one message is sent.
+	stepSend
+)
+
+// notifyStep is the notify phase's decision for one pass.
+type notifyStep struct {
+	kind  stepKind
+	state commercev1alpha1.OrderState
+	// template: the channel's template rather than text.
+	template bool
+	// wait is how long the awaited intent still waits.
+	wait time.Duration
+	// fallback: the text for state failed later because the window had
+	// closed; template is true.
+	fallback *commercev1alpha1.OrderNotification
+}
+
+// nextNotification decides the one thing the notify phase does now, in this
+// order: an intent left by a crash waits for its status, or is sent again
+// once IntentTimeout has passed; a text WhatsApp reported failed because the
+// window had closed is followed by the channel's template, once; the first
+// due state is announced, as text inside the window, as the template outside.
+func nextNotification(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, now time.Time) notifyStep {
+	sent := o.Status.Notifications
+	for i := range sent {
+		if sent[i].Pending() {
+			step := notifyStep{kind: stepSend, state: sent[i].State, template: sent[i].Template != ""}
+			if wait := intentWait(&sent[i].SentMessage, now); wait > 0 {
+				step.kind, step.wait = stepAwait, wait
+			}
+			return step
+		}
+	}
+	if ch != nil && ch.Spec.Notifications.Template != nil {
+		for i := range sent {
+			e := &sent[i]
+			if e.Template == "" && e.DeliveryStatus == commercev1alpha1.DeliveryFailed && windowCode(e.Error) && entryFor(sent, e.State, true) == nil {
+				return notifyStep{kind: stepSend, state: e.State, template: true, fallback: e}
+			}
+		}
+	}
+	if due := dueNotifications(o.Spec.State, sent); len(due) > 0 {
+		return notifyStep{kind: stepSend, state: due[0], template: windowClosed(o.Spec.ReceivedAt, now)}
+	}
+	return notifyStep{kind: stepNone}
+}
+
+// notificationAbout is what the callback data of a notification says it is
+// about: the state, and ".template" for the template message.
+func notificationAbout(state commercev1alpha1.OrderState, template bool) string {
+	if template {
+		return string(state) + ".template"
+	}
+	return string(state)
+}
+
 var errNoTemplate = errors.New("the customer's 24-hour service window has closed and the channel names no template; nothing was sent")
 
-// orderMessage is the message announcing state: free-form text inside the
-// customer's window, the channel's template outside it (or when forced).
-func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState, sum cart.Summary, now time.Time, forceTemplate bool) (message, error) {
-	msg := message{to: recipient(order.Spec.Customer)}
+// orderMessage is the message announcing state: free-form text, or the
+// channel's template.
+func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState, sum cart.Summary, template bool) (message, error) {
+	msg := message{to: recipient(order.Spec.Customer, order.Status.CustomerUserID)}
 	if ch == nil {
 		return msg, nil // the Messenger reports the missing channel
 	}
 	data := notification.For(order, state, sum)
 	var err error
-	if forceTemplate || windowClosed(order.Spec.ReceivedAt, now) {
+	if template {
 		if ch.Spec.Notifications.Template == nil {
 			return msg, errNoTemplate
 		}
@@ -107,20 +183,89 @@ func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.Wh
 	return msg, err
 }
 
-// notificationOutcome is the CustomerNotified condition a send leads to, and
-// the notification to record: the message WhatsApp accepted, or the record of
-// a final refusal. A send that will be retried records nothing.
-func notificationOutcome(state commercev1alpha1.OrderState, res sendResult, now time.Time) (*metav1.Condition, *commercev1alpha1.OrderNotification) {
-	cond := &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
-	switch {
-	case res.Reason == commercev1alpha1.ReasonSent:
-		cond.Status, cond.Message = metav1.ConditionTrue, fmt.Sprintf("told the customer the order is %s (message %s)", state, res.MessageID)
-		return cond, &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}}
-	case res.final():
-		return cond, &commercev1alpha1.OrderNotification{State: state, SentMessage: commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed,
-			Error: orMessageError(res.Error, res.Message), SentAt: &metav1.Time{Time: now}}}
+// notificationRecord is the outcome of one notification's send, to merge
+// into the status: message is nil for a send that will be retried, and
+// keepIntent keeps its intent pending (see sendRecord).
+type notificationRecord struct {
+	state      commercev1alpha1.OrderState
+	template   string
+	message    *commercev1alpha1.SentMessage
+	keepIntent bool
+}
+
+// applyTo merges n into the notifications as the status holds them now,
+// which the receiver may have changed since the intent was written (see
+// settle).
+func (n *notificationRecord) applyTo(sent []commercev1alpha1.OrderNotification) []commercev1alpha1.OrderNotification {
+	e := entryFor(sent, n.state, n.template != "")
+	var current *commercev1alpha1.SentMessage
+	if e != nil {
+		current = &e.SentMessage
 	}
-	return cond, nil
+	merged, remove := settle(current, n.message, n.keepIntent)
+	switch {
+	case remove:
+		state, template := e.State, e.Template
+		return slices.DeleteFunc(sent, func(x commercev1alpha1.OrderNotification) bool { return x.State == state && x.Template == template })
+	case merged == nil:
+		return sent
+	case e == nil:
+		return append(sent, commercev1alpha1.OrderNotification{State: n.state, Template: n.template, SentMessage: *merged})
+	}
+	e.SentMessage = *merged
+	return sent
+}
+
+// notificationOutcome is the CustomerNotified condition a send leads to.
+func notificationOutcome(state commercev1alpha1.OrderState, template string, res sendResult) *metav1.Condition {
+	cond := &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
+	if res.Reason == commercev1alpha1.ReasonSent {
+		cond.Status, cond.Message = metav1.ConditionTrue, sentMessage(state, template, res.MessageID)
+	}
+	return cond
+}
+
+func sentMessage(state commercev1alpha1.OrderState, template, messageID string) string {
+	if template != "" {
+		return fmt.Sprintf("told the customer the order is %s with template %s (message %s)", state, template, messageID)
+	}
+	return fmt.Sprintf("told the customer the order is %s (message %s)", state, messageID)
+}
+
+// recordedNotified is the CustomerNotified condition that the records say
+// when this pass sends nothing: the latest notification decides. Nil when
+// there is none.
+func recordedNotified(sent []commercev1alpha1.OrderNotification) *metav1.Condition {
+	if len(sent) == 0 {
+		return nil
+	}
+	last := sent[len(sent)-1]
+	cond := &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse}
+	switch {
+	case last.Pending():
+		cond.Reason, cond.Message = commercev1alpha1.ReasonAwaitingStatus, fmt.Sprintf("the message announcing %s may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", last.State, commercev1alpha1.IntentTimeout)
+	case failedLater(&last.SentMessage):
+		cond.Reason, cond.Message = commercev1alpha1.ReasonDeliveryFailed, fmt.Sprintf("WhatsApp accepted the message announcing %s (message %s), then could not deliver it: %s", last.State, last.MessageID, describeError(last.Error))
+	case last.DeliveryStatus == commercev1alpha1.DeliveryFailed && windowCode(last.Error):
+		cond.Reason, cond.Message = commercev1alpha1.ReasonWindowClosed, "WhatsApp refused the message announcing "+string(last.State)+": "+describeError(last.Error)
+	case last.DeliveryStatus == commercev1alpha1.DeliveryFailed:
+		cond.Reason, cond.Message = commercev1alpha1.ReasonSendFailed, "WhatsApp refused the message announcing "+string(last.State)+": "+describeError(last.Error)
+	default:
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, commercev1alpha1.ReasonSent, sentMessage(last.State, last.Template, last.MessageID)
+	}
+	return cond
+}
+
+func describeError(e *commercev1alpha1.MessageError) string {
+	switch {
+	case e == nil:
+		return "no reason given"
+	case e.Code == 0:
+		return e.Message
+	case e.Message != "" && e.Message != e.Title:
+		return fmt.Sprintf("%d %s: %s", e.Code, e.Title, e.Message)
+	}
+	return fmt.Sprintf("%d %s", e.Code, e.Title)
 }
 
 // orderConditions are Ready and the kstatus conditions of an order, from its
@@ -140,10 +285,10 @@ func orderConditions(phase commercev1alpha1.OrderPhase, validated metav1.Conditi
 		return []metav1.Condition{ready}
 	}
 	switch notified.Reason {
-	case commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonChannelNotReady:
+	case commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonChannelNotReady, commercev1alpha1.ReasonAwaitingStatus:
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, notified.Reason, "notifying the customer: "+notified.Message
 		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionReconciling, notified.Reason, ready.Message)}
-	case commercev1alpha1.ReasonWindowClosed, commercev1alpha1.ReasonSendFailed:
+	case commercev1alpha1.ReasonWindowClosed, commercev1alpha1.ReasonSendFailed, commercev1alpha1.ReasonDeliveryFailed:
 		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, notified.Reason, notified.Message)}
 	}
 	return []metav1.Condition{ready}

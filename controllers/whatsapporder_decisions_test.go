@@ -2,15 +2,18 @@ package controllers
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The order's decisions, with no client at all; the envtest scenarios in
@@ -63,36 +66,33 @@ func TestDueNotifications(t *testing.T) {
 	}
 }
 
-func TestOrderMessageInsideAndOutsideTheWindow(t *testing.T) {
+func TestOrderMessageTextOrTemplate(t *testing.T) {
 	tmpl := &commercev1alpha1.MessageTemplate{Name: "order_update", Parameters: []string{"{{.Order}}", "{{.State}}"}}
 	withTemplate := &commercev1alpha1.WhatsAppChannel{Spec: commercev1alpha1.WhatsAppChannelSpec{Notifications: commercev1alpha1.NotificationSettings{Template: tmpl}}}
 	bare := &commercev1alpha1.WhatsAppChannel{}
 	sum := cart.Summary{ItemCount: 2, Total: "15.98", Currency: "USD"}
 	for _, tc := range []struct {
-		name         string
-		ch           *commercev1alpha1.WhatsAppChannel
-		at           time.Duration
-		force        bool
-		wantTemplate bool
-		wantErr      error
+		name     string
+		ch       *commercev1alpha1.WhatsAppChannel
+		template bool
+		wantErr  error
 	}{
-		{"inside the window: text", withTemplate, 23 * time.Hour, false, false, nil},
-		{"window closed: template", withTemplate, 24 * time.Hour, false, true, nil},
-		{"forced (WhatsApp said closed): template", withTemplate, time.Hour, true, true, nil},
-		{"window closed, no template: nothing", bare, 25 * time.Hour, false, false, errNoTemplate},
+		{"text", withTemplate, false, nil},
+		{"template", withTemplate, true, nil},
+		{"template, none configured: nothing", bare, true, errNoTemplate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, err := orderMessage(testOrder(commercev1alpha1.OrderAccepted), tc.ch, commercev1alpha1.OrderAccepted, sum, received.Add(tc.at), tc.force)
+			msg, err := orderMessage(testOrder(commercev1alpha1.OrderAccepted), tc.ch, commercev1alpha1.OrderAccepted, sum, tc.template)
 			if err != tc.wantErr {
 				t.Fatalf("err %v, want %v", err, tc.wantErr)
 			}
 			if err != nil {
 				return
 			}
-			if msg.to != "16505551234" {
-				t.Errorf("to %q", msg.to)
+			if msg.to != (whatsapp.Recipient{WaID: "16505551234"}) {
+				t.Errorf("to %+v", msg.to)
 			}
-			if tc.wantTemplate {
+			if tc.template {
 				if msg.template != tmpl || strings.Join(msg.params, "|") != "shop-1|Accepted" || msg.text != "" {
 					t.Errorf("want the template with its parameters, got %+v", msg)
 				}
@@ -104,36 +104,144 @@ func TestOrderMessageInsideAndOutsideTheWindow(t *testing.T) {
 }
 
 func TestNotificationOutcome(t *testing.T) {
-	now := received.Add(time.Hour)
 	for _, tc := range []struct {
 		res        sendResult
 		wantStatus metav1.ConditionStatus
-		wantRecord bool
-		wantFailed bool
 	}{
-		{sendResult{Reason: commercev1alpha1.ReasonSent, MessageID: "wamid.1"}, metav1.ConditionTrue, true, false},
-		{sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: "closed"}, metav1.ConditionFalse, true, true},
-		{sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: "refused", Error: &commercev1alpha1.MessageError{Code: 100}}, metav1.ConditionFalse, true, true},
-		{sendResult{Reason: commercev1alpha1.ReasonRetrying, Message: "rate limited"}, metav1.ConditionFalse, false, false},
-		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "no channel"}, metav1.ConditionFalse, false, false},
+		{sendResult{Reason: commercev1alpha1.ReasonSent, MessageID: "wamid.1"}, metav1.ConditionTrue},
+		{sendResult{Reason: commercev1alpha1.ReasonWindowClosed, Message: "closed"}, metav1.ConditionFalse},
+		{sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: "refused", Error: &commercev1alpha1.MessageError{Code: 100}}, metav1.ConditionFalse},
+		{sendResult{Reason: commercev1alpha1.ReasonRetrying, Message: "rate limited"}, metav1.ConditionFalse},
+		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "no channel"}, metav1.ConditionFalse},
 	} {
-		cond, rec := notificationOutcome(commercev1alpha1.OrderShipped, tc.res, now)
+		cond := notificationOutcome(commercev1alpha1.OrderShipped, "order_update", tc.res)
 		if cond.Type != commercev1alpha1.ConditionCustomerNotified || cond.Status != tc.wantStatus || cond.Reason != tc.res.Reason {
 			t.Errorf("%s: condition %+v", tc.res.Reason, cond)
 		}
-		if (rec != nil) != tc.wantRecord {
-			t.Errorf("%s: record %+v, want one: %v", tc.res.Reason, rec, tc.wantRecord)
-			continue
+		if tc.wantStatus == metav1.ConditionTrue && !strings.Contains(cond.Message, "template order_update (message wamid.1)") {
+			t.Errorf("%s: message %q names neither template nor message id", tc.res.Reason, cond.Message)
 		}
-		if rec == nil {
-			continue
+	}
+}
+
+func notif(state commercev1alpha1.OrderState, template string, m commercev1alpha1.SentMessage) commercev1alpha1.OrderNotification {
+	return commercev1alpha1.OrderNotification{State: state, Template: template, SentMessage: m}
+}
+
+func TestNextNotification(t *testing.T) {
+	a, s := commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped
+	tmpl := &commercev1alpha1.MessageTemplate{Name: "order_update"}
+	withTemplate := &commercev1alpha1.WhatsAppChannel{Spec: commercev1alpha1.WhatsAppChannelSpec{Notifications: commercev1alpha1.NotificationSettings{Template: tmpl}}}
+	bare := &commercev1alpha1.WhatsAppChannel{}
+	now := received.Add(time.Hour)
+	sentAt := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
+	accepted := commercev1alpha1.SentMessage{MessageID: "wamid.a", SentAt: sentAt(time.Minute)}
+	closedLater := commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131047}}
+	undeliverable := commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026}}
+	for _, tc := range []struct {
+		name         string
+		state        commercev1alpha1.OrderState
+		sent         []commercev1alpha1.OrderNotification
+		ch           *commercev1alpha1.WhatsAppChannel
+		at           time.Time
+		wantKind     stepKind
+		wantState    commercev1alpha1.OrderState
+		wantTemplate bool
+		wantWait     time.Duration
+	}{
+		{name: "pending order: nothing", state: commercev1alpha1.OrderPending, ch: bare, at: now, wantKind: stepNone},
+		{name: "accepted: text", state: a, ch: bare, at: now, wantKind: stepSend, wantState: a},
+		{name: "accepted after the window: template", state: a, ch: withTemplate, at: received.Add(window), wantKind: stepSend, wantState: a, wantTemplate: true},
+		{name: "shipped, accepted told: shipped", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", accepted)}, ch: bare, at: now, wantKind: stepSend, wantState: s},
+		{name: "fresh intent waits for its status", state: s,
+			sent: []commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(30 * time.Second)})},
+			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: 90 * time.Second},
+		{name: "intent past the timeout is sent again, before anything else", state: s,
+			sent: []commercev1alpha1.OrderNotification{notif(a, "order_update", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(commercev1alpha1.IntentTimeout)})},
+			ch:   withTemplate, at: now, wantKind: stepSend, wantState: a, wantTemplate: true},
+		{name: "text failed later, window closed: template", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", closedLater)}, ch: withTemplate, at: now,
+			wantKind: stepSend, wantState: a, wantTemplate: true},
+		{name: "window closed but no template: next state", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", closedLater)}, ch: bare, at: now,
+			wantKind: stepSend, wantState: s},
+		{name: "template sent once only", state: a, sent: []commercev1alpha1.OrderNotification{notif(a, "", closedLater), notif(a, "order_update", accepted)}, ch: withTemplate, at: now,
+			wantKind: stepNone},
+		{name: "failed for another reason: no template", state: a, sent: []commercev1alpha1.OrderNotification{notif(a, "", undeliverable)}, ch: withTemplate, at: now,
+			wantKind: stepNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOrder(tc.state)
+			o.Status.Notifications = tc.sent
+			got := nextNotification(o, tc.ch, tc.at)
+			if got.kind != tc.wantKind || got.state != tc.wantState || got.template != tc.wantTemplate || got.wait != tc.wantWait {
+				t.Errorf("got %+v, want kind %d state %q template %v wait %v", got, tc.wantKind, tc.wantState, tc.wantTemplate, tc.wantWait)
+			}
+		})
+	}
+}
+
+func TestRecordedNotified(t *testing.T) {
+	a := commercev1alpha1.OrderAccepted
+	for _, tc := range []struct {
+		name       string
+		last       commercev1alpha1.SentMessage
+		wantStatus metav1.ConditionStatus
+		wantReason string
+		wantText   string
+	}{
+		{"accepted", commercev1alpha1.SentMessage{MessageID: "wamid.a"}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
+		{"delivered", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryRead}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
+		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "2m0s"},
+		{"failed later", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026, Title: "Message undeliverable"}},
+			metav1.ConditionFalse, commercev1alpha1.ReasonDeliveryFailed, "131026 Message undeliverable"},
+		{"refused, window closed", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 470}},
+			metav1.ConditionFalse, commercev1alpha1.ReasonWindowClosed, "470"},
+		{"refused", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Message: "bad text"}},
+			metav1.ConditionFalse, commercev1alpha1.ReasonSendFailed, "bad text"},
+	} {
+		got := recordedNotified([]commercev1alpha1.OrderNotification{notif(a, "", tc.last)})
+		if got.Status != tc.wantStatus || got.Reason != tc.wantReason || !strings.Contains(got.Message, tc.wantText) {
+			t.Errorf("%s: %+v, want %s %s mentioning %q", tc.name, got, tc.wantStatus, tc.wantReason, tc.wantText)
 		}
-		if rec.State != commercev1alpha1.OrderShipped || !rec.SentAt.Time.Equal(now) || rec.MessageID != tc.res.MessageID {
-			t.Errorf("%s: record %+v", tc.res.Reason, rec)
-		}
-		if failed := rec.DeliveryStatus == commercev1alpha1.DeliveryFailed && rec.Error != nil; failed != tc.wantFailed {
-			t.Errorf("%s: record %+v, want failed with an error: %v", tc.res.Reason, rec, tc.wantFailed)
-		}
+	}
+	if recordedNotified(nil) != nil {
+		t.Error("no notification yet must leave CustomerNotified to the caller")
+	}
+}
+
+// applyTo merges a send's record into what the status holds when it is
+// written, which the receiver may have changed since the intent was recorded.
+func TestNotificationRecordApplyTo(t *testing.T) {
+	a, s := commercev1alpha1.OrderAccepted, commercev1alpha1.OrderShipped
+	intentA := notif(a, "", commercev1alpha1.SentMessage{CallbackData: "cb-a"})
+	accepted := &commercev1alpha1.SentMessage{MessageID: "wamid.a", CallbackData: "cb-a"}
+	for _, tc := range []struct {
+		name string
+		have []commercev1alpha1.OrderNotification
+		rec  notificationRecord
+		want []commercev1alpha1.OrderNotification
+	}{
+		{"On-Premises: appended", nil, notificationRecord{state: a, message: &commercev1alpha1.SentMessage{MessageID: "op"}},
+			[]commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{MessageID: "op"})}},
+		{"intent becomes the record", []commercev1alpha1.OrderNotification{intentA}, notificationRecord{state: a, message: accepted},
+			[]commercev1alpha1.OrderNotification{notif(a, "", *accepted)}},
+		{"the receiver got there first: its status stays",
+			[]commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{MessageID: "wamid.a", CallbackData: "cb-a", DeliveryStatus: commercev1alpha1.DeliveryDelivered})},
+			notificationRecord{state: a, message: accepted},
+			[]commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{MessageID: "wamid.a", CallbackData: "cb-a", DeliveryStatus: commercev1alpha1.DeliveryDelivered})}},
+		{"retried send: the intent goes", []commercev1alpha1.OrderNotification{notif(s, "", *accepted), intentA}, notificationRecord{state: a},
+			[]commercev1alpha1.OrderNotification{notif(s, "", *accepted)}},
+		{"unanswered send: the intent stays", []commercev1alpha1.OrderNotification{intentA}, notificationRecord{state: a, keepIntent: true},
+			[]commercev1alpha1.OrderNotification{intentA}},
+		{"template beside the failed text", []commercev1alpha1.OrderNotification{notif(a, "", *accepted)},
+			notificationRecord{state: a, template: "order_update", message: &commercev1alpha1.SentMessage{MessageID: "wamid.t"}},
+			[]commercev1alpha1.OrderNotification{notif(a, "", *accepted), notif(a, "order_update", commercev1alpha1.SentMessage{MessageID: "wamid.t"})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.rec.applyTo(slices.Clone(tc.have))
+			if !equality.Semantic.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -212,7 +214,7 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 		return "", err
 	}
 	if target == nil {
-		return OutcomeUnmatchedStatus, nil
+		return r.resolveIntent(ctx, ch, st, update)
 	}
 	// The message's other statuses often arrive within milliseconds, in this
 	// body or the next: the Batcher writes them together, from the cached copy.
@@ -228,6 +230,67 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 		return OutcomeUnchanged, nil
 	}
 	return OutcomeUpdated, nil
+}
+
+// resolveIntent applies a status that no recorded message id matches to the
+// intent its callback data names: the record a reconciler wrote before
+// sending, whose message id a crash kept it from recording. The intent is read
+// from the API server, since the cache may not show it yet.
+func (r *Receiver) resolveIntent(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status, update delivery.Update) (string, error) {
+	ref, ok := callbackdata.Parse(st.CallbackData)
+	if !ok || ref.Namespace != ch.Namespace {
+		return OutcomeUnmatchedStatus, nil
+	}
+	var target client.Object
+	switch ref.Kind {
+	case "WhatsAppOrder":
+		target = &commercev1alpha1.WhatsAppOrder{}
+	case "ProductInquiry":
+		target = &commercev1alpha1.ProductInquiry{}
+	default:
+		return OutcomeUnmatchedStatus, nil
+	}
+	if err := r.opts.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, target); err != nil {
+		if apierrors.IsNotFound(err) {
+			return OutcomeUnmatchedStatus, nil
+		}
+		return "", fmt.Errorf("reading %s %s named by a status's callback data: %w", ref.Kind, ref.Name, err)
+	}
+	changed := false
+	_, err := statuswrite.Write(ctx, r.opts.Client, r.opts.APIReader, target, func(o client.Object) {
+		m := intentRecord(o, st.CallbackData)
+		changed = m != nil
+		if changed {
+			m.MessageID = st.MessageID
+			delivery.Apply(m, update)
+		}
+	})
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("resolving the intent of message %s: %w", st.MessageID, err)
+	case !changed:
+		return OutcomeUnmatchedStatus, nil
+	}
+	return OutcomeUpdated, nil
+}
+
+// intentRecord is o's record with callback data cb and no message id yet.
+func intentRecord(o client.Object, cb string) *commercev1alpha1.SentMessage {
+	var msgs []*commercev1alpha1.SentMessage
+	switch o := o.(type) {
+	case *commercev1alpha1.WhatsAppOrder:
+		for i := range o.Status.Notifications {
+			msgs = append(msgs, &o.Status.Notifications[i].SentMessage)
+		}
+	case *commercev1alpha1.ProductInquiry:
+		msgs = append(msgs, o.Status.Reply)
+	}
+	for _, m := range msgs {
+		if m != nil && m.CallbackData == cb && m.MessageID == "" {
+			return m
+		}
+	}
+	return nil
 }
 
 // sentBy finds the order, inquiry or product message of the channel that

@@ -98,7 +98,7 @@ func TestSendRequestShape(t *testing.T) {
 		{
 			name: "cloud text",
 			send: func(c *Client) (string, error) {
-				return c.SendText(t.Context(), "16505551234", "Your order is on its way", "")
+				return c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, "Your order is on its way")
 			},
 			wantPath: "/v23.0/106540352242922/messages",
 			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"text","text":{"body":"Your order is on its way"}}`,
@@ -107,7 +107,7 @@ func TestSendRequestShape(t *testing.T) {
 		{
 			name: "cloud reply in thread",
 			send: func(c *Client) (string, error) {
-				return c.SendText(t.Context(), "16505551234", "Yes, in stock", "wamid.HBgL+/=")
+				return c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}, ReplyTo: "wamid.HBgL+/="}, "Yes, in stock")
 			},
 			wantPath: "/v23.0/106540352242922/messages",
 			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","context":{"message_id":"wamid.HBgL+/="},"type":"text","text":{"body":"Yes, in stock"}}`,
@@ -116,7 +116,7 @@ func TestSendRequestShape(t *testing.T) {
 		{
 			name: "cloud template with parameters",
 			send: func(c *Client) (string, error) {
-				return c.SendTemplate(t.Context(), "16505551234", "order_update", "en_US", []string{"A-17", "shipped"})
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, TemplateRef{Name: "order_update", Language: "en_US"}, []string{"A-17", "shipped"})
 			},
 			wantPath: "/v23.0/106540352242922/messages",
 			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"template","template":{"name":"order_update","language":{"code":"en_US"},"components":[{"type":"body","parameters":[{"type":"text","text":"A-17"},{"type":"text","text":"shipped"}]}]}}`,
@@ -125,7 +125,7 @@ func TestSendRequestShape(t *testing.T) {
 		{
 			name: "cloud template without parameters",
 			send: func(c *Client) (string, error) {
-				return c.SendTemplate(t.Context(), "16505551234", "hello_world", "en_US", nil)
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, TemplateRef{Name: "hello_world", Language: "en_US"}, nil)
 			},
 			wantPath: "/v23.0/106540352242922/messages",
 			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","type":"template","template":{"name":"hello_world","language":{"code":"en_US"}}}`,
@@ -135,7 +135,7 @@ func TestSendRequestShape(t *testing.T) {
 			name:   "on-premises text reply, non-ASCII",
 			onPrem: true,
 			send: func(c *Client) (string, error) {
-				return c.SendText(t.Context(), "12064001000", "Café <ok> & \"quoted\"", "ABGGFlA5FpafAgo6tHcNmNjXmuSf")
+				return c.SendText(t.Context(), Send{To: Recipient{WaID: "12064001000"}, ReplyTo: "ABGGFlA5FpafAgo6tHcNmNjXmuSf"}, "Café <ok> & \"quoted\"")
 			},
 			wantPath: "/v1/messages",
 			wantBody: `{"recipient_type":"individual","to":"12064001000","context":{"message_id":"ABGGFlA5FpafAgo6tHcNmNjXmuSf"},"type":"text","text":{"body":"Café \u003cok\u003e \u0026 \"quoted\""}}`,
@@ -145,10 +145,38 @@ func TestSendRequestShape(t *testing.T) {
 			name:   "on-premises template",
 			onPrem: true,
 			send: func(c *Client) (string, error) {
-				return c.SendTemplate(t.Context(), "12064001000", "order_update", "en", []string{"A-17"})
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "12064001000"}}, TemplateRef{Name: "order_update", Language: "en"}, []string{"A-17"})
 			},
 			wantPath: "/v1/messages",
 			wantBody: `{"recipient_type":"individual","to":"12064001000","type":"template","template":{"namespace":"ns-1234","name":"order_update","language":{"policy":"deterministic","code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"A-17"}]}]}}`,
+			wantID:   "gBGGEgZHMlEfAgkM1RBkhDRr7t8",
+		},
+		{
+			name: "cloud text to a user id, with callback data",
+			send: func(c *Client) (string, error) {
+				return c.SendText(t.Context(), Send{To: Recipient{UserID: "US.13491208655302741918"}, CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted"}, "Accepted")
+			},
+			wantPath: "/v23.0/106540352242922/messages",
+			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","recipient":"US.13491208655302741918","biz_opaque_callback_data":"wco1|WhatsAppOrder|shop|o-1|Accepted","type":"text","text":{"body":"Accepted"}}`,
+			wantID:   "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2=",
+		},
+		{
+			name: "cloud template: the phone number wins over the user id",
+			send: func(c *Client) (string, error) {
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "16505551234", UserID: "US.1349"}, CallbackData: "cb"}, TemplateRef{Name: "hello_world", Language: "en_US", Namespace: "ignored-by-cloud"}, nil)
+			},
+			wantPath: "/v23.0/106540352242922/messages",
+			wantBody: `{"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234","biz_opaque_callback_data":"cb","type":"template","template":{"name":"hello_world","language":{"code":"en_US"}}}`,
+			wantID:   "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2=",
+		},
+		{
+			name:   "on-premises template with the channel's namespace, callback data left out",
+			onPrem: true,
+			send: func(c *Client) (string, error) {
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "12064001000"}, CallbackData: "cb"}, TemplateRef{Name: "order_update", Language: "en", Namespace: "b1c2d3e4_f5a6"}, nil)
+			},
+			wantPath: "/v1/messages",
+			wantBody: `{"recipient_type":"individual","to":"12064001000","type":"template","template":{"namespace":"b1c2d3e4_f5a6","name":"order_update","language":{"policy":"deterministic","code":"en"}}}`,
 			wantID:   "gBGGEgZHMlEfAgkM1RBkhDRr7t8",
 		},
 	}
@@ -216,10 +244,10 @@ func TestSendTextLimitCountsCharacters(t *testing.T) {
 	c := cloudClient(t, srv)
 
 	// 4096 two-byte characters are 8192 bytes but within the limit.
-	if _, err := c.SendText(t.Context(), "16505551234", strings.Repeat("é", MaxTextLength), ""); err != nil {
+	if _, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, strings.Repeat("é", MaxTextLength)); err != nil {
 		t.Fatalf("SendText at the limit: %v", err)
 	}
-	_, err := c.SendText(t.Context(), "16505551234", strings.Repeat("é", MaxTextLength+1), "")
+	_, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, strings.Repeat("é", MaxTextLength+1))
 	if !errors.Is(err, ErrTextTooLong) || ClassOf(err) != Permanent || IsRetryable(err) {
 		t.Fatalf("SendText over the limit = %v (class %q), want Permanent ErrTextTooLong", err, ClassOf(err))
 	}
@@ -230,11 +258,17 @@ func TestInvalidMessagesAreNotSent(t *testing.T) {
 	rec, srv := newServer(t, http.StatusOK, cloudOK)
 	c := cloudClient(t, srv)
 	sends := map[string]func() (string, error){
-		"text without recipient":     func() (string, error) { return c.SendText(t.Context(), "", "hi", "") },
-		"empty text":                 func() (string, error) { return c.SendText(t.Context(), "1", "", "") },
-		"template without recipient": func() (string, error) { return c.SendTemplate(t.Context(), "", "hello_world", "en", nil) },
-		"template without name":      func() (string, error) { return c.SendTemplate(t.Context(), "1", "", "en", nil) },
-		"template without language":  func() (string, error) { return c.SendTemplate(t.Context(), "1", "hello_world", "", nil) },
+		"text without recipient": func() (string, error) { return c.SendText(t.Context(), Send{To: Recipient{WaID: ""}}, "hi") },
+		"empty text":             func() (string, error) { return c.SendText(t.Context(), Send{To: Recipient{WaID: "1"}}, "") },
+		"template without recipient": func() (string, error) {
+			return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: ""}}, TemplateRef{Name: "hello_world", Language: "en"}, nil)
+		},
+		"template without name": func() (string, error) {
+			return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "1"}}, TemplateRef{Name: "", Language: "en"}, nil)
+		},
+		"template without language": func() (string, error) {
+			return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "1"}}, TemplateRef{Name: "hello_world", Language: ""}, nil)
+		},
 	}
 	for name, send := range sends {
 		t.Run(name, func(t *testing.T) {
@@ -255,11 +289,43 @@ func TestTokenNeverInErrors(t *testing.T) {
 		_, _ = io.WriteString(w, `{"error":{"message":"bad token `+r.Header.Get("Authorization")+`","code":190}}`)
 	}))
 	t.Cleanup(srv.Close)
-	_, err := cloudClient(t, srv).SendText(context.Background(), "1", "hi", "")
+	_, err := cloudClient(t, srv).SendText(context.Background(), Send{To: Recipient{WaID: "1"}}, "hi")
 	if err == nil || strings.Contains(err.Error(), testToken) {
 		t.Fatalf("error %q must exist and must not contain the token", err)
 	}
 	if !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("error %q: expected the echoed token to be redacted", err)
+	}
+}
+
+// A user id is never put in "to", and On-Premises, which predates user ids,
+// cannot send to one: both are refused before anything is sent.
+func TestRecipientsRefusedBeforeSending(t *testing.T) {
+	tests := []struct {
+		name   string
+		onPrem bool
+		to     Recipient
+		want   error
+	}{
+		{name: "user id in the WhatsApp id", to: Recipient{WaID: "US.13491208655302741918"}, want: ErrInvalidMessage},
+		{name: "phone number with a plus", to: Recipient{WaID: "+16505551234"}, want: ErrInvalidMessage},
+		{name: "nobody", to: Recipient{}, want: ErrInvalidMessage},
+		{name: "on-premises user id", onPrem: true, to: Recipient{UserID: "US.13491208655302741918"}, want: ErrUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, srv := newServer(t, http.StatusOK, cloudOK)
+			c := cloudClient(t, srv)
+			if tt.onPrem {
+				c = onPremClient(t, srv)
+			}
+			_, err := c.SendText(t.Context(), Send{To: tt.to}, "hi")
+			if !errors.Is(err, tt.want) || ClassOf(err) != Permanent {
+				t.Fatalf("err = %v, want Permanent %v", err, tt.want)
+			}
+			if n := rec.count(); n != 0 {
+				t.Fatalf("server saw %d requests, want none", n)
+			}
+		})
 	}
 }

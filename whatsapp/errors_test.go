@@ -80,7 +80,7 @@ func TestErrorClassification(t *testing.T) {
 			if tt.onPrem {
 				c = onPremClient(t, srv)
 			}
-			id, err := c.SendText(t.Context(), "16505551234", "hello", "")
+			id, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, "hello")
 			if err == nil {
 				t.Fatalf("SendText succeeded with id %q, want a %s error", id, tt.want)
 			}
@@ -109,7 +109,7 @@ func TestErrorClassification(t *testing.T) {
 
 func TestCloudErrorKeepsTraceID(t *testing.T) {
 	_, srv := newServer(t, 400, `{"error":{"message":"(#100) Invalid parameter","code":100,"fbtrace_id":"AzXq1"}}`)
-	_, err := cloudClient(t, srv).SendText(t.Context(), "1", "hi", "")
+	_, err := cloudClient(t, srv).SendText(t.Context(), Send{To: Recipient{WaID: "1"}}, "hi")
 	if e, ok := errors.AsType[*Error](err); !ok || e.FBTraceID != "AzXq1" {
 		t.Fatalf("err = %#v, want fbtrace_id AzXq1", err)
 	}
@@ -122,7 +122,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
 	t.Cleanup(srv.Close)
-	_, err := cloudClient(t, srv).SendText(t.Context(), "1", "hi", "")
+	_, err := cloudClient(t, srv).SendText(t.Context(), Send{To: Recipient{WaID: "1"}}, "hi")
 	// The date has one-second resolution and the request takes a moment.
 	if d := RetryAfter(err); ClassOf(err) != RateLimited || d < 88*time.Second || d > 90*time.Second {
 		t.Fatalf("err = %v, RetryAfter = %v, want RateLimited with about 90s", err, d)
@@ -155,7 +155,7 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	c := cloudClient(t, srv)
 	srv.Close() // nothing listens on the address any more
-	_, err := c.SendText(t.Context(), "1", "hi", "")
+	_, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "1"}}, "hi")
 	if ClassOf(err) != Transient || !IsRetryable(err) {
 		t.Fatalf("err = %v, want Transient", err)
 	}
@@ -176,13 +176,13 @@ func TestDeadlines(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := cloudClient(t, srv).SendText(ctx, "1", "hi", "")
+		_, err := cloudClient(t, srv).SendText(ctx, Send{To: Recipient{WaID: "1"}}, "hi")
 		assertDeadline(t, err, time.Since(start))
 	})
 	t.Run("default timeout when the context has none", func(t *testing.T) {
 		c := mustClient(t, Config{BaseURL: srv.URL, PhoneNumberID: "1", AccessToken: testToken, Timeout: 50 * time.Millisecond})
 		start := time.Now()
-		_, err := c.SendText(context.Background(), "1", "hi", "")
+		_, err := c.SendText(context.Background(), Send{To: Recipient{WaID: "1"}}, "hi")
 		assertDeadline(t, err, time.Since(start))
 	})
 }

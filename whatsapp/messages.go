@@ -71,15 +71,12 @@ type parameter struct {
 	Action *buttonAction `json:"action,omitempty"`
 }
 
-// SendText sends a free-form text message to the customer with WhatsApp id to
-// and returns the id WhatsApp assigned to it, which later status webhooks
-// refer to. A non-empty replyTo threads the message under that message id.
-// Free-form messages only go through within 24 hours of the customer's last
-// message; outside that window the error's class is WindowClosed.
-func (c *Client) SendText(ctx context.Context, to, body, replyTo string) (string, error) {
-	if to == "" {
-		return "", invalid("no recipient")
-	}
+// SendText sends a free-form text message, addressed and threaded as s
+// says, and returns the id WhatsApp assigned to it, which later status
+// webhooks refer to. Free-form messages only go through within 24 hours of the
+// customer's last message; outside that window the error's class is
+// WindowClosed.
+func (c *Client) SendText(ctx context.Context, s Send, body string) (string, error) {
 	if body == "" {
 		return "", invalid("empty text body")
 	}
@@ -90,34 +87,33 @@ func (c *Client) SendText(ctx context.Context, to, body, replyTo string) (string
 			Err:     ErrTextTooLong,
 		}
 	}
-	msg := c.envelope(to, "text")
-	msg.Text = &textBody{Body: body}
-	if replyTo != "" {
-		msg.Context = &replyContext{MessageID: replyTo}
+	msg, err := c.envelopeFor(s, "text")
+	if err != nil {
+		return "", err
 	}
+	msg.Text = &textBody{Body: body}
 	return c.post(ctx, msg)
 }
 
-// SendTemplate sends the approved template templateName in languageCode, the
-// only kind of message WhatsApp delivers outside the 24-hour window. params
-// fill the template body's {{1}}, {{2}}, ... placeholders in order.
-func (c *Client) SendTemplate(ctx context.Context, to, templateName, languageCode string, params []string) (string, error) {
-	if to == "" {
-		return "", invalid("no recipient")
-	}
-	if templateName == "" || languageCode == "" {
+// SendTemplate sends the approved template t, the only kind of message
+// WhatsApp delivers outside the 24-hour window. params fill the template
+// body's {{1}}, {{2}}, ... placeholders in order.
+func (c *Client) SendTemplate(ctx context.Context, s Send, t TemplateRef, params []string) (string, error) {
+	if t.Name == "" || t.Language == "" {
 		return "", invalid("template name and language code are required")
 	}
-	t := c.template(templateName, languageCode, "")
+	msg, err := c.envelopeFor(s, "template")
+	if err != nil {
+		return "", err
+	}
+	msg.Template = c.template(t.Name, t.Language, t.Namespace)
 	if len(params) > 0 {
 		body := component{Type: "body", Parameters: make([]parameter, len(params))}
 		for i, p := range params {
 			body.Parameters[i] = parameter{Type: "text", Text: p}
 		}
-		t.Components = []component{body}
+		msg.Template.Components = []component{body}
 	}
-	msg := c.envelope(to, "template")
-	msg.Template = t
 	return c.post(ctx, msg)
 }
 

@@ -2,7 +2,6 @@ package whatsapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -45,18 +44,6 @@ const (
 	mpmTemplateType     = "mpm"
 )
 
-// ErrUnsupported is wrapped by the Permanent error returned for a message the
-// client's API generation cannot send at all, before anything is sent.
-var ErrUnsupported = errors.New("whatsapp: not supported by this API generation")
-
-// Recipient is who a message goes to: the WhatsApp id (phone number) when
-// there is one, otherwise the business-scoped user id, which Cloud takes in
-// the recipient field. A user id never goes into "to".
-type Recipient struct {
-	WaID   string
-	UserID string
-}
-
 // Products describes a product message.
 type Products struct {
 	Kind      ProductKind
@@ -76,24 +63,6 @@ type Products struct {
 type Section struct {
 	Title              string
 	ProductRetailerIDs []string
-}
-
-// Send says where a message goes and what it answers.
-type Send struct {
-	To Recipient
-	// ReplyTo threads the message under that message id.
-	ReplyTo string
-	// CallbackData is echoed by WhatsApp in every status webhook about the
-	// message (Cloud biz_opaque_callback_data; On-Premises has no such field
-	// and leaves it out).
-	CallbackData string
-}
-
-// TemplateRef names an approved template. Namespace is required by
-// On-Premises and ignored by Cloud; when empty the client's configured
-// TemplateNamespace is used.
-type TemplateRef struct {
-	Name, Language, Namespace string
 }
 
 type interactive struct {
@@ -283,31 +252,4 @@ func sections(ss []Section) []productSection {
 		}
 	}
 	return out
-}
-
-// envelopeFor addresses a message: to the WhatsApp id when there is one,
-// else (Cloud only) to the user id in recipient.
-func (c *Client) envelopeFor(s Send, typ string) (*outgoing, error) {
-	msg := c.envelope("", typ)
-	switch {
-	case s.To.WaID != "":
-		msg.To = s.To.WaID
-	case s.To.UserID == "":
-		return nil, invalid("no recipient")
-	case c.generation == OnPremises:
-		return nil, unsupported("On-Premises cannot send to a business-scoped user id; it needs the customer's WhatsApp id")
-	default:
-		msg.Recipient = s.To.UserID
-	}
-	if s.ReplyTo != "" {
-		msg.Context = &replyContext{MessageID: s.ReplyTo}
-	}
-	if c.generation == Cloud {
-		msg.CallbackData = s.CallbackData
-	}
-	return msg, nil
-}
-
-func unsupported(reason string) *Error {
-	return &Error{Class: Permanent, Message: reason, Err: ErrUnsupported}
 }

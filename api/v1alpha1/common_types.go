@@ -1,6 +1,10 @@
 package v1alpha1
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Labels put on every resource the receiver creates, so users and other
 // controllers can select by channel or customer.
@@ -76,6 +80,29 @@ type SentMessage struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	PricingCategory string `json:"pricingCategory,omitempty"`
+	// CallbackData is the biz_opaque_callback_data the message was sent with
+	// (Cloud only), which WhatsApp echoes in every status about it. A record
+	// with callbackData and no messageID is an intent: the operator recorded it
+	// before sending, and a crash may have come between WhatsApp accepting the
+	// message and its id being recorded. The receiver matches a status carrying
+	// this callback data to the intent and records its message id; the operator
+	// sends again only when no status has come for IntentTimeout after sentAt.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	CallbackData string `json:"callbackData,omitempty"`
+}
+
+// IntentTimeout is how long an intent (a SentMessage with callbackData and no
+// messageID) waits for a status webhook naming it before the message is sent
+// again. WhatsApp posts "sent" within seconds of accepting a message; two
+// minutes leaves room for a receiver that is restarting too.
+const IntentTimeout = 2 * time.Minute
+
+// Pending reports whether m is an intent whose outcome is not known yet: it was
+// recorded before sending, and neither a message id nor a delivery status has
+// been recorded since.
+func (m *SentMessage) Pending() bool {
+	return m.CallbackData != "" && m.MessageID == "" && m.DeliveryStatus == ""
 }
 
 // SentMessage returns the record of the message with the given id that the

@@ -54,6 +54,13 @@ const (
 	// ReasonChannelNotReady: the channel is missing, not Ready, or its Secret
 	// has no usable access token.
 	ReasonChannelNotReady = "ChannelNotReady"
+	// ReasonDeliveryFailed: WhatsApp accepted the message, then reported in a
+	// failed status that it could not deliver it.
+	ReasonDeliveryFailed = "DeliveryFailed"
+	// ReasonAwaitingStatus: the operator restarted between sending a message
+	// and recording it, and waits (at most IntentTimeout) for the status
+	// webhook that says whether WhatsApp accepted it, before sending again.
+	ReasonAwaitingStatus = "AwaitingStatus"
 )
 
 // Reasons of a WhatsAppOrder's conditions.

@@ -87,6 +87,12 @@ type ProductInquiryStatus struct {
 	// the channel's retention period has passed since.
 	// +optional
 	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	// CustomerUserID is the customer's current business-scoped user id, when
+	// WhatsApp reported that it changed since the inquiry arrived. A reply to a
+	// customer without a waID goes to this id when it is set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	CustomerUserID string `json:"customerUserID,omitempty"`
 	// Reply is the reply message sent and its delivery status.
 	// +optional
 	Reply *SentMessage `json:"reply,omitempty"`

@@ -223,6 +223,11 @@ type ProductMessageStatus struct {
 
 	// The message sent: its id, delivery status, error and time.
 	SentMessage `json:",inline"`
+	// FinishedAt is when the phase became Sent or Failed; the message is
+	// deleted once the channel's retention period has passed since (and the
+	// archive, if any, holds it). Responses that come later are not counted.
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
 
 	// Inquiries is how many ProductInquiries of the channel reply to this message.
 	// +optional
@@ -240,7 +245,8 @@ type ProductMessageStatus struct {
 	// +optional
 	RevenueSummary string `json:"revenueSummary,omitempty"`
 
-	// Conditions: Sent, Ready, and Reconciling or Stalled while they are true.
+	// Conditions: Sent, Ready, Reconciling or Stalled while they are true, and
+	// Archived while retention waits for the archive.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -26,6 +26,7 @@ const (
 // WhatsAppChannelSpec connects one WhatsApp Business phone number to a namespace.
 // +kubebuilder:validation:XValidation:rule="self.api != 'Cloud' || has(self.phoneNumberID)",message="phoneNumberID is required when api is Cloud"
 // +kubebuilder:validation:XValidation:rule="self.api != 'OnPremises' || has(self.apiURL)",message="apiURL is required when api is OnPremises"
+// +kubebuilder:validation:XValidation:rule="self.api != 'OnPremises' || !has(self.notifications) || !has(self.notifications.template) || has(self.notifications.template.namespace)",message="notifications.template.namespace is required when api is OnPremises: that generation refuses template messages without it"
 type WhatsAppChannelSpec struct {
 	// API is the WhatsApp Business API generation: Cloud (the default) or OnPremises.
 	// +kubebuilder:default=Cloud
@@ -54,8 +55,10 @@ type WhatsAppChannelSpec struct {
 	// +optional
 	Notifications NotificationSettings `json:"notifications,omitempty"`
 
-	// Retention is how long finished orders (Rejected, Delivered, Cancelled) and
-	// inquiries (Answered, Expired, Failed) are kept before they are deleted.
+	// Retention is how long finished orders (Rejected, Delivered, Cancelled),
+	// inquiries (Answered, Expired, Failed) and product messages (Sent, Failed;
+	// their funnel stops counting once they are gone) are kept before they are
+	// deleted.
 	// With an archive (the operator's --archive-database-url), a resource is
 	// deleted only once the archive holds its final version, and unset means
 	// 720h. Without one, unset means finished resources are kept until someone
@@ -96,6 +99,12 @@ type MessageTemplate struct {
 	// +kubebuilder:default=en_US
 	// +optional
 	Language string `json:"language,omitempty"`
+	// Namespace is the On-Premises template namespace (a UUID-like string
+	// from WhatsApp Manager), which that generation requires on every
+	// template message. Cloud ignores it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Namespace string `json:"namespace,omitempty"`
 	// Parameters fill the template body's {{1}}, {{2}}, ... in order; each is a Go
 	// text/template over the same fields as orderMessages.
 	// +optional

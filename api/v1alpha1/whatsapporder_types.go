@@ -93,7 +93,13 @@ type OrderItem struct {
 // OrderNotification is a message sent to the customer about a state of the order.
 type OrderNotification struct {
 	// State is the order state the message announced.
-	State       OrderState `json:"state"`
+	State OrderState `json:"state"`
+	// Template is the name of the channel's template when the message was that
+	// template, sent outside the customer's 24-hour window or after WhatsApp
+	// reported the window closed for the text; empty for free-form text.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Template    string `json:"template,omitempty"`
 	SentMessage `json:",inline"`
 }
 
@@ -118,6 +124,13 @@ type WhatsAppOrderStatus struct {
 	// the channel's retention period has passed since.
 	// +optional
 	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	// CustomerUserID is the customer's current business-scoped user id, when
+	// WhatsApp reported that it changed since the order arrived (spec.customer
+	// is what the customer sent and never changes). Messages to a customer
+	// without a waID go to this id when it is set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	CustomerUserID string `json:"customerUserID,omitempty"`
 	// Notifications are the messages sent to the customer about this order, oldest first.
 	// +optional
 	// +listType=atomic

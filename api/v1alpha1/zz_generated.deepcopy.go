@@ -381,6 +381,10 @@ func (in *ProductMessageSpec) DeepCopy() *ProductMessageSpec {
 func (in *ProductMessageStatus) DeepCopyInto(out *ProductMessageStatus) {
 	*out = *in
 	in.SentMessage.DeepCopyInto(&out.SentMessage)
+	if in.FinishedAt != nil {
+		in, out := &in.FinishedAt, &out.FinishedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Revenue != nil {
 		in, out := &in.Revenue, &out.Revenue
 		*out = make([]Revenue, len(*in))

@@ -5,7 +5,7 @@
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
 
-packages=(containerd runc containernetworking-plugins buildah iptables conntrack ethtool iproute2 socat ca-certificates openssl)
+packages=(containerd runc containernetworking-plugins buildah iptables conntrack ethtool iproute2 procps socat ca-certificates openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -231,6 +231,27 @@ func TestRowsMatchTheResourcesFieldForField(t *testing.T) {
 	if _, ok := readRow(t, connect(t, a.url), "orders", i.UID); ok {
 		t.Error("the inquiry was written to the orders table too")
 	}
+
+	pm := &commercev1alpha1.ProductMessage{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "spring-offer", UID: types.UID(uuid.NewString()), ResourceVersion: "1044",
+			CreationTimestamp: metav1.NewTime(time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC))},
+		Spec: commercev1alpha1.ProductMessageSpec{Channel: "main", To: commercev1alpha1.Recipient{WaID: "16505551234"}, CatalogID: "194836987003835",
+			Product: &commercev1alpha1.SingleProduct{ProductRetailerID: "di9ozbzfi4"}, Body: "New in blue"},
+		Status: commercev1alpha1.ProductMessageStatus{Phase: commercev1alpha1.ProductMessageSent, Orders: 2,
+			Revenue: []commercev1alpha1.Revenue{{Currency: "EUR", Total: "91.96"}}},
+	}
+	enqueue(t, a.Archive, pm)
+	waitArchived(t, a.Archive, pm)
+	r, ok = readRow(t, connect(t, a.url), "product_messages", pm.UID)
+	var gotPM commercev1alpha1.ProductMessage
+	if !ok || json.Unmarshal(r.document, &gotPM) != nil {
+		t.Fatalf("no product message row, or not a product message: %s", r.document)
+	}
+	wantPM := pm.DeepCopy()
+	wantPM.APIVersion, wantPM.Kind = "commerce.wa.dev/v1alpha1", "ProductMessage"
+	if !equality.Semantic.DeepEqual(&gotPM, wantPM) || r.phase != "Sent" || r.channel != "main" {
+		t.Errorf("product message row = %+v, document %s", r, r.document)
+	}
 }
 
 func TestAnOlderVersionNeverReplacesANewerOne(t *testing.T) {

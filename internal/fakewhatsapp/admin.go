@@ -42,6 +42,26 @@ func (s *Server) handleFail(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "sends fail with %s: %s\n", mode, count)
 }
 
+func (s *Server) handleFailDelivery(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	code, err := strconv.ParseInt(q.Get("code"), 10, 64)
+	if q.Get("code") == "" {
+		code, err = codeWindowClosed, nil
+	}
+	n := 1
+	if c := q.Get("count"); c != "" && err == nil {
+		n, err = strconv.Atoi(c)
+	}
+	if err == nil {
+		err = s.FailDeliveryNext(code, n)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintf(w, "the next %d accepted sends fail later with code %d\n", n, code)
+}
+
 func (s *Server) handleReset(w http.ResponseWriter, _ *http.Request) {
 	s.Reset()
 	w.WriteHeader(http.StatusNoContent)

@@ -15,7 +15,7 @@ func TestAdminSent(t *testing.T) {
 	if status, body := admin(t, s, http.MethodGet, "/_fake/sent"); status != 200 || body != "[]" {
 		t.Fatalf("GET /_fake/sent before any send = %d %q, want 200 []", status, body)
 	}
-	id, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hello", "wamid.Q")
+	id, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}, ReplyTo: "wamid.Q"}, "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,34 +42,34 @@ func TestAdminFailAndReset(t *testing.T) {
 		t.Fatalf("fail = %d %s", status, body)
 	}
 	for range 2 {
-		if _, err := c.SendText(t.Context(), customer, "hi", ""); whatsapp.ClassOf(err) != whatsapp.RateLimited {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != whatsapp.RateLimited {
 			t.Fatalf("err = %v, want RateLimited", err)
 		}
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("third send: %v", err)
 	}
 
 	if status, _ := admin(t, s, http.MethodPost, "/_fake/fail?mode=permanent"); status != 200 {
 		t.Fatal("fail without count refused")
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); whatsapp.ClassOf(err) != whatsapp.Permanent {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != whatsapp.Permanent {
 		t.Fatalf("count defaults to 1: err = %v, want Permanent", err)
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("second send after count=1: %v", err)
 	}
 
 	admin(t, s, http.MethodPost, "/_fake/fail?mode=server-error&count=all")
 	for range 3 {
-		if _, err := c.SendText(t.Context(), customer, "hi", ""); whatsapp.ClassOf(err) != whatsapp.Transient {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != whatsapp.Transient {
 			t.Fatalf("err = %v, want Transient until reset", err)
 		}
 	}
 	if status, _ := admin(t, s, http.MethodPost, "/_fake/reset"); status != http.StatusNoContent {
 		t.Fatalf("reset = %d, want 204", status)
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("send after reset: %v", err)
 	}
 	if n := len(s.Sent()); n != 1 {
@@ -100,7 +100,7 @@ func TestAdminRejectsBadRequests(t *testing.T) {
 func TestAdminStatuses(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{WebhookURL: srv.URL, AppSecret: appSecret})
-	id, err := onPremClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	id, err := onPremClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestAdminStatuses(t *testing.T) {
 	}
 
 	// Cloud ids contain "+", "/" and "=", so they must be query-escaped.
-	cloudMsg, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	cloudMsg, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,15 +42,18 @@ func sendAnswer(m SentMessage) any {
 			Messages []id `json:"messages"`
 		}{[]id{{m.MessageID}}}
 	}
+	// WhatsApp answers a send to a user id without a wa_id: it does not
+	// reveal the number.
 	type contact struct {
-		Input string `json:"input"`
-		WaID  string `json:"wa_id"`
+		Input  string `json:"input"`
+		WaID   string `json:"wa_id,omitempty"`
+		UserID string `json:"user_id,omitempty"`
 	}
 	return struct {
 		MessagingProduct string    `json:"messaging_product"`
 		Contacts         []contact `json:"contacts"`
 		Messages         []id      `json:"messages"`
-	}{"whatsapp", []contact{{m.Customer(), m.To}}, []id{{m.MessageID}}}
+	}{"whatsapp", []contact{{Input: m.Customer(), WaID: m.To, UserID: m.Recipient}}, []id{{m.MessageID}}}
 }
 
 // writeAPIError answers with e in the generation's error format.

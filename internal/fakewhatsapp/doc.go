@@ -2,8 +2,10 @@
 // as a real HTTP server, so tests and local demos exercise the operator's
 // actual HTTP client: it accepts sends in both generations, records them,
 // checks product messages as WhatsApp does, fails on request in each way the
-// client classifies, posts status webhooks back to the operator's receiver,
-// and plays the customer who orders from a product message or asks about it.
+// client classifies, posts status webhooks back to the operator's receiver
+// (echoing each send's callback data and reporting its pricing category, as
+// WhatsApp does), and plays the customer who orders from a product message or
+// asks about it.
 //
 // The API paths it serves:
 //
@@ -17,6 +19,10 @@
 //	GET  /_fake/sent                              accepted sends as a JSON array
 //	POST /_fake/fail?mode=window-closed&count=2   fail the next 2 sends
 //	POST /_fake/fail?mode=server-error&count=all  fail every send until reset
+//	POST /_fake/fail-delivery?code=131026&count=1 accept the next send, then
+//	                                              post one failed status with code
+//	                                              (131047 by default) instead of
+//	                                              sent, delivered, read
 //	POST /_fake/reset                             forget sends and failures
 //	POST /_fake/statuses?id=ID&statuses=sent,read&shuffle=true
 //	                                              post status webhooks about an

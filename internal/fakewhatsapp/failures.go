@@ -66,10 +66,35 @@ const (
 	windowClosedTitleOnPrem = "Failed to send message because you are outside the support window for freeform messages to this user. Please use a valid HSM notification or reconsider."
 )
 
-// windowClosedStatusError is the error of a failed status webhook.
-var windowClosedStatusError = map[whatsapp.Generation]payload.StatusError{
-	whatsapp.Cloud:      {Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, Details: windowClosedDetails},
-	whatsapp.OnPremises: {Code: 470, Title: windowClosedTitleOnPrem},
+// deliveryErrors are the errors a failed status can carry, by code and
+// generation: WhatsApp accepted the message, then could not deliver it.
+var deliveryErrors = map[int64]map[whatsapp.Generation]payload.StatusError{
+	131047: {
+		whatsapp.Cloud:      {Code: 131047, Title: windowClosedTitleCloud, Message: windowClosedTitleCloud, Details: windowClosedDetails},
+		whatsapp.OnPremises: {Code: 470, Title: windowClosedTitleOnPrem},
+	},
+	131026: {
+		whatsapp.Cloud:      {Code: 131026, Title: "Message undeliverable", Message: "Message undeliverable", Details: "Unable to deliver message. Reasons can include: the recipient is not on WhatsApp, or has not accepted the latest terms."},
+		whatsapp.OnPremises: {Code: 1013, Title: "User is not valid"},
+	},
+}
+
+// codeWindowClosed is the default error of a failed status: the window closed.
+const codeWindowClosed = 131047
+
+// FailDeliveryNext makes the statuses auto-posted for the next n accepted
+// sends a single "failed" carrying code: 131047 (the window had closed; 470
+// for On-Premises) or 131026 (undeliverable; 1013 for On-Premises). The
+// sends themselves succeed, as when WhatsApp accepts a message and fails it
+// later.
+func (s *Server) FailDeliveryNext(code int64, n int) error {
+	if _, ok := deliveryErrors[code]; !ok || n < 1 {
+		return fmt.Errorf("fakewhatsapp: cannot fail %d deliveries with code %d (codes: 131047, 131026)", n, code)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.undeliverable, s.undeliverableLeft = code, n
+	return nil
 }
 
 // FailNext makes the next n sends fail with mode; it replaces any failure set
@@ -86,6 +111,27 @@ func (s *Server) FailAlways(mode FailureMode) error {
 	return s.setFailure(mode, failAlways)
 }
 
+// FailSequence makes the next sends fail one each with modes, in order (a
+// closed window, then a rate limit on the template that follows, say); it
+// replaces any failure set before.
+func (s *Server) FailSequence(modes ...FailureMode) error {
+	if len(modes) == 0 {
+		return fmt.Errorf("fakewhatsapp: FailSequence needs at least one mode")
+	}
+	for _, m := range modes {
+		if _, ok := injected[m]; !ok {
+			return fmt.Errorf("fakewhatsapp: unknown failure mode %q", m)
+		}
+	}
+	if err := s.setFailure(modes[0], 1); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.then = append([]FailureMode(nil), modes[1:]...)
+	return nil
+}
+
 func (s *Server) setFailure(mode FailureMode, n int) error {
 	if _, ok := injected[mode]; !ok {
 		return fmt.Errorf("fakewhatsapp: unknown failure mode %q (want %s, %s, %s or %s)",
@@ -93,7 +139,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failure, s.failLeft = mode, n
+	s.failure, s.failLeft, s.then = mode, n, nil
 	return nil
 }
 
@@ -101,7 +147,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent, s.failure, s.failLeft = nil, "", 0
+	s.sent, s.failure, s.failLeft, s.then, s.undeliverableLeft = nil, "", 0, nil, 0
 }
 
 // takeFailure consumes one pending failure, if any, and returns its answer.
@@ -111,8 +157,12 @@ func (s *Server) takeFailure(gen whatsapp.Generation) (apiError, bool) {
 	if s.failLeft == 0 {
 		return apiError{}, false
 	}
+	answer := injected[s.failure][gen]
 	if s.failLeft > 0 {
 		s.failLeft--
 	}
-	return injected[s.failure][gen], true
+	if s.failLeft == 0 && len(s.then) > 0 {
+		s.failure, s.failLeft, s.then = s.then[0], 1, s.then[1:]
+	}
+	return answer, true
 }

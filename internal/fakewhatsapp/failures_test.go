@@ -40,7 +40,7 @@ func TestInjectedFailuresAsTheClientSeesThem(t *testing.T) {
 			if err := s.FailNext(tt.mode, 1); err != nil {
 				t.Fatal(err)
 			}
-			_, err := c.SendText(t.Context(), customer, "hi", "")
+			_, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 			e, ok := errors.AsType[*whatsapp.Error](err)
 			if !ok {
 				t.Fatalf("err = %v, want *whatsapp.Error", err)
@@ -51,7 +51,7 @@ func TestInjectedFailuresAsTheClientSeesThem(t *testing.T) {
 			if len(s.Sent()) != 0 {
 				t.Fatal("a refused send was recorded")
 			}
-			if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+			if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 				t.Fatalf("the send after the injected failure: %v", err)
 			}
 		})
@@ -65,38 +65,60 @@ func TestFailNextCountsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 2 {
-		if _, err := c.SendText(t.Context(), customer, "hi", ""); whatsapp.ClassOf(err) != whatsapp.Transient {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != whatsapp.Transient {
 			t.Fatalf("send %d: err = %v, want Transient", i, err)
 		}
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("third send: %v", err)
+	}
+}
+
+func TestFailSequenceFailsOneSendEach(t *testing.T) {
+	s := startFake(t, Options{})
+	c := cloudClient(t, s, "any")
+	if err := s.FailSequence(FailWindowClosed, FailRateLimited, FailServerError); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []whatsapp.Class{whatsapp.WindowClosed, whatsapp.RateLimited, whatsapp.Transient} {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != want {
+			t.Fatalf("send %d: err = %v, want %s", i, err, want)
+		}
+	}
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
+		t.Fatalf("the send after the sequence: %v", err)
+	}
+	if err := s.FailSequence(); err == nil {
+		t.Error("an empty sequence was accepted")
+	}
+	if err := s.FailSequence(FailServerError, "sometimes"); err == nil {
+		t.Error("an unknown mode was accepted")
 	}
 }
 
 func TestFailAlwaysUntilReset(t *testing.T) {
 	s := startFake(t, Options{})
 	c := cloudClient(t, s, "any")
-	if _, err := c.SendText(t.Context(), customer, "before", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "before"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.FailAlways(FailWindowClosed); err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
-		if _, err := c.SendText(t.Context(), customer, "hi", ""); whatsapp.ClassOf(err) != whatsapp.WindowClosed {
+		if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); whatsapp.ClassOf(err) != whatsapp.WindowClosed {
 			t.Fatalf("err = %v, want WindowClosed", err)
 		}
 	}
 	// Templates are refused too: the fake fails sends, not message kinds.
-	if _, err := c.SendTemplate(t.Context(), customer, "hello_world", "en_US", nil); whatsapp.ClassOf(err) != whatsapp.WindowClosed {
+	if _, err := c.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, whatsapp.TemplateRef{Name: "hello_world", Language: "en_US"}, nil); whatsapp.ClassOf(err) != whatsapp.WindowClosed {
 		t.Fatalf("template err = %v, want WindowClosed", err)
 	}
 	s.Reset()
 	if n := len(s.Sent()); n != 0 {
 		t.Fatalf("Reset kept %d sends", n)
 	}
-	if _, err := c.SendText(t.Context(), customer, "after", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "after"); err != nil {
 		t.Fatalf("send after Reset: %v", err)
 	}
 }

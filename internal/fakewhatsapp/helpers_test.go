@@ -121,11 +121,16 @@ func (rc *receiver) all() []delivery {
 // webhookStatus is the part of a status webhook the tests look at, from
 // either generation's body.
 type webhookStatus struct {
-	ID          string `json:"id"`
-	Status      string `json:"status"`
-	Timestamp   string `json:"timestamp"`
-	RecipientID string `json:"recipient_id"`
-	Errors      []struct {
+	ID              string `json:"id"`
+	Status          string `json:"status"`
+	Timestamp       string `json:"timestamp"`
+	RecipientID     string `json:"recipient_id"`
+	RecipientUserID string `json:"recipient_user_id"`
+	CallbackData    string `json:"biz_opaque_callback_data"`
+	Pricing         *struct {
+		Category string `json:"category"`
+	} `json:"pricing"`
+	Errors []struct {
 		Code      int64  `json:"code"`
 		Title     string `json:"title"`
 		Message   string `json:"message"`
@@ -171,4 +176,11 @@ func admin(t *testing.T, s *Server, method, path string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(body))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -51,7 +51,7 @@ func TestProductMessagesAreRecorded(t *testing.T) {
 			TemplateButton: &TemplateButton{SubType: "CATALOG", ThumbnailProductRetailerID: "di9ozbzfi4"},
 		}},
 		{"on-premises MPM template", func() (string, error) { return onPrem.SendProductTemplate(t.Context(), toCustomer, mpm, shelves) }, SentMessage{
-			Generation: whatsapp.OnPremises, To: customer, Type: "template", TemplateName: "abandoned_cart", TemplateLanguage: "en_US",
+			Generation: whatsapp.OnPremises, To: customer, Type: "template", TemplateName: "abandoned_cart", TemplateLanguage: "en_US", TemplateNamespace: "ns",
 			TemplateButton: &TemplateButton{SubType: "mpm", ThumbnailProductRetailerID: "di9ozbzfi4", Sections: wantShelves},
 		}},
 		{"on-premises single product", func() (string, error) { return onPrem.SendProducts(t.Context(), toCustomer, single) }, SentMessage{

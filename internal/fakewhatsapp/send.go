@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -36,7 +37,9 @@ type SentMessage struct {
 	TemplateName     string   `json:"templateName,omitempty"`
 	TemplateLanguage string   `json:"templateLanguage,omitempty"`
 	TemplateParams   []string `json:"templateParams,omitempty"`
-	ContextMessageID string   `json:"contextMessageID,omitempty"`
+	// TemplateNamespace is the On-Premises template namespace sent.
+	TemplateNamespace string `json:"templateNamespace,omitempty"`
+	ContextMessageID  string `json:"contextMessageID,omitempty"`
 	// Interactive is the product message of an interactive send.
 	Interactive *Interactive `json:"interactive,omitempty"`
 	// TemplateButton is the product button of a catalog or MPM template.
@@ -179,6 +182,12 @@ func validate(gen whatsapp.Generation, req *sendRequest) string {
 		return "recipient is not an On-Premises field"
 	case req.To == "" && req.Recipient == "":
 		return "to or recipient is required"
+	case req.To != "" && !whatsapp.IsPhoneNumber(req.To):
+		return fmt.Sprintf("to %q is not a phone number; a business-scoped user id goes in recipient", req.To)
+	case gen == whatsapp.OnPremises && req.CallbackData != "":
+		return "biz_opaque_callback_data is not an On-Premises field"
+	case len(req.CallbackData) > callbackdata.MaxLen:
+		return fmt.Sprintf("biz_opaque_callback_data has %d bytes, the limit is %d", len(req.CallbackData), callbackdata.MaxLen)
 	case req.Type == "":
 		return "type is required"
 	case req.Context != nil && req.Context.MessageID == "":
@@ -237,7 +246,7 @@ func record(gen whatsapp.Generation, phoneNumberID string, req *sendRequest) Sen
 		}
 	}
 	if t := req.Template; t != nil {
-		m.TemplateName, m.TemplateLanguage = t.Name, t.Language.Code
+		m.TemplateName, m.TemplateLanguage, m.TemplateNamespace = t.Name, t.Language.Code, t.Namespace
 		for _, c := range t.Components {
 			if c.Type == "body" {
 				for _, p := range c.Parameters {

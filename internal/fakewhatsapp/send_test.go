@@ -26,24 +26,28 @@ func TestClientAndFakeAgree(t *testing.T) {
 	cloud, onPrem := cloudClient(t, s, testToken), onPremClient(t, s, testToken)
 	before := time.Now()
 
-	textID, err := cloud.SendText(t.Context(), customer, "Your order A-17 has shipped", "wamid.ORDER=")
+	textID, err := cloud.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}, ReplyTo: "wamid.ORDER="}, "Your order A-17 has shipped")
 	if err != nil {
 		t.Fatalf("cloud SendText: %v", err)
 	}
-	tmplID, err := cloud.SendTemplate(t.Context(), customer, "order_update", "en_US", []string{"A-17", "shipped"})
+	tmplID, err := cloud.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, whatsapp.TemplateRef{Name: "order_update", Language: "en_US"}, []string{"A-17", "shipped"})
 	if err != nil {
 		t.Fatalf("cloud SendTemplate: %v", err)
 	}
-	opID, err := onPrem.SendText(t.Context(), "12064001000", "Café ☕", "")
+	userID, err := cloud.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{UserID: "US.13491208655302741918"}, CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted"}, "Accepted")
+	if err != nil {
+		t.Fatalf("cloud SendText to a user id: %v", err)
+	}
+	opID, err := onPrem.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, "Café ☕")
 	if err != nil {
 		t.Fatalf("on-premises SendText: %v", err)
 	}
-	opTmplID, err := onPrem.SendTemplate(t.Context(), "12064001000", "hello_world", "en", nil)
+	opTmplID, err := onPrem.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, whatsapp.TemplateRef{Name: "hello_world", Language: "en"}, nil)
 	if err != nil {
 		t.Fatalf("on-premises SendTemplate: %v", err)
 	}
 
-	for _, id := range []string{textID, tmplID} {
+	for _, id := range []string{textID, tmplID, userID} {
 		if !cloudID.MatchString(id) {
 			t.Errorf("cloud message id %q does not look like a wamid", id)
 		}
@@ -56,8 +60,9 @@ func TestClientAndFakeAgree(t *testing.T) {
 	want := []SentMessage{
 		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, To: customer, Type: "text", Text: "Your order A-17 has shipped", ContextMessageID: "wamid.ORDER=", MessageID: textID},
 		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, To: customer, Type: "template", TemplateName: "order_update", TemplateLanguage: "en_US", TemplateParams: []string{"A-17", "shipped"}, MessageID: tmplID},
+		{Generation: whatsapp.Cloud, PhoneNumberID: testPhoneID, Recipient: "US.13491208655302741918", CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted", Type: "text", Text: "Accepted", MessageID: userID},
 		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "text", Text: "Café ☕", MessageID: opID},
-		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "template", TemplateName: "hello_world", TemplateLanguage: "en", MessageID: opTmplID},
+		{Generation: whatsapp.OnPremises, To: "12064001000", Type: "template", TemplateName: "hello_world", TemplateLanguage: "en", TemplateNamespace: "ns", MessageID: opTmplID},
 	}
 	got := s.Sent()
 	if len(got) != len(want) {
@@ -80,7 +85,7 @@ func TestCloudPathWithoutVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatalf("SendText: %v", err)
 	}
 	if got := s.Sent(); len(got) != 1 || got[0].PhoneNumberID != "42" {
@@ -98,6 +103,11 @@ func TestAnswerBodies(t *testing.T) {
 			path: "/v23.0/" + testPhoneID + "/messages",
 			body: `{"messaging_product":"whatsapp","to":"16505551234","type":"text","text":{"body":"hi"}}`,
 			want: regexp.MustCompile(`^\{"messaging_product":"whatsapp","contacts":\[\{"input":"16505551234","wa_id":"16505551234"\}\],"messages":\[\{"id":"wamid\.[A-Za-z0-9+/]+="\}\]\}\n$`),
+		},
+		{
+			path: "/v23.0/" + testPhoneID + "/messages",
+			body: `{"messaging_product":"whatsapp","recipient":"US.1349","type":"text","text":{"body":"hi"}}`,
+			want: regexp.MustCompile(`^\{"messaging_product":"whatsapp","contacts":\[\{"input":"US\.1349","user_id":"US\.1349"\}\],"messages":\[\{"id":"wamid\.[A-Za-z0-9+/]+="\}\]\}\n$`),
 		},
 		{
 			path: "/v1/messages",
@@ -124,7 +134,7 @@ func TestWrongTokenIsRefused(t *testing.T) {
 		"cloud":       cloudClient(t, s, "stolen"),
 		"on-premises": onPremClient(t, s, "stolen"),
 	} {
-		_, err := c.SendText(t.Context(), customer, "hi", "")
+		_, err := c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 		e, ok := errors.AsType[*whatsapp.Error](err)
 		if !ok || e.HTTPStatus != http.StatusUnauthorized || e.Class != whatsapp.Permanent {
 			t.Errorf("%s: err = %v, want Permanent 401", name, err)
@@ -161,6 +171,10 @@ func TestMalformedSendsAreRefused(t *testing.T) {
 		{"empty reply context", cloud, `{"messaging_product":"whatsapp","to":"1","context":{},"type":"text","text":{"body":"hi"}}`, 400, 100},
 		{"template without language", cloud, `{"messaging_product":"whatsapp","to":"1","type":"template","template":{"name":"x"}}`, 400, 100},
 		{"on-premises template without namespace", onPrem, `{"to":"1","type":"template","template":{"name":"x","language":{"policy":"deterministic","code":"en"}}}`, 400, 1009},
+		{"user id in to", cloud, `{"messaging_product":"whatsapp","to":"US.13491208655302741918","type":"text","text":{"body":"hi"}}`, 400, 100},
+		{"on-premises to a user id", onPrem, `{"recipient":"US.13491208655302741918","type":"text","text":{"body":"hi"}}`, 400, 1009},
+		{"on-premises with callback data", onPrem, `{"to":"1","biz_opaque_callback_data":"x","type":"text","text":{"body":"hi"}}`, 400, 1009},
+		{"callback data over 512 bytes", cloud, `{"messaging_product":"whatsapp","to":"1","biz_opaque_callback_data":"` + strings.Repeat("x", 513) + `","type":"text","text":{"body":"hi"}}`, 400, 100},
 		{"unknown version prefix", "/latest/" + testPhoneID + "/messages", `{"messaging_product":"whatsapp","to":"1","type":"text","text":{"body":"hi"}}`, 404, 100},
 	}
 	for _, tt := range tests {
@@ -199,7 +213,9 @@ func TestConcurrentSendsGetUniqueIDs(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { ids[i], errs[i] = c.SendText(t.Context(), customer, fmt.Sprint("message ", i), "") })
+		wg.Go(func() {
+			ids[i], errs[i] = c.SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, fmt.Sprint("message ", i))
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

@@ -67,6 +67,12 @@ type Server struct {
 	sent     []SentMessage
 	failure  FailureMode
 	failLeft int // sends still to fail; failAlways means until Reset
+	// then are the failures of the sends after those, one each (FailSequence).
+	then []FailureMode
+	// undeliverable is the error code of the next accepted sends whose
+	// auto-posted statuses report them failed; undeliverableLeft how many.
+	undeliverable     int64
+	undeliverableLeft int
 	// catalogs are the known catalogs' products; nil accepts any id.
 	catalogs map[string][]string
 }
@@ -100,6 +106,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleCloudSend)
 	mux.HandleFunc("GET /_fake/sent", s.handleSent)
 	mux.HandleFunc("POST /_fake/fail", s.handleFail)
+	mux.HandleFunc("POST /_fake/fail-delivery", s.handleFailDelivery)
 	mux.HandleFunc("POST /_fake/reset", s.handleReset)
 	mux.HandleFunc("POST /_fake/statuses", s.handleStatuses)
 	mux.HandleFunc("POST /_fake/reply", s.handleReply)
@@ -154,7 +161,8 @@ func (s *Server) Close() error {
 }
 
 // goPostStatuses runs autoStatus for m in the background unless the server
-// is closing; the check and wg.Add share the lock with Close so no goroutine
+// is closing (a delivery failure set by FailDeliveryNext turns its statuses
+// into one failed); the check and wg.Add share the lock with Close so no goroutine
 // starts after Close began waiting.
 func (s *Server) goPostStatuses(m SentMessage) {
 	s.mu.Lock()
@@ -162,6 +170,13 @@ func (s *Server) goPostStatuses(m SentMessage) {
 	if s.closed {
 		return
 	}
+	t := s.targetFor(m)
+	statuses := autoStatuses
+	if s.undeliverableLeft > 0 {
+		s.undeliverableLeft--
+		t.failure = deliveryErrors[s.undeliverable][m.Generation]
+		statuses = []string{"failed"}
+	}
 	s.wg.Add(1)
-	go s.autoStatus(m)
+	go s.autoStatus(t, statuses)
 }

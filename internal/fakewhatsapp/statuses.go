@@ -33,20 +33,30 @@ type statusTarget struct {
 	phoneNumberID string
 	messageID     string
 	recipient     string
+	// callbackData and pricingCategory are echoed in Cloud statuses, as
+	// WhatsApp does for the send they are about.
+	callbackData    string
+	pricingCategory string
+	// failure is the error of a failed status; the window-closed one when unset.
+	failure payload.StatusError
 }
 
 // PostStatuses posts one status webhook per element of statuses about
 // messageID to webhookURL, in the generation's body format, signed with
 // appSecret when it is non-empty. Timestamps increase in the order given;
 // shuffle changes only the order of arrival, as WhatsApp's own delivery does.
-// A failed status carries the window-closed error. Cloud envelopes name the
-// phone number that sent messageID, or Options.PhoneNumberID for ids the fake
-// did not send. Posting stops at the first answer other than 200, and the
+// A failed status carries the window-closed error. Statuses about a send the
+// fake accepted echo its callback data and report its pricing category, as
+// WhatsApp's do. Cloud envelopes name the phone number that sent messageID, or
+// Options.PhoneNumberID for ids the fake did not send. Posting stops at the first answer other than 200, and the
 // error names that status.
 func (s *Server) PostStatuses(ctx context.Context, webhookURL string, appSecret []byte, generation whatsapp.Generation, messageID, recipient string, statuses []string, shuffle bool) error {
 	t := statusTarget{url: webhookURL, secret: appSecret, generation: generation, messageID: messageID, recipient: recipient, phoneNumberID: s.opts.PhoneNumberID}
-	if m, ok := s.lookup(messageID); ok && m.PhoneNumberID != "" {
-		t.phoneNumberID = m.PhoneNumberID
+	if m, ok := s.lookup(messageID); ok {
+		if m.PhoneNumberID != "" {
+			t.phoneNumberID = m.PhoneNumberID
+		}
+		t.callbackData, t.pricingCategory = m.CallbackData, pricingCategory(m)
 	}
 	return s.postStatuses(ctx, t, statuses, shuffle, 0)
 }
@@ -56,14 +66,28 @@ func (s *Server) targetFor(m SentMessage) statusTarget {
 	return statusTarget{
 		url: s.opts.WebhookURL, secret: s.opts.AppSecret, generation: m.Generation,
 		phoneNumberID: m.PhoneNumberID, messageID: m.MessageID, recipient: m.Customer(),
+		callbackData: m.CallbackData, pricingCategory: pricingCategory(m),
 	}
 }
 
-// autoStatus reports a successful delivery of m, unless Close comes first.
-func (s *Server) autoStatus(m SentMessage) {
+// pricingCategory is what WhatsApp bills a message as: a template as
+// utility, a free-form message (inside the customer service window) as
+// service. On-Premises statuses carry no per-message pricing.
+func pricingCategory(m SentMessage) string {
+	switch {
+	case m.Generation == whatsapp.OnPremises:
+		return ""
+	case m.Type == "template":
+		return "utility"
+	}
+	return "service"
+}
+
+// autoStatus posts statuses to t, unless Close comes first.
+func (s *Server) autoStatus(t statusTarget, statuses []string) {
 	defer s.wg.Done()
-	if err := s.postStatuses(s.ctx, s.targetFor(m), autoStatuses, false, s.opts.StatusDelay); err != nil && s.ctx.Err() == nil {
-		s.log.Warn("posting status webhook failed", "message_id", m.MessageID, "err", err)
+	if err := s.postStatuses(s.ctx, t, statuses, false, s.opts.StatusDelay); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("posting status webhook failed", "message_id", t.messageID, "err", err)
 	}
 }
 
@@ -118,12 +142,21 @@ func (t statusTarget) validate(statuses []string) error {
 	return nil
 }
 
-// body is the webhook body carrying one status. A failed one carries the
-// window-closed error.
+// body is the webhook body carrying one status. A failed one carries
+// t.failure, or the window-closed error, and no pricing: it is not billed.
 func (t statusTarget) body(state string, at time.Time) []byte {
-	st := payload.Status{MessageID: t.messageID, Status: state, Timestamp: at, RecipientID: t.recipient}
+	st := payload.Status{MessageID: t.messageID, Status: state, Timestamp: at, CallbackData: t.callbackData, PricingCategory: t.pricingCategory}
+	if whatsapp.IsPhoneNumber(t.recipient) {
+		st.RecipientID = t.recipient
+	} else {
+		st.RecipientUserID = t.recipient
+	}
 	if state == "failed" {
-		st.Errors = []payload.StatusError{windowClosedStatusError[t.generation]}
+		failure := t.failure
+		if failure.Code == 0 {
+			failure = deliveryErrors[codeWindowClosed][t.generation]
+		}
+		st.Errors, st.PricingCategory = []payload.StatusError{failure}, ""
 	}
 	return webhookbody.New(t.generation, t.phoneNumberID).Status(st).Bytes()
 }

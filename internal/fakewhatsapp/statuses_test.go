@@ -74,7 +74,7 @@ func TestPostStatusesBodies(t *testing.T) {
 func TestPostStatusesUsesTheSendersPhoneNumber(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{PhoneNumberID: "999"})
-	id, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	id, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestPostStatusesRejectsBadInput(t *testing.T) {
 func TestAutoStatus(t *testing.T) {
 	rc, srv := startReceiver(t, appSecret)
 	s := startFake(t, Options{WebhookURL: srv.URL, AppSecret: appSecret, AutoStatus: true})
-	id, err := cloudClient(t, s, "any").SendText(t.Context(), customer, "hi", "")
+	id, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestCloseStopsPendingAutoStatus(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := onPremClient(t, s, "any").SendText(t.Context(), customer, "hi", ""); err != nil {
+	if _, err := onPremClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -238,5 +238,48 @@ func TestCloseStopsPendingAutoStatus(t *testing.T) {
 	}
 	if err := s.Start(); err == nil {
 		t.Fatal("Start after Close succeeded")
+	}
+}
+
+// Statuses about a send echo its callback data and say what it costs; a
+// delivery failed later reports its code and no price.
+func TestAutoStatusEchoesCallbackDataAndPricing(t *testing.T) {
+	rc, srv := startReceiver(t, appSecret)
+	s := startFake(t, Options{WebhookURL: srv.URL, AppSecret: appSecret, AutoStatus: true})
+	c := cloudClient(t, s, "any")
+	to := whatsapp.Send{To: whatsapp.Recipient{UserID: "US.13491208655302741918"}, CallbackData: "wco1|WhatsAppOrder|shop|o-1|Accepted"}
+	textID, err := c.SendText(t.Context(), to, "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.FailDeliveryNext(131026, 1))
+	tmplID, err := c.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}, CallbackData: "cb-2"}, whatsapp.TemplateRef{Name: "order_update", Language: "en_US"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		select {
+		case <-rc.arrived:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of 4 status webhooks arrived", len(rc.all()))
+		}
+	}
+	for _, d := range rc.all() {
+		st := statusesOf(t, d.body)[0]
+		switch st.ID {
+		case textID:
+			if st.RecipientID != "" || st.RecipientUserID != "US.13491208655302741918" || st.CallbackData != to.CallbackData || st.Pricing == nil || st.Pricing.Category != "service" {
+				t.Errorf("status of the text to a user id: %+v", st)
+			}
+		case tmplID:
+			if st.Status != "failed" || len(st.Errors) != 1 || st.Errors[0].Code != 131026 || st.CallbackData != "cb-2" || st.Pricing != nil {
+				t.Errorf("status of the template failed later: %+v", st)
+			}
+		default:
+			t.Errorf("status about an unknown message %+v", st)
+		}
+	}
+	if err := s.FailDeliveryNext(42, 1); err == nil {
+		t.Error("an unknown delivery error code was accepted")
 	}
 }

@@ -28,11 +28,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -199,6 +202,14 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
+	// Every replica has the caches, so every replica can say how many resources
+	// are Stalled or Reconciling; the alerts take the max over replicas.
+	if err := conditionmetrics.Register(metrics.Registry, conditionmetrics.New(mgr.GetCache())); err != nil {
+		return nil, err
+	}
+	if err := funnelmetrics.Register(metrics.Registry, mgr.GetCache()); err != nil {
+		return nil, err
+	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
 		Addr:               opts.WebhookAddr,
 		Client:             mgr.GetClient(),
@@ -268,7 +279,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
 	if err := (&controllers.ProductMessageReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
 		Recorder: mgr.GetEventRecorder("productmessage-controller"),
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the product message controller: %w", err)

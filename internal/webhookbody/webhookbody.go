@@ -77,6 +77,13 @@ func (b *Body) Inquiry(q payload.Inquiry) *Body {
 // code and title of an error.
 func (b *Body) Status(s payload.Status) *Body {
 	st := status{ID: s.MessageID, Status: s.Status, Timestamp: unix(s.Timestamp), RecipientID: s.RecipientID}
+	if b.generation != whatsapp.OnPremises {
+		// Cloud-only fields; per-message pricing (PMP) since July 2025.
+		st.RecipientUserID, st.CallbackData = s.RecipientUserID, s.CallbackData
+		if s.PricingCategory != "" {
+			st.Pricing = &pricing{Billable: true, PricingModel: "PMP", Category: s.PricingCategory, Type: pricingType(s.PricingCategory)}
+		}
+	}
 	for _, e := range s.Errors {
 		se := statusError{Code: e.Code, Title: e.Title, Message: e.Message}
 		if e.Details != "" {
@@ -227,11 +234,20 @@ type (
 		Currency          string          `json:"currency"`
 	}
 	status struct {
-		ID          string        `json:"id"`
-		Status      string        `json:"status"`
-		Timestamp   string        `json:"timestamp"`
-		RecipientID string        `json:"recipient_id"`
-		Errors      []statusError `json:"errors,omitempty"`
+		ID              string        `json:"id"`
+		Status          string        `json:"status"`
+		Timestamp       string        `json:"timestamp"`
+		RecipientID     string        `json:"recipient_id,omitempty"`
+		RecipientUserID string        `json:"recipient_user_id,omitempty"`
+		CallbackData    string        `json:"biz_opaque_callback_data,omitempty"`
+		Pricing         *pricing      `json:"pricing,omitempty"`
+		Errors          []statusError `json:"errors,omitempty"`
+	}
+	pricing struct {
+		Billable     bool   `json:"billable"`
+		PricingModel string `json:"pricing_model"`
+		Category     string `json:"category"`
+		Type         string `json:"type"`
 	}
 	statusError struct {
 		Code      int64      `json:"code"`
@@ -243,3 +259,12 @@ type (
 		Details string `json:"details"`
 	}
 )
+
+// pricingType is the pricing.type WhatsApp reports with a category: service
+// conversations are free inside the customer service window.
+func pricingType(category string) string {
+	if category == "service" {
+		return "free_customer_service"
+	}
+	return "regular"
+}

@@ -67,7 +67,7 @@ var managerAllowList = ruleSet{
 	"commerce.wa.dev productinquiries":        {"create", "delete", "get", "list", "patch", "update", "watch"},
 	"commerce.wa.dev whatsapporders/status":   {"patch", "update"},
 	"commerce.wa.dev productinquiries/status": {"patch", "update"},
-	"commerce.wa.dev productmessages":         {"get", "list", "watch"},
+	"commerce.wa.dev productmessages":         {"delete", "get", "list", "watch"},
 	"commerce.wa.dev productmessages/status":  {"update"},
 	"events.k8s.io events":                    {"create", "patch"},
 }

@@ -207,3 +207,27 @@ func TestInquiry(t *testing.T) {
 	reply(retried)
 	settles(t, "an inquiry whose reply is being retried", retried, status.InProgressStatus, "Progressing")
 }
+
+func TestProductMessage(t *testing.T) {
+	s := newShop(t, true)
+	settles(t, "the channel", s.channel, status.CurrentStatus, "Healthy")
+	message := func(name string) *commercev1alpha1.ProductMessage {
+		m := &commercev1alpha1.ProductMessage{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: name}, Spec: commercev1alpha1.ProductMessageSpec{
+			Channel: "shop", To: commercev1alpha1.Recipient{WaID: "16505551234"}, CatalogID: "c",
+			Product: &commercev1alpha1.SingleProduct{ProductRetailerID: "a"}, Body: "Back in stock",
+		}}
+		create(t, m)
+		return m
+	}
+	settles(t, "a product message sent", message("sent"), status.CurrentStatus, "Healthy")
+
+	if err := s.fake.FailAlways(fakewhatsapp.FailServerError); err != nil {
+		t.Fatal(err)
+	}
+	settles(t, "a product message whose send is being retried", message("retried"), status.InProgressStatus, "Progressing")
+
+	if err := s.fake.FailAlways(fakewhatsapp.FailWindowClosed); err != nil {
+		t.Fatal(err)
+	}
+	settles(t, "a product message refused: the window is closed and it names no template", message("closed"), status.FailedStatus, "Degraded")
+}

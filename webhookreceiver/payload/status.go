@@ -17,10 +17,12 @@ type wireStatus struct {
 	ID          string `json:"id"`
 	RecipientID string `json:"recipient_id"`
 	// RecipientUserID is the business-scoped id, sent when the number is withheld.
-	RecipientUserID string          `json:"recipient_user_id"`
-	Status          string          `json:"status"`
-	Timestamp       json.RawMessage `json:"timestamp"`
-	Errors          []wireError     `json:"errors"`
+	RecipientUserID string `json:"recipient_user_id"`
+	// CallbackData is the send's biz_opaque_callback_data, echoed by Cloud.
+	CallbackData string          `json:"biz_opaque_callback_data"`
+	Status       string          `json:"status"`
+	Timestamp    json.RawMessage `json:"timestamp"`
+	Errors       []wireError     `json:"errors"`
 	flaw
 }
 
@@ -56,11 +58,12 @@ func (w *wireStatus) element() Element {
 		recipient = w.RecipientUserID
 	}
 	return Element{Kind: KindStatus, MessageID: w.ID, Status: &Status{
-		MessageID:   w.ID,
-		RecipientID: recipient,
-		Status:      w.Status,
-		Timestamp:   ts,
-		Errors:      errs,
+		MessageID:    w.ID,
+		RecipientID:  recipient,
+		CallbackData: w.CallbackData,
+		Status:       w.Status,
+		Timestamp:    ts,
+		Errors:       errs,
 	}}
 }
 

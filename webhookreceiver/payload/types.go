@@ -87,8 +87,17 @@ type Inquiry struct {
 // Status is WhatsApp's news about a message the business sent.
 type Status struct {
 	// MessageID is the id the send call returned.
-	MessageID   string
-	RecipientID string
+	MessageID string
+	// RecipientID is the recipient's phone-based wa_id (digits only), and
+	// RecipientUserID their business-scoped user id; either may be empty.
+	RecipientID     string
+	RecipientUserID string
+	// CallbackData is the biz_opaque_callback_data the message was sent with,
+	// echoed by the Cloud API.
+	CallbackData string
+	// PricingCategory is pricing.category (marketing, utility, service, ...),
+	// what WhatsApp bills the message as.
+	PricingCategory string
 	// Status is the value as sent, lower case: sent, delivered, read, failed,
 	// played, deleted or warning.
 	Status    string
