@@ -43,11 +43,12 @@ func (s *stuckCreates) Create(ctx context.Context, obj client.Object, opts ...cl
 	return s.Client.Create(ctx, obj, opts...)
 }
 
-// receiverWith serves a receiver of its own over c, admitting maxStores bodies.
-func receiverWith(t *testing.T, c client.Client, maxStores int) *httptest.Server {
+// receiverWith serves a receiver of its own over c and reader, admitting
+// maxStores bodies.
+func receiverWith(t *testing.T, c client.Client, reader client.Reader, maxStores int) *httptest.Server {
 	t.Helper()
 	r := webhookreceiver.New(webhookreceiver.Options{
-		Client: c, APIReader: env.Client, Recorder: events.NewFakeRecorder(16), Log: ctrl.Log,
+		Client: c, APIReader: reader, Recorder: events.NewFakeRecorder(16), Log: ctrl.Log,
 		MaxStores: maxStores, AdmissionWait: time.Millisecond,
 	})
 	srv := httptest.NewServer(r.Handler())
@@ -60,7 +61,7 @@ func receiverWith(t *testing.T, c client.Client, maxStores int) *httptest.Server
 func TestBusyReceiverSheds(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	stuck := &stuckCreates{Client: mgrCache, entered: make(chan time.Time, 1), release: make(chan struct{}), deadline: make(chan time.Time, 1)}
-	srv := receiverWith(t, stuck, 1)
+	srv := receiverWith(t, stuck, env.Client, 1)
 	body := sample(t, "cloud-order-multi-item.json")
 
 	first := make(chan response, 1)
@@ -85,7 +86,7 @@ func TestBusyReceiverSheds(t *testing.T) {
 func TestStoreThatHangsIsAnsweredInTime(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	stuck := &stuckCreates{Client: mgrCache, entered: make(chan time.Time, 1), deadline: make(chan time.Time, 1)}
-	srv := receiverWith(t, stuck, 4)
+	srv := receiverWith(t, stuck, env.Client, 4)
 	sent := time.Now()
 	r := postTo(t, srv.URL, ch.Status.WebhookPath, sample(t, "cloud-order-multi-item.json"))
 	if r.code != http.StatusServiceUnavailable || r.retryAfter == "" {
@@ -95,6 +96,25 @@ func TestStoreThatHangsIsAnsweredInTime(t *testing.T) {
 	dl := <-stuck.deadline
 	if dl.IsZero() || dl.Sub(sent) > 5*time.Second {
 		t.Errorf("the store ran with deadline %v, %s after the request was sent; want one within 5 s", dl, dl.Sub(sent))
+	}
+}
+
+// stuckReads is a reader whose reads never answer, as an API server that hangs.
+type stuckReads struct{ client.Reader }
+
+func (stuckReads) Get(ctx context.Context, _ client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A Secret that cannot be read in time is the cluster's matter: answered in
+// time with the cluster's 503, not as a channel waiting on a person.
+func TestSecretReadThatHangsIsAnsweredAsTheCluster(t *testing.T) {
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	srv := receiverWith(t, mgrCache, stuckReads{Reader: env.Client}, 4)
+	r := postTo(t, srv.URL, ch.Status.WebhookPath, sample(t, "cloud-order-multi-item.json"))
+	if r.code != http.StatusServiceUnavailable || r.retryAfter != "10" {
+		t.Errorf("answer %d, Retry-After %q (%s); want 503 with the cluster's Retry-After 10", r.code, r.retryAfter, r.body)
 	}
 }
 

@@ -62,6 +62,12 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	vals, fetched, err := r.secrets.get(ctx, ch, r.opts.SecretResyncPeriod)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
+		// An API server too slow to answer in time is the cluster's matter,
+		// not the channel's: the sender should come back soon.
+		var secretErr *channelsecret.Error
+		if errors.As(err, &secretErr) && secretErr.Transient {
+			return refuse(verdictClusterUnavailable, "the channel's Secret could not be read now")
+		}
 		return refuse(verdictChannelNotReady, "the channel's Secret is not usable")
 	}
 	if req.Method == http.MethodGet {

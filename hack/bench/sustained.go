@@ -164,7 +164,9 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 		return err
 	}
 
-	b := &bench{p: p, ns: directNS, direct: direct, con: con}
+	// The sustained phase runs without the archive: it measures the operator
+	// keeping up, the rounds measure what the archive costs.
+	b := &bench{p: p, ns: directNS, direct: direct, con: con, archiving: &archiving{}}
 	if p.warmup > 0 {
 		if _, err := b.measure(ctx, sourceDirect, 0, orderSpecs(sourceDirect, 0, p.warmup)); err != nil {
 			return fmt.Errorf("warm-up: %w", err)

@@ -133,8 +133,9 @@ func TestChartRendersConfigDefault(t *testing.T) {
 	sameObjects(t, kustomize, helmTemplate(t))
 }
 
-// TestChartRendersTheComponents enables the chart's network policy and
-// ServiceMonitor, which must be config/default's optional components.
+// TestChartRendersTheComponents enables the chart's network policy,
+// ServiceMonitor and archive Secret, which must be config/default's optional
+// components.
 func TestChartRendersTheComponents(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -142,14 +143,15 @@ func TestChartRendersTheComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	overlay := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %[1]s/default\ncomponents:\n- %[1]s/components/network-policy\n- %[1]s/components/prometheus\n", filepath.ToSlash(rel))
+	overlay := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %[1]s/default\ncomponents:\n- %[1]s/components/network-policy\n- %[1]s/components/prometheus\n- %[1]s/components/archive\n", filepath.ToSlash(rel))
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, objs := render(t, dir)
 	kustomize := index(t, objs)
 	delete(kustomize, "Namespace//"+systemNamespace)
-	sameObjects(t, kustomize, helmTemplate(t, "networkPolicy.enabled=true", "metrics.serviceMonitor.enabled=true"))
+	sameObjects(t, kustomize, helmTemplate(t, "networkPolicy.enabled=true", "metrics.serviceMonitor.enabled=true",
+		"archive.existingSecret="+namePrefix+"archive"))
 }
 
 // TestChartCopiesConfig proves the chart's CRDs and ClusterRoles are
