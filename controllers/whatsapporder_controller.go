@@ -149,20 +149,23 @@ func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
 				Reason: commercev1alpha1.ReasonNothingToSend, Message: "the customer is told once the order leaves Pending"}
 		}
 		return
-	case stepAwait:
-		s.notified = recordedNotified(s.order.Status.Notifications)
-		s.result = ctrl.Result{RequeueAfter: s.step.wait}
-		return
 	}
 	// The cache may not show what the previous reconcile recorded: ask the
-	// API server before sending.
+	// API server before sending, and before waiting on an intent, which may
+	// be this operator's own, settled a moment ago (status updates start no
+	// reconcile, so a stale wait would last the whole IntentTimeout).
 	var fresh commercev1alpha1.WhatsAppOrder
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.order), &fresh); err != nil {
 		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
 		return
 	}
-	if next := nextNotification(&fresh, s.channel, s.now); next.kind != stepSend || next.state != s.step.state || next.template != s.step.template {
+	if next := nextNotification(&fresh, s.channel, s.now); next != s.step {
 		s.result = requeueNow()
+		return
+	}
+	if s.step.kind == stepAwait {
+		s.notified = recordedNotified(s.order.Status.Notifications)
+		s.result = ctrl.Result{RequeueAfter: s.step.wait}
 		return
 	}
 	res, rec := r.sendNotification(ctx, s)
