@@ -247,6 +247,8 @@ func (r *Receiver) resolveIntent(ctx context.Context, ch *commercev1alpha1.Whats
 		target = &commercev1alpha1.WhatsAppOrder{}
 	case "ProductInquiry":
 		target = &commercev1alpha1.ProductInquiry{}
+	case "ProductMessage":
+		target = &commercev1alpha1.ProductMessage{}
 	default:
 		return OutcomeUnmatchedStatus, nil
 	}
@@ -284,6 +286,8 @@ func intentRecord(o client.Object, cb string) *commercev1alpha1.SentMessage {
 		}
 	case *commercev1alpha1.ProductInquiry:
 		msgs = append(msgs, o.Status.Reply)
+	case *commercev1alpha1.ProductMessage:
+		msgs = append(msgs, &o.Status.SentMessage)
 	}
 	for _, m := range msgs {
 		if m != nil && m.CallbackData == cb && m.MessageID == "" {
