@@ -117,9 +117,9 @@ type pmsgScope struct {
 	archived *metav1.Condition
 
 	// Decided by send. sent is nil when this pass leaves Sent as it is.
-	phase  commercev1alpha1.ProductMessagePhase
-	form   commercev1alpha1.ProductMessageForm
-	sent *metav1.Condition
+	phase commercev1alpha1.ProductMessagePhase
+	form  commercev1alpha1.ProductMessageForm
+	sent  *metav1.Condition
 	// recorded: this pass settles the record of the send with record (nil:
 	// none, see sendRecord) and keepIntent.
 	recorded   bool

@@ -137,7 +137,7 @@ func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) 
 	switch {
 	case rec.Pending() && intentWait(rec, now) > 0:
 		return condSent(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus,
-			fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)),
+				fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)),
 			intentWait(rec, now), false
 	case rec.CallbackData != "" && rec.MessageID != "":
 		return condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("WhatsApp's status named the message sent before a restart (message %s)", rec.MessageID)), 0, true
