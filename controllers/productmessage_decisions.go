@@ -134,11 +134,10 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 // or neither, when the message is to be sent.
 func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) (sent *metav1.Condition, wait time.Duration, resolved bool) {
 	rec := &pm.Status.SentMessage
-	switch {
-	case rec.Pending() && intentWait(rec, now) > 0:
-		return condSent(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus,
-				fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)),
-			intentWait(rec, now), false
+	switch wait := intentWait(rec, now); {
+	case rec.Pending() && wait > 0:
+		why := fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)
+		return condSent(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, why), wait, false
 	case rec.CallbackData != "" && rec.MessageID != "":
 		return condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("WhatsApp's status named the message sent before a restart (message %s)", rec.MessageID)), 0, true
 	}
