@@ -71,7 +71,9 @@ type ProductMessageReconciler struct {
 //	retention   a finished message past its channel's retention is deleted once the
 //	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	send        tracking adopts spec.messageID; a Pending message is sent (once more as its
-//	            template when the window is closed): phase, form, the sent message, Sent
+//	            template when the window is closed), on Cloud after its intent is written,
+//	            or waits for the status of an intent a crash left: phase, form, the sent
+//	            message, Sent
 //	funnel      the orders and inquiries of the channel replying to it: their label, the
 //	            counts and the revenue
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Sent
