@@ -80,7 +80,8 @@ func deliveryNews(before, after []*commercev1alpha1.SentMessage) bool {
 	return false
 }
 
-// sentMessages are the records of the messages sent about an order or inquiry.
+// sentMessages are the records of the messages sent about an order, an
+// inquiry or a product message.
 func sentMessages(o client.Object) []*commercev1alpha1.SentMessage {
 	var msgs []*commercev1alpha1.SentMessage
 	switch x := o.(type) {
@@ -92,6 +93,8 @@ func sentMessages(o client.Object) []*commercev1alpha1.SentMessage {
 		if x.Status.Reply != nil {
 			msgs = append(msgs, x.Status.Reply)
 		}
+	case *commercev1alpha1.ProductMessage:
+		msgs = append(msgs, &x.Status.SentMessage)
 	}
 	return msgs
 }

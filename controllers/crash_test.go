@@ -80,3 +80,54 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 		}
 	}
 }
+
+// The same for product messages: killing the operator between WhatsApp
+// accepting a product message and its record, ten times over, sends every
+// customer the message once. Every other message goes out as its template
+// after WhatsApp refused the interactive message outside the window, so the
+// kill falls on the fallback's send.
+func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
+	ks := &killSwitch{kill: make(chan struct{}, 1)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
+		ks.next = next
+		return ks
+	}})
+	const kills = 10
+	var messages []*commercev1alpha1.ProductMessage
+	for i := range kills {
+		to := fmt.Sprintf("1650555%04d", i)
+		changes := []func(*commercev1alpha1.ProductMessageSpec){func(s *commercev1alpha1.ProductMessageSpec) { s.To.WaID = to }}
+		if i%2 == 1 {
+			must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
+			changes = append(changes, withTemplate)
+		}
+		ks.armed.Store(true)
+		messages = append(messages, w.productMessage(fmt.Sprintf("crash-%d", i), changes...))
+		select {
+		case <-ks.kill:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("kill %d: the product message was never sent", i)
+		}
+		w.restart()
+	}
+	for _, pm := range messages {
+		w.waitMessage(pm, "sent", func(pm *commercev1alpha1.ProductMessage) bool {
+			return pm.Status.Phase == commercev1alpha1.ProductMessageSent && pm.Status.MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d messages, one per customer", kills), func() bool { return len(w.fake.Sent()) == kills })
+	byCustomer := map[string][]fakewhatsapp.SentMessage{}
+	for _, m := range w.fake.Sent() {
+		byCustomer[m.To] = append(byCustomer[m.To], m)
+	}
+	for i, pm := range messages {
+		form := commercev1alpha1.FormInteractive
+		if i%2 == 1 {
+			form = commercev1alpha1.FormTemplate
+		}
+		sent := byCustomer[pm.Spec.To.WaID]
+		if len(sent) != 1 || sent[0].MessageID != pm.Status.MessageID || sent[0].CallbackData != pm.Status.CallbackData || pm.Status.Form != form {
+			t.Errorf("%s (form %s) records message %s with callback data %q; the fake sent its customer %+v", pm.Name, pm.Status.Form, pm.Status.MessageID, pm.Status.CallbackData, sent)
+		}
+	}
+}

@@ -41,6 +41,13 @@ func intentWait(m *commercev1alpha1.SentMessage, now time.Time) time.Duration {
 	return m.SentAt.Add(commercev1alpha1.IntentTimeout).Sub(now)
 }
 
+// claimable reports whether a send may claim the record rec (nil: none) by
+// writing its intent: nothing is recorded, or a pending intent waited
+// IntentTimeout without a status and is sent again.
+func claimable(rec *commercev1alpha1.SentMessage, now time.Time) bool {
+	return rec == nil || (rec.Pending() && intentWait(rec, now) <= 0)
+}
+
 // intent is the record written before sending a message with callback data cb.
 func intent(cb string, now time.Time) commercev1alpha1.SentMessage {
 	return commercev1alpha1.SentMessage{CallbackData: cb, SentAt: &metav1.Time{Time: now}}

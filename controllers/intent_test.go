@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -108,12 +109,19 @@ func TestDeliveryNewsPredicate(t *testing.T) {
 	read.DeliveryStatus = commercev1alpha1.DeliveryRead
 	failed := sent
 	failed.DeliveryStatus = commercev1alpha1.DeliveryFailed
+	pmsg := func(m commercev1alpha1.SentMessage) *commercev1alpha1.ProductMessage {
+		return testMessage(func(pm *commercev1alpha1.ProductMessage) { pm.Status.SentMessage = m })
+	}
 	for _, tc := range []struct {
 		name     string
-		old, new *commercev1alpha1.WhatsAppOrder
+		old, new client.Object
 		want     bool
 	}{
 		{"intent resolved by a status", order(intentMsg), order(sent), true},
+		{"product message's intent resolved by a status", pmsg(intentMsg), pmsg(sent), true},
+		{"product message's intent settled by the controller", pmsg(intentMsg), pmsg(commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1"}), false},
+		{"product message read", pmsg(sent), pmsg(read), false},
+		{"product message's intent recorded", pmsg(commercev1alpha1.SentMessage{}), pmsg(intentMsg), false},
 		{"intent settled by the controller", order(intentMsg), order(commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1"}), false},
 		{"On-Premises message failed later", order(commercev1alpha1.SentMessage{MessageID: "op"}),
 			order(commercev1alpha1.SentMessage{MessageID: "op", DeliveryStatus: commercev1alpha1.DeliveryFailed}), true},
@@ -128,6 +136,27 @@ func TestDeliveryNewsPredicate(t *testing.T) {
 	}
 }
 
-func updateEvent(old, new *commercev1alpha1.WhatsAppOrder) event.UpdateEvent {
+func updateEvent(old, new client.Object) event.UpdateEvent {
 	return event.UpdateEvent{ObjectOld: old, ObjectNew: new}
+}
+
+func TestClaimable(t *testing.T) {
+	now := time.Unix(1750096325, 0)
+	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(d)} }
+	for _, tc := range []struct {
+		name string
+		rec  *commercev1alpha1.SentMessage
+		want bool
+	}{
+		{"nothing recorded", nil, true},
+		{"an intent within the bound", &commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at(-time.Minute)}, false},
+		{"an intent past the bound", &commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at(-commercev1alpha1.IntentTimeout)}, true},
+		{"a resolved intent", &commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1", SentAt: at(-time.Hour)}, false},
+		{"a refusal", &commercev1alpha1.SentMessage{CallbackData: "cb", DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, false},
+		{"an On-Premises record", &commercev1alpha1.SentMessage{MessageID: "op", SentAt: at(-time.Hour)}, false},
+	} {
+		if got := claimable(tc.rec, now); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -183,7 +183,7 @@ func (r *ProductInquiryReconciler) reply(ctx context.Context, s *inquiryScope) {
 func (r *ProductInquiryReconciler) recordIntent(ctx context.Context, s *inquiryScope, cb string) (bool, error) {
 	claimed := false
 	_, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.inquiry, func(q *commercev1alpha1.ProductInquiry) {
-		claimed = q.Status.Reply == nil || (q.Status.Reply.Pending() && intentWait(q.Status.Reply, s.now) <= 0)
+		claimed = claimable(q.Status.Reply, s.now)
 		if claimed {
 			in := intent(cb, s.now)
 			q.Status.Reply = &in

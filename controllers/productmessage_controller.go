@@ -43,11 +43,14 @@ const (
 // customers respond to it: the inquiries and orders replying to it are
 // labelled with its name and counted, and the revenue of those orders summed.
 //
-// Exactly once: as for order notifications, the send is recorded in the same
-// status write as the reconcile that made it, and before sending the message
-// is re-read from the API server. The window left is a crash (or an API server
-// unreachable for every retry) between WhatsApp accepting the message and the
-// status write: then the next reconcile sends it again.
+// Exactly once: as for order notifications (see intent.go), before sending
+// the message is re-read from the API server, and on Cloud its intent is
+// recorded in a status write of its own; the send's outcome settles it in the
+// reconcile's status write. A crash in between leaves the intent, which the
+// status WhatsApp posts with its callback data resolves; the message is sent
+// again only when none came within IntentTimeout. On-Premises has no callback
+// data: a crash between WhatsApp accepting the message and the status write
+// sends it again.
 type ProductMessageReconciler struct {
 	client.Client
 	// APIReader reads the message fresh from the API server before a send.
@@ -68,7 +71,9 @@ type ProductMessageReconciler struct {
 //	retention   a finished message past its channel's retention is deleted once the
 //	            archive (if any) holds it, and nothing else runs; until then: Archived
 //	send        tracking adopts spec.messageID; a Pending message is sent (once more as its
-//	            template when the window is closed): phase, form, the sent message, Sent
+//	            template when the window is closed), on Cloud after its intent is written,
+//	            or waits for the status of an intent a crash left: phase, form, the sent
+//	            message, Sent
 //	funnel      the orders and inquiries of the channel replying to it: their label, the
 //	            counts and the revenue
 //	conditions  Ready, Reconciling and Stalled follow from the phase and Sent
@@ -114,10 +119,14 @@ type pmsgScope struct {
 	archived *metav1.Condition
 
 	// Decided by send. sent is nil when this pass leaves Sent as it is.
-	phase  commercev1alpha1.ProductMessagePhase
-	form   commercev1alpha1.ProductMessageForm
-	sent   *metav1.Condition
-	record *commercev1alpha1.SentMessage
+	phase commercev1alpha1.ProductMessagePhase
+	form  commercev1alpha1.ProductMessageForm
+	sent  *metav1.Condition
+	// recorded: this pass settles the record of the send with record (nil:
+	// none, see sendRecord) and keepIntent.
+	recorded   bool
+	record     *commercev1alpha1.SentMessage
+	keepIntent bool
 	// Decided by funnel.
 	tally funnel.Tally
 	// Decided by productMessageConditions.
@@ -166,7 +175,7 @@ func (r *ProductMessageReconciler) send(ctx context.Context, s *pmsgScope) {
 		return
 	case pmsgTrack:
 		s.phase, s.sent = commercev1alpha1.ProductMessageSent, cond
-		s.record = &commercev1alpha1.SentMessage{MessageID: s.pm.Spec.MessageID}
+		s.recorded, s.record = true, &commercev1alpha1.SentMessage{MessageID: s.pm.Spec.MessageID}
 		return
 	case pmsgRefuse:
 		s.phase, s.sent = commercev1alpha1.ProductMessageFailed, cond
@@ -195,18 +204,42 @@ func (r *ProductMessageReconciler) send(ctx context.Context, s *pmsgScope) {
 		s.phase, s.result = fresh.Status.Phase, requeueNow()
 		return
 	}
+	if cond, wait, resolved := productMessageRecorded(&fresh, s.now); cond != nil {
+		s.sent = cond
+		if resolved {
+			s.phase, s.recorded, s.record = commercev1alpha1.ProductMessageSent, true, fresh.Status.SentMessage.DeepCopy()
+		} else {
+			s.result = ctrl.Result{RequeueAfter: wait}
+		}
+		return
+	}
 	if s.form == "" {
 		s.form = commercev1alpha1.FormInteractive
 	}
+	// own is the callback data of the intent this pass recorded and knows
+	// WhatsApp refused (the window was closed): the template's replaces it.
+	own := ""
 	for {
-		to, products := productMessageRequest(s.pm, s.form, replyTo)
+		cb := callbackData(s.channel, productMessageRef(s.pm, s.form))
+		if cb != "" {
+			claimed, err := r.recordIntent(ctx, s, cb, own)
+			if err != nil || !claimed {
+				s.err, s.result = err, requeueNow() // the next pass decides from what the API server holds
+				return
+			}
+			own = cb
+		}
+		to, products := productMessageRequest(s.pm, replyTo, cb)
 		res := r.Messenger.sendProducts(ctx, s.channel, to, products, s.templateRef())
-		out := productMessageOutcome(s.pm, s.form, res, api, s.now)
-		s.phase, s.form, s.sent, s.record = out.phase, out.form, out.sent, out.record
+		out := productMessageOutcome(s.pm, s.form, res, api, cb, s.now)
+		s.phase, s.form, s.sent = out.phase, out.form, out.sent
+		s.recorded, s.record, s.keepIntent = true, out.record, out.keepIntent
 		logf.FromContext(ctx).Info("product message send", "form", s.form, "outcome", res.Reason, "messageID", res.MessageID)
 		switch {
 		case out.again:
 			continue
+		case s.keepIntent:
+			s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
 		case s.phase == commercev1alpha1.ProductMessagePending:
 			s.result, s.err = afterSend(res, "sending the product message")
 		case s.phase == commercev1alpha1.ProductMessageSent:
@@ -218,13 +251,42 @@ func (r *ProductMessageReconciler) send(ctx context.Context, s *pmsgScope) {
 	}
 }
 
+// recordIntent writes the intent to send pm in s.form with callback data cb,
+// and reports whether this pass may send it: the API server shows the message
+// Pending with nothing recorded, an intent that waited out IntentTimeout, or
+// the intent own this pass wrote for a send WhatsApp refused.
+func (r *ProductMessageReconciler) recordIntent(ctx context.Context, s *pmsgScope, cb, own string) (bool, error) {
+	claimed := false
+	_, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.pm, func(pm *commercev1alpha1.ProductMessage) {
+		st := &pm.Status
+		rec := recordOf(st)
+		claimed = (st.Phase == "" || st.Phase == commercev1alpha1.ProductMessagePending) &&
+			(claimable(rec, s.now) || (own != "" && rec.Pending() && rec.CallbackData == own))
+		if claimed {
+			st.Form, st.SentMessage = s.form, intent(cb, s.now)
+		}
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording the intent to send the product message: %w", err)
+	}
+	return claimed, nil
+}
+
+// recordOf is the record of st's send, nil before any.
+func recordOf(st *commercev1alpha1.ProductMessageStatus) *commercev1alpha1.SentMessage {
+	if st.SentMessage == (commercev1alpha1.SentMessage{}) {
+		return nil
+	}
+	return &st.SentMessage
+}
+
 // templateRef is the template to send in the Template form, else nil.
 func (s *pmsgScope) templateRef() *whatsapp.TemplateRef {
 	if s.form != commercev1alpha1.FormTemplate {
 		return nil
 	}
 	t := s.pm.Spec.Template
-	return &whatsapp.TemplateRef{Name: t.Name, Language: t.Language, Namespace: t.Namespace}
+	return &whatsapp.TemplateRef{Name: t.Name, Language: t.Language, Namespace: templateNamespace(t, s.channel)}
 }
 
 // funnel labels and counts the orders and inquiries replying to the message.
@@ -300,10 +362,12 @@ func (s *pmsgScope) apply(pm *commercev1alpha1.ProductMessage) {
 	st := &pm.Status
 	st.ObservedGeneration = s.generation
 	st.Phase, st.Form, st.Type = s.phase, s.form, s.pm.Spec.InteractiveType()
-	if s.record != nil && st.MessageID == "" {
-		st.MessageID, st.SentAt = s.record.MessageID, s.record.SentAt
-		if s.record.Error != nil {
-			st.DeliveryStatus, st.Error = s.record.DeliveryStatus, s.record.Error
+	if s.recorded {
+		switch merged, remove := settle(recordOf(st), s.record, s.keepIntent); {
+		case remove || merged == nil:
+			st.SentMessage = commercev1alpha1.SentMessage{}
+		default:
+			st.SentMessage = *merged
 		}
 	}
 	if s.phase != commercev1alpha1.ProductMessagePending && st.FinishedAt == nil {
@@ -337,7 +401,8 @@ func (r *ProductMessageReconciler) recordEvents(s *pmsgScope, before *commercev1
 }
 
 // SetupWithManager registers the reconciler and the funnel's indexes. A product
-// message wakes on its own spec and annotations, on its channel turning Ready,
+// message wakes on its own spec and annotations, on an intent the receiver
+// resolved (see specOrAnnotationsOrDeliveryNews), on its channel turning Ready,
 // on the inquiry it answers appearing, and on every order or inquiry replying
 // to it being created, deleted or (orders) changing state.
 func (r *ProductMessageReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -368,7 +433,7 @@ func (r *ProductMessageReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	c := mgr.GetClient()
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&commercev1alpha1.ProductMessage{}, builder.WithPredicates(specOrAnnotationsChanged)).
+		For(&commercev1alpha1.ProductMessage{}, builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
 		Watches(&commercev1alpha1.WhatsAppChannel{},
 			onChannel(c, func() client.ObjectList { return &commercev1alpha1.ProductMessageList{} }),
 			builder.WithPredicates(channelTurnedReady)).

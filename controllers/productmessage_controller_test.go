@@ -356,3 +356,31 @@ func TestFinishedProductMessagesAreDeletedAfterRetention(t *testing.T) {
 		t.Fatalf("fake accepted %d sends, want 1", n)
 	}
 }
+
+// On-Premises, a product template without a namespace of its own is sent in
+// the namespace of the channel's notification template.
+func TestOnPremisesProductTemplateTakesTheChannelsNamespace(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APIOnPremises, func(s *commercev1alpha1.WhatsAppChannelSpec) {
+		s.Notifications.Template = &commercev1alpha1.MessageTemplate{Name: "order_update", Language: "en", Namespace: "b1c2d3e4_f5a6_7890"}
+	})
+	must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
+	pm := w.productMessage("mpm", withTemplate)
+	w.waitMessage(pm, "sent as its template", phaseIs(commercev1alpha1.ProductMessageSent))
+	sent := w.fake.Sent()
+	if len(sent) != 1 || sent[0].TemplateName != "summer_picks" || sent[0].TemplateNamespace != "b1c2d3e4_f5a6_7890" || sent[0].CallbackData != "" {
+		t.Fatalf("want the template summer_picks in namespace b1c2d3e4_f5a6_7890 without callback data, got %+v", sent)
+	}
+	if pm.Status.Form != commercev1alpha1.FormTemplate || pm.Status.MessageID != sent[0].MessageID {
+		t.Errorf("status %+v", pm.Status)
+	}
+
+	must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
+	own := w.productMessage("own-namespace", func(s *commercev1alpha1.ProductMessageSpec) {
+		withTemplate(s)
+		s.Template.Namespace = "own_namespace"
+	})
+	w.waitMessage(own, "sent as its template", phaseIs(commercev1alpha1.ProductMessageSent))
+	if sent := w.fake.Sent(); len(sent) != 2 || sent[1].TemplateNamespace != "own_namespace" {
+		t.Fatalf("want the second template in its own namespace, got %+v", sent)
+	}
+}

@@ -48,19 +48,24 @@ func productMessageDue(pm *commercev1alpha1.ProductMessage, api commercev1alpha1
 	return pmsgSend, nil
 }
 
-// productMessageRequest is what the WhatsApp client sends for pm in form: to
-// its recipient, in reply to replyTo (the inquiry's message, or
-// spec.replyToMessageID), with callback data naming pm and the form.
-func productMessageRequest(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, replyTo string) (whatsapp.Send, whatsapp.Products) {
-	s := pm.Spec
+// productMessageRef is what the callback data of pm's send in form names.
+func productMessageRef(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm) callbackdata.Ref {
 	about := "product"
 	if form == commercev1alpha1.FormTemplate {
 		about = "template"
 	}
+	return callbackdata.Ref{Kind: "ProductMessage", Namespace: pm.Namespace, Name: pm.Name, About: about}
+}
+
+// productMessageRequest is what the WhatsApp client sends for pm: to its
+// recipient, in reply to replyTo (the inquiry's message, or
+// spec.replyToMessageID), with callback data cb (see productMessageRef).
+func productMessageRequest(pm *commercev1alpha1.ProductMessage, replyTo, cb string) (whatsapp.Send, whatsapp.Products) {
+	s := pm.Spec
 	send := whatsapp.Send{
 		To:           whatsapp.Recipient{WaID: s.To.WaID, UserID: s.To.UserID},
 		ReplyTo:      replyTo,
-		CallbackData: callbackdata.Ref{Kind: "ProductMessage", Namespace: pm.Namespace, Name: pm.Name, About: about}.String(),
+		CallbackData: cb,
 	}
 	p := whatsapp.Products{Kind: whatsapp.ProductKind(s.InteractiveType()), CatalogID: s.CatalogID, Header: s.Header, Body: s.Body, Footer: s.Footer}
 	switch {
@@ -82,20 +87,22 @@ type pmsgOutcome struct {
 	form commercev1alpha1.ProductMessageForm
 	sent *metav1.Condition
 	// record is the message to record: the one WhatsApp accepted, or the
-	// record of a final refusal. Nil while a send is retried.
-	record *commercev1alpha1.SentMessage
+	// record of a final refusal. Nil while a send is retried; keepIntent says
+	// its intent stays pending then (see sendRecord).
+	record     *commercev1alpha1.SentMessage
+	keepIntent bool
 	// again: send once more, now, in form (the template after a closed window).
 	again bool
 }
 
-// productMessageOutcome judges res, the answer to a send of pm in form.
-// Outside the window the spec's template is tried once; On-Premises has MPM
-// templates (for sections) only.
-func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, res sendResult, api commercev1alpha1.APIGeneration, now time.Time) pmsgOutcome {
+// productMessageOutcome judges res, the answer to a send of pm in form with
+// callback data cb. Outside the window the spec's template is tried once;
+// On-Premises has MPM templates (for sections) only.
+func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, res sendResult, api commercev1alpha1.APIGeneration, cb string, now time.Time) pmsgOutcome {
 	out := pmsgOutcome{phase: commercev1alpha1.ProductMessagePending, form: form, sent: condSent(metav1.ConditionFalse, res.Reason, res.Message)}
+	out.record, out.keepIntent = sendRecord(res, cb, now)
 	failed := func(reason, message string) pmsgOutcome {
 		out.phase, out.sent = commercev1alpha1.ProductMessageFailed, condSent(metav1.ConditionFalse, reason, message)
-		out.record = &commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: orMessageError(res.Error, res.Message), SentAt: &metav1.Time{Time: now}}
 		return out
 	}
 	switch res.Reason {
@@ -106,7 +113,6 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 		}
 		out.phase = commercev1alpha1.ProductMessageSent
 		out.sent = condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("%s (message %s)", how, res.MessageID))
-		out.record = &commercev1alpha1.SentMessage{MessageID: res.MessageID, SentAt: &metav1.Time{Time: now}}
 	case commercev1alpha1.ReasonWindowClosed:
 		switch {
 		case form == commercev1alpha1.FormTemplate || pm.Spec.Template == nil:
@@ -114,11 +120,28 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 		case api == commercev1alpha1.APIOnPremises && pm.Spec.Sections == nil:
 			return failed(commercev1alpha1.ReasonNotSupportedByAPI, "the customer's 24-hour window is closed and the On-Premises API has no catalog templates (only MPM templates, for sections): "+res.Message)
 		}
-		out.form, out.again = commercev1alpha1.FormTemplate, true
+		out.form, out.again, out.record = commercev1alpha1.FormTemplate, true, nil
 	case commercev1alpha1.ReasonSendFailed:
 		return failed(commercev1alpha1.ReasonSendFailed, res.Message)
 	}
 	return out
+}
+
+// productMessageRecorded judges the record the API server holds of a Pending
+// pm's send before sending again: an intent still waiting for WhatsApp's
+// status (wait > 0, and the Sent condition meanwhile), an intent the receiver
+// resolved (resolved: WhatsApp accepted the message, and the Sent condition),
+// or neither, when the message is to be sent.
+func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) (sent *metav1.Condition, wait time.Duration, resolved bool) {
+	rec := &pm.Status.SentMessage
+	switch wait := intentWait(rec, now); {
+	case rec.Pending() && wait > 0:
+		why := fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)
+		return condSent(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, why), wait, false
+	case rec.CallbackData != "" && rec.MessageID != "":
+		return condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("WhatsApp's status named the message sent before a restart (message %s)", rec.MessageID)), 0, true
+	}
+	return nil, 0, false
 }
 
 // productMessageConditions are Ready and the kstatus conditions of a product
@@ -166,4 +189,17 @@ func trackedID(pm *commercev1alpha1.ProductMessage) string {
 		return pm.Spec.MessageID
 	}
 	return pm.Status.MessageID
+}
+
+// templateNamespace is the On-Premises namespace of the product template t:
+// its own, else the one of the channel's notification template, since an
+// account's templates usually share one namespace.
+func templateNamespace(t *commercev1alpha1.ProductTemplate, ch *commercev1alpha1.WhatsAppChannel) string {
+	switch {
+	case t.Namespace != "":
+		return t.Namespace
+	case ch != nil && ch.Spec.Notifications.Template != nil:
+		return ch.Spec.Notifications.Template.Namespace
+	}
+	return ""
 }

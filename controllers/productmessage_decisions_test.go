@@ -67,19 +67,20 @@ func TestProductMessageRequest(t *testing.T) {
 		pm.Spec.Product = &commercev1alpha1.SingleProduct{ProductRetailerID: "a"}
 		pm.Spec.To.UserID = "US.1"
 	})
-	send, p := productMessageRequest(single, commercev1alpha1.FormInteractive, "wamid.q")
+	send, p := productMessageRequest(single, "wamid.q", productMessageRef(single, commercev1alpha1.FormInteractive).String())
 	wantSend := whatsapp.Send{To: whatsapp.Recipient{WaID: "16505551234", UserID: "US.1"}, ReplyTo: "wamid.q", CallbackData: "wco1|ProductMessage|shop-ns|summer|product"}
 	wantP := whatsapp.Products{Kind: whatsapp.SingleProduct, CatalogID: "c1", ProductRetailerID: "a", Body: "For you"}
 	if !reflect.DeepEqual(send, wantSend) || !reflect.DeepEqual(p, wantP) {
 		t.Errorf("single product: %+v %+v", send, p)
 	}
-	_, p = productMessageRequest(testMessage(nil), commercev1alpha1.FormInteractive, "")
+	_, p = productMessageRequest(testMessage(nil), "", "")
 	if want := (whatsapp.Products{Kind: whatsapp.MultiProduct, CatalogID: "c1", Header: "Picks", Body: "For you", Sections: []whatsapp.Section{{Title: "Tees", ProductRetailerIDs: []string{"a", "b"}}}}); !reflect.DeepEqual(p, want) {
 		t.Errorf("sections: %+v", p)
 	}
-	send, p = productMessageRequest(testMessage(func(pm *commercev1alpha1.ProductMessage) {
+	catalog := testMessage(func(pm *commercev1alpha1.ProductMessage) {
 		pm.Spec.Sections, pm.Spec.Header, pm.Spec.Catalog = nil, "", &commercev1alpha1.CatalogShowcase{ThumbnailProductRetailerID: "b"}
-	}), commercev1alpha1.FormTemplate, "")
+	})
+	send, p = productMessageRequest(catalog, "", productMessageRef(catalog, commercev1alpha1.FormTemplate).String())
 	if p.Kind != whatsapp.CatalogMessage || p.ProductRetailerID != "b" || send.CallbackData != "wco1|ProductMessage|shop-ns|summer|template" {
 		t.Errorf("catalog as a template: %+v %+v", send, p)
 	}
@@ -129,9 +130,26 @@ func TestProductMessageOutcome(t *testing.T) {
 			commercev1alpha1.ProductMessagePending, commercev1alpha1.FormTemplate, commercev1alpha1.ReasonRetrying, false, nil},
 		{"channel not ready", testMessage(nil), commercev1alpha1.FormInteractive, sendResult{Reason: commercev1alpha1.ReasonChannelNotReady}, commercev1alpha1.APICloud,
 			commercev1alpha1.ProductMessagePending, commercev1alpha1.FormInteractive, commercev1alpha1.ReasonChannelNotReady, false, nil},
+		{"no answer at all keeps the intent", testMessage(nil), commercev1alpha1.FormInteractive, sendResult{Reason: commercev1alpha1.ReasonRetrying, Unanswered: true}, commercev1alpha1.APICloud,
+			commercev1alpha1.ProductMessagePending, commercev1alpha1.FormInteractive, commercev1alpha1.ReasonRetrying, false, nil},
+		{"no answer On-Premises: nothing to keep", testMessage(nil), commercev1alpha1.FormInteractive, sendResult{Reason: commercev1alpha1.ReasonRetrying, Unanswered: true}, commercev1alpha1.APIOnPremises,
+			commercev1alpha1.ProductMessagePending, commercev1alpha1.FormInteractive, commercev1alpha1.ReasonRetrying, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := productMessageOutcome(tc.pm, tc.form, tc.res, tc.api, now)
+			cb := "" // On-Premises sends carry none
+			if tc.api == commercev1alpha1.APICloud {
+				cb = productMessageRef(tc.pm, tc.form).String()
+			}
+			out := productMessageOutcome(tc.pm, tc.form, tc.res, tc.api, cb, now)
+			if out.record != nil {
+				if out.record.CallbackData != cb {
+					t.Errorf("record's callback data %q, want %q", out.record.CallbackData, cb)
+				}
+				out.record.CallbackData = ""
+			}
+			if wantKeep := cb != "" && tc.res.Unanswered; out.keepIntent != wantKeep {
+				t.Errorf("keepIntent %v, want %v", out.keepIntent, wantKeep)
+			}
 			if out.phase != tc.wantPhase || out.form != tc.wantForm || out.again != tc.wantAgain || out.sent == nil || out.sent.Reason != tc.wantReason {
 				t.Errorf("outcome %+v (Sent %+v), want phase %s form %s again %v reason %s", out, out.sent, tc.wantPhase, tc.wantForm, tc.wantAgain, tc.wantReason)
 			}
@@ -145,6 +163,53 @@ func TestProductMessageOutcome(t *testing.T) {
 				t.Errorf("Sent status %s for phase %s", out.sent.Status, out.phase)
 			}
 		})
+	}
+}
+
+func TestProductMessageRecorded(t *testing.T) {
+	now := time.Unix(1750096325, 0)
+	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(d)} }
+	cb := "wco1|ProductMessage|shop-ns|summer|product"
+	for _, tc := range []struct {
+		name         string
+		rec          commercev1alpha1.SentMessage
+		wantReason   string
+		wantWait     time.Duration
+		wantResolved bool
+	}{
+		{"nothing recorded: send", commercev1alpha1.SentMessage{}, "", 0, false},
+		{"intent just written: wait for its status", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-30 * time.Second)}, commercev1alpha1.ReasonAwaitingStatus, commercev1alpha1.IntentTimeout - 30*time.Second, false},
+		{"intent waited out the bound: send again", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-commercev1alpha1.IntentTimeout)}, "", 0, false},
+		{"intent resolved by the receiver: sent", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliverySent, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonSent, 0, true},
+		{"On-Premises record without callback data: not an intent", commercev1alpha1.SentMessage{SentAt: at(-time.Second)}, "", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pm := testMessage(func(pm *commercev1alpha1.ProductMessage) { pm.Status.SentMessage = tc.rec })
+			cond, wait, resolved := productMessageRecorded(pm, now)
+			if (cond == nil) != (tc.wantReason == "") || (cond != nil && cond.Reason != tc.wantReason) || wait != tc.wantWait || resolved != tc.wantResolved {
+				t.Errorf("got %+v, wait %s, resolved %v; want reason %q, wait %s, resolved %v", cond, wait, resolved, tc.wantReason, tc.wantWait, tc.wantResolved)
+			}
+		})
+	}
+}
+
+func TestTemplateNamespace(t *testing.T) {
+	channel := &commercev1alpha1.WhatsAppChannel{Spec: commercev1alpha1.WhatsAppChannelSpec{Notifications: commercev1alpha1.NotificationSettings{
+		Template: &commercev1alpha1.MessageTemplate{Name: "order_update", Namespace: "channel_ns"}}}}
+	for _, tc := range []struct {
+		name string
+		t    *commercev1alpha1.ProductTemplate
+		ch   *commercev1alpha1.WhatsAppChannel
+		want string
+	}{
+		{"its own", &commercev1alpha1.ProductTemplate{Name: "mpm", Namespace: "own_ns"}, channel, "own_ns"},
+		{"the channel's notification template's", &commercev1alpha1.ProductTemplate{Name: "mpm"}, channel, "channel_ns"},
+		{"neither", &commercev1alpha1.ProductTemplate{Name: "mpm"}, &commercev1alpha1.WhatsAppChannel{}, ""},
+		{"no channel", &commercev1alpha1.ProductTemplate{Name: "mpm"}, nil, ""},
+	} {
+		if got := templateNamespace(tc.t, tc.ch); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 
