@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -22,6 +24,20 @@ import (
 // IndexChannel indexes orders and inquiries by spec.channel in the cache, so a
 // channel turning Ready finds the resources that wait on it.
 const IndexChannel = "spec.channel"
+
+// Messaging is what the reconcilers that talk to customers (orders, inquiries
+// and product messages) are built from.
+type Messaging struct {
+	client.Client
+	// APIReader reads fresh from the API server: before a send, since the
+	// cache may not show what the previous pass recorded, and after a status
+	// write conflict.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Messenger *Messenger
+	Clock     clock.PassiveClock
+	Retention Retention
+}
 
 // reconcileTimeout bounds a reconcile that a shutdown no longer cancels: within
 // the operator's graceful shutdown (20 s), and above the WhatsApp client's 15 s.

@@ -9,8 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,12 +28,7 @@ import (
 // same re-read, intent and record discipline as order notifications applies
 // (see intent.go).
 type ProductInquiryReconciler struct {
-	client.Client
-	APIReader client.Reader
-	Recorder  events.EventRecorder
-	Messenger *Messenger
-	Clock     clock.PassiveClock
-	Retention Retention
+	Messaging
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete

@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,13 +50,7 @@ const (
 // data: a crash between WhatsApp accepting the message and the status write
 // sends it again.
 type ProductMessageReconciler struct {
-	client.Client
-	// APIReader reads the message fresh from the API server before a send.
-	APIReader client.Reader
-	Recorder  events.EventRecorder
-	Messenger *Messenger
-	Clock     clock.PassiveClock
-	Retention Retention
+	Messaging
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages,verbs=get;list;watch;delete

@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,13 +33,7 @@ import (
 // (or an API server unreachable for every retry) between WhatsApp accepting
 // the message and the status write sends that one message again.
 type WhatsAppOrderReconciler struct {
-	client.Client
-	// APIReader reads the order fresh from the API server before a send.
-	APIReader client.Reader
-	Recorder  events.EventRecorder
-	Messenger *Messenger
-	Clock     clock.PassiveClock
-	Retention Retention
+	Messaging
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders,verbs=get;list;watch;delete
@@ -159,7 +151,7 @@ func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
 		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
 		return
 	}
-	if next := nextNotification(&fresh, s.channel, s.now); next != s.step {
+	if next := nextNotification(&fresh, s.channel, s.now); !next.sameAs(s.step) {
 		s.result = requeueNow()
 		return
 	}

@@ -121,6 +121,12 @@ type notifyStep struct {
 	fallback *commercev1alpha1.OrderNotification
 }
 
+// sameAs reports whether o decides the same thing as s: what a fresh read of
+// the order must confirm before this pass sends or waits.
+func (s notifyStep) sameAs(o notifyStep) bool {
+	return s.kind == o.kind && s.state == o.state && s.template == o.template
+}
+
 // nextNotification decides the one thing the notify phase does now, in this
 // order: an intent left by a crash waits for its status, or is sent again
 // once IntentTimeout has passed; a text WhatsApp reported failed because the

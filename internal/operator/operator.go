@@ -276,22 +276,17 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 			return err
 		}
 	}
-	if err := (&controllers.WhatsAppOrderReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
-		Recorder: mgr.GetEventRecorder("whatsapporder-controller"),
-	}).SetupWithManager(mgr); err != nil {
+	messaging := func(name string) controllers.Messaging {
+		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
+			Messenger: messenger, Clock: opts.Clock, Retention: retention}
+	}
+	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)
 	}
-	if err := (&controllers.ProductInquiryReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
-		Recorder: mgr.GetEventRecorder("productinquiry-controller"),
-	}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ProductInquiryReconciler{Messaging: messaging("productinquiry-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the inquiry controller: %w", err)
 	}
-	if err := (&controllers.ProductMessageReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Messenger: messenger, Clock: opts.Clock, Retention: retention,
-		Recorder: mgr.GetEventRecorder("productmessage-controller"),
-	}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ProductMessageReconciler{Messaging: messaging("productmessage-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the product message controller: %w", err)
 	}
 	return nil
