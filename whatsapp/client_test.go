@@ -248,7 +248,7 @@ func TestSendTextLimitCountsCharacters(t *testing.T) {
 		t.Fatalf("SendText at the limit: %v", err)
 	}
 	_, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "16505551234"}}, strings.Repeat("é", MaxTextLength+1))
-	if !errors.Is(err, ErrTextTooLong) || ClassOf(err) != Permanent || IsRetryable(err) {
+	if !errors.Is(err, ErrTextTooLong) || ClassOf(err) != Permanent {
 		t.Fatalf("SendText over the limit = %v (class %q), want Permanent ErrTextTooLong", err, ClassOf(err))
 	}
 	rec.only(t) // the oversize message never reached the server

@@ -81,13 +81,6 @@ func ClassOf(err error) Class {
 	return Permanent
 }
 
-// IsRetryable reports whether sending the same message again later may
-// succeed: true for RateLimited and Transient.
-func IsRetryable(err error) bool {
-	c := ClassOf(err)
-	return c == RateLimited || c == Transient
-}
-
 // RetryAfter returns how long the API asked the caller to wait, or zero when
 // it did not say (use your own backoff then).
 func RetryAfter(err error) time.Duration {

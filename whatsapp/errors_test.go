@@ -97,9 +97,6 @@ func TestErrorClassification(t *testing.T) {
 			if RetryAfter(err) != tt.retryAfter {
 				t.Errorf("RetryAfter = %v, want %v", RetryAfter(err), tt.retryAfter)
 			}
-			if want := tt.want == RateLimited || tt.want == Transient; IsRetryable(err) != want {
-				t.Errorf("IsRetryable = %v, want %v", IsRetryable(err), want)
-			}
 			if !strings.Contains(e.Message, tt.message) {
 				t.Errorf("message %q does not contain %q", e.Message, tt.message)
 			}
@@ -156,7 +153,7 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 	c := cloudClient(t, srv)
 	srv.Close() // nothing listens on the address any more
 	_, err := c.SendText(t.Context(), Send{To: Recipient{WaID: "1"}}, "hi")
-	if ClassOf(err) != Transient || !IsRetryable(err) {
+	if ClassOf(err) != Transient {
 		t.Fatalf("err = %v, want Transient", err)
 	}
 	if e, _ := errors.AsType[*Error](err); e.HTTPStatus != 0 || e.Err == nil {
@@ -198,15 +195,15 @@ func assertDeadline(t *testing.T, err error, took time.Duration) {
 }
 
 func TestHelpersOnForeignErrors(t *testing.T) {
-	if ClassOf(nil) != "" || IsRetryable(nil) || RetryAfter(nil) != 0 {
+	if ClassOf(nil) != "" || RetryAfter(nil) != 0 {
 		t.Error("nil error must have no class, not be retryable and have no delay")
 	}
 	plain := errors.New("boom")
-	if ClassOf(plain) != Permanent || IsRetryable(plain) {
+	if ClassOf(plain) != Permanent {
 		t.Error("an unclassified error must be Permanent")
 	}
 	wrapped := fmt.Errorf("notifying customer: %w", &Error{Class: RateLimited, RetryAfter: time.Second})
-	if ClassOf(wrapped) != RateLimited || !IsRetryable(wrapped) || RetryAfter(wrapped) != time.Second {
+	if ClassOf(wrapped) != RateLimited || RetryAfter(wrapped) != time.Second {
 		t.Error("helpers must see through wrapping")
 	}
 }
