@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -48,4 +49,47 @@ func TestValidatingAnOrderCostsOneWrite(t *testing.T) {
 	testenv.Consistently(t, 2*time.Second, "one reconcile, one status write and no read of the order", func() bool {
 		return writes()-writesBefore == 1 && reads()-readsBefore == 0 && reconciles(t, "whatsapporder")-reconcilesBefore == 1
 	})
+}
+
+// A notification costs no Secret read: the messenger keeps the channel's
+// access token. When the business rotates the token and WhatsApp refuses the
+// old one, the next send reads the Secret once and goes out with the new
+// token: the customer is told, once, and no send fails for the rotation.
+func TestNotificationsReuseTheAccessTokenUntilWhatsAppRefusesIt(t *testing.T) {
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{secretResync: time.Hour})
+	secretReads := func() float64 { return env.Requests(t, "secrets", "", "GET") }
+	notify := func(messageID string) *commercev1alpha1.WhatsAppOrder {
+		t.Helper()
+		order := w.placeOrder(messageID)
+		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+		w.setState(order, commercev1alpha1.OrderAccepted)
+		w.waitOrder(order, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified)
+		})
+		return order
+	}
+	notify("wamid.token-1") // reads the Secret, once, for the messenger's cache
+	before := secretReads()
+	notify("wamid.token-2")
+	notify("wamid.token-3")
+	if got := secretReads() - before; got != 0 {
+		t.Errorf("two notifications read the channel's Secret %v times, want 0", got)
+	}
+
+	var secret corev1.Secret
+	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "wa"}, &secret))
+	secret.Data[commercev1alpha1.SecretKeyAccessToken] = []byte("the-rotated-access-token")
+	must(t, env.Client.Update(ctx, &secret))
+	w.fake.SetAccessToken("the-rotated-access-token")
+	before = secretReads()
+	order := notify("wamid.token-4")
+	if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionCustomerNotified); c.Reason != commercev1alpha1.ReasonSent {
+		t.Errorf("after the rotation CustomerNotified is %s/%s: %s", c.Status, c.Reason, c.Message)
+	}
+	if got := secretReads() - before; got != 1 {
+		t.Errorf("the notification after a rotation read the Secret %v times, want 1 (after WhatsApp refused the old token)", got)
+	}
+	if sent := w.fake.Sent(); len(sent) != 4 {
+		t.Errorf("WhatsApp accepted %d messages for 4 accepted orders: %+v", len(sent), sent)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -37,8 +36,12 @@ func init() { metrics.Registry.MustRegister(messagesSent) }
 
 // Messenger sends messages to customers through a channel's WhatsApp API.
 type Messenger struct {
-	// SecretReader reads the channel's Secret for its access token.
-	SecretReader client.Reader
+	// Secrets holds the channels' access tokens, so a send costs no Secret
+	// read; a token WhatsApp refuses is read again at once, so a rotation
+	// takes effect at the first send that needs it.
+	Secrets *channelsecret.Cache
+	// SecretMaxAge is how long a cached token is used without a refusal.
+	SecretMaxAge time.Duration
 	HTTPClient   *http.Client
 }
 
@@ -112,25 +115,27 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready"}
 	}
-	vals, err := channelsecret.Load(ctx, m.SecretReader, ch)
-	if err == nil && len(vals.AccessToken) == 0 {
-		err = fmt.Errorf("the channel's Secret has no %q", commercev1alpha1.SecretKeyAccessToken)
+	start := time.Now()
+	token, fetched, res := m.accessToken(ctx, ch, m.SecretMaxAge)
+	if res != nil {
+		return *res
 	}
-	if err != nil {
-		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: err.Error(), RetryAfter: secretRetry}
+	id, err := m.call(ch, token, call)
+	if refusedToken(err) && fetched.Before(start) {
+		// The cached token may predate a rotation: read the Secret and, if
+		// the token changed, send again; WhatsApp took nothing with the old.
+		fresh, _, res := m.accessToken(ctx, ch, 0)
+		if res != nil {
+			return *res
+		}
+		if fresh != token {
+			id, err = m.call(ch, fresh, call)
+		}
 	}
-	api, err := whatsapp.New(whatsapp.Config{
-		Generation: whatsapp.Generation(ch.API()), BaseURL: ch.Spec.APIURL, PhoneNumberID: ch.Spec.PhoneNumberID,
-		AccessToken: string(vals.AccessToken), HTTPClient: m.HTTPClient,
-	})
-	if err != nil {
-		return sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
-	}
-	id, err := call(api)
 	if err == nil {
 		return sendResult{MessageID: id, Reason: commercev1alpha1.ReasonSent}
 	}
-	res := sendResult{Message: err.Error()}
+	res = &sendResult{Message: err.Error()}
 	var apiErr *whatsapp.Error
 	if errors.As(err, &apiErr) && apiErr.Code != 0 {
 		res.Error = &commercev1alpha1.MessageError{Code: apiErr.Code, Title: string(apiErr.Class), Message: apiErr.Message}
@@ -144,7 +149,39 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	default:
 		res.Reason = commercev1alpha1.ReasonSendFailed
 	}
-	return res
+	return *res
+}
+
+// accessToken is ch's access token, from a copy at most maxAge old, and when
+// it was read; a non-nil result is the outcome of a send that cannot start.
+func (m *Messenger) accessToken(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, maxAge time.Duration) (string, time.Time, *sendResult) {
+	vals, fetched, err := m.Secrets.Get(ctx, ch, maxAge)
+	if err == nil && len(vals.AccessToken) == 0 {
+		err = fmt.Errorf("the channel's Secret has no %q", commercev1alpha1.SecretKeyAccessToken)
+	}
+	if err != nil {
+		return "", fetched, &sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: err.Error(), RetryAfter: secretRetry}
+	}
+	return string(vals.AccessToken), fetched, nil
+}
+
+// call sends with call through a client for ch using token.
+func (m *Messenger) call(ch *commercev1alpha1.WhatsAppChannel, token string, call func(*whatsapp.Client) (string, error)) (string, error) {
+	api, err := whatsapp.New(whatsapp.Config{
+		Generation: whatsapp.Generation(ch.API()), BaseURL: ch.Spec.APIURL, PhoneNumberID: ch.Spec.PhoneNumberID,
+		AccessToken: token, HTTPClient: m.HTTPClient,
+	})
+	if err != nil {
+		return "", err
+	}
+	return call(api)
+}
+
+// refusedToken reports whether WhatsApp refused the send's access token
+// (HTTP 401, Graph's OAuthException), which took no message.
+func refusedToken(err error) bool {
+	apiErr, ok := errors.AsType[*whatsapp.Error](err)
+	return ok && apiErr.HTTPStatus == http.StatusUnauthorized
 }
 
 // recipient is who a message to the customer goes to: the phone-number

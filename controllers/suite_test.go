@@ -70,6 +70,8 @@ type world struct {
 	// archive is nil but in the archive tests.
 	archive *archive.Archive
 	stop    func()
+	// secretResync is how long the operator uses a Secret it read.
+	secretResync time.Duration
 	// httpClient, when set, is what the operator sends to WhatsApp with.
 	httpClient *http.Client
 	// current is the receiver's webhook URL while an operator runs, for the
@@ -99,11 +101,16 @@ type worldOptions struct {
 	transport func(http.RoundTripper) http.RoundTripper
 	// archive is nil but in the archive tests.
 	archive *archive.Archive
+	// secretResync is the operator's SecretResyncPeriod; a second if zero.
+	secretResync time.Duration
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync}
+	if w.secretResync == 0 {
+		w.secretResync = time.Second
+	}
 	fakeOpts := fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"}
 	if o.autoStatus {
 		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus, fakeOpts.StatusDelay = w.relay(), []byte(appSecret), true, o.statusDelay
@@ -155,7 +162,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: time.Second,
+	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: w.secretResync,
 		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())

@@ -59,7 +59,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return refuse(verdictChannelNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
 	}
-	vals, fetched, err := r.secrets.get(ctx, ch, r.opts.SecretResyncPeriod)
+	vals, fetched, err := r.secrets.Get(ctx, ch, r.opts.SecretResyncPeriod)
 	if err != nil {
 		r.log(ch).Error(err, "reading the channel's Secret")
 		// An API server too slow to answer in time is the cluster's matter,
@@ -157,7 +157,7 @@ func (r *Receiver) verify(ctx context.Context, ch *commercev1alpha1.WhatsAppChan
 	}
 	err := hubsignature.Verify(vals.AppSecret, body, header)
 	if errors.Is(err, hubsignature.ErrMismatch) && time.Since(fetched) > time.Second {
-		fresh, _, loadErr := r.secrets.get(ctx, ch, 0)
+		fresh, _, loadErr := r.secrets.Get(ctx, ch, 0)
 		if loadErr == nil {
 			err = hubsignature.Verify(fresh.AppSecret, body, header)
 		}

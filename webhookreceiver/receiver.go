@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 )
@@ -61,7 +62,7 @@ type Options struct {
 // Receiver is the webhook HTTP server. It runs on every replica, leader or not.
 type Receiver struct {
 	opts      Options
-	secrets   *secretCache
+	secrets   *channelsecret.Cache
 	budget    *bodyBudget
 	statuses  *statuswrite.Batcher
 	admission *admission
@@ -89,7 +90,7 @@ func New(opts Options) *Receiver {
 	}
 	return &Receiver{
 		opts:      opts,
-		secrets:   newSecretCache(opts.APIReader),
+		secrets:   channelsecret.NewCache(opts.APIReader),
 		budget:    newBodyBudget(opts.BodyBudget),
 		statuses:  &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeBudget},
 		admission: newAdmission(opts.MaxStores, opts.AdmissionWait),

@@ -94,6 +94,7 @@ import (
 type params struct {
 	n, concurrency, rounds, warmup int
 	cpuProfile, memProfile         string
+	apiServerProfile               string
 	// live are the numbers of live orders the memory phase measures at.
 	live []int
 	load sustainedParams
@@ -108,6 +109,7 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.IntVar(&p.rounds, "rounds", 3, "rounds of one direct, one receiver and one archived phase; each round starts with the next of them")
 	fs.IntVar(&p.warmup, "warmup", 100, "orders of each kind sent before measuring, not counted")
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
+	fs.StringVar(&p.apiServerProfile, "apiserver-cpuprofile", "", "write a CPU profile of kube-apiserver over the sustained phase's -duration to `file` (from its /debug/pprof)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
 	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator RSS; empty skips it")
 	addSustainedFlags(fs, &p.load)
@@ -502,6 +504,41 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("starting the CPU profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// profileAPIServer asks kube-apiserver for a CPU profile of the next d and
+// writes it to path when it arrives; wait returns what went wrong. It shows
+// where the control plane's CPU goes per request kind, which the operator's
+// own profile cannot.
+func profileAPIServer(ctx context.Context, cfg *rest.Config, d time.Duration, path string) (wait func() error, err error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the API server's profile: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cfg.Host, "/"), int(d.Seconds())), nil)
+	if err != nil {
+		return nil, fmt.Errorf("the API server's profile: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			resp, err := hc.Do(req)
+			if err != nil {
+				return fmt.Errorf("the API server's profile: %w", err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("the API server's profile: %s", resp.Status)
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("the API server's profile: %w", err)
+			}
+			_, err = io.Copy(f, resp.Body)
+			return errors.Join(err, f.Close())
+		}()
+	}()
+	return func() error { return <-done }, nil
 }
 
 // writeHeapProfile writes the heap profile, allocations included, to path.

@@ -185,10 +185,16 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 			return err
 		}
 	}
+	waitAPIServerProfile := func() error { return nil }
+	if p.apiServerProfile != "" {
+		if waitAPIServerProfile, err = profileAPIServer(ctx, cfg, p.load.duration, p.apiServerProfile); err != nil {
+			return err
+		}
+	}
 	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
 	res, err := ph.run(ctx, cfg, env.Scheme)
 	stopProfile()
-	if err != nil {
+	if err = errors.Join(err, waitAPIServerProfile()); err != nil {
 		return err
 	}
 	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())

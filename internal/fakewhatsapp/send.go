@@ -167,11 +167,22 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 }
 
 func (s *Server) authorized(r *http.Request) bool {
-	if s.opts.AccessToken == "" {
+	s.mu.Lock()
+	token := s.opts.AccessToken
+	s.mu.Unlock()
+	if token == "" {
 		return true
 	}
-	want := "Bearer " + s.opts.AccessToken
+	want := "Bearer " + token
 	return subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) == 1
+}
+
+// SetAccessToken makes token the only one accepted from now on, as WhatsApp
+// does once a business rotates its token and revokes the old one.
+func (s *Server) SetAccessToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.AccessToken = token
 }
 
 // validate returns why WhatsApp would refuse req, or "" when it would not.

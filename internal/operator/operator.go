@@ -34,6 +34,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/controllers"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
@@ -76,7 +77,9 @@ type Options struct {
 	// if empty. Out of a cluster it must be set.
 	LeaderElectionNamespace string
 	// SecretResyncPeriod is how often channel Secrets are read again, by the
-	// channel controller and by the receiver; DefaultSecretResyncPeriod if zero.
+	// channel controller, the receiver and the messenger (which also reads
+	// again at once when WhatsApp refuses a token); DefaultSecretResyncPeriod
+	// if zero.
 	SecretResyncPeriod time.Duration
 	// MaxConcurrentReconciles is how many objects each controller reconciles
 	// at once; DefaultMaxConcurrentReconciles if zero.
@@ -267,7 +270,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if opts.WithoutCustomerReconcilers {
 		return nil
 	}
-	messenger := &controllers.Messenger{SecretReader: mgr.GetAPIReader(), HTTPClient: opts.HTTPClient}
+	messenger := &controllers.Messenger{Secrets: channelsecret.NewCache(mgr.GetAPIReader()), SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient}
 	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.
