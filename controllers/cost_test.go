@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/watch"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,36 +20,84 @@ import (
 // server CPU for the next order.
 func TestValidatingAnOrderCostsOneWrite(t *testing.T) {
 	w := newWorld(t, commercev1alpha1.APICloud)
-	watcher, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
-	must(t, err)
-	// The test watches the order instead of getting it, so that every GET the
-	// API server counts is the operator's.
-	watch, err := watcher.Watch(ctx, &commercev1alpha1.WhatsAppOrderList{}, client.InNamespace(w.ns))
-	must(t, err)
-	defer watch.Stop()
-
-	writes := func() float64 { return env.Requests(t, "whatsapporders", "status", "PUT") }
-	reads := func() float64 { return env.Requests(t, "whatsapporders", "", "GET") }
-	writesBefore, readsBefore, reconcilesBefore := writes(), reads(), reconciles(t, "whatsapporder")
+	watch := watchOrders(t, w)
+	writesBefore, readsBefore, reconcilesBefore := orderWrites(t), orderReads(t), reconciles(t, "whatsapporder")
 	w.create(&commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "order"}, Spec: commercev1alpha1.WhatsAppOrderSpec{
 		Channel: "shop", MessageID: "wamid.validate-only", ReceivedAt: metav1.NewTime(w.clock.Now()), State: commercev1alpha1.OrderPending,
 		Customer: commercev1alpha1.Customer{WaID: customer}, CatalogID: "c",
 		Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}},
 	}})
+	watch.until("the order validated", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+	})
+	testenv.Consistently(t, 2*time.Second, "one reconcile, one status write and no read of the order", func() bool {
+		return orderWrites(t)-writesBefore == 1 && orderReads(t)-readsBefore == 0 && reconciles(t, "whatsapporder")-reconcilesBefore == 1
+	})
+}
+
+// Telling the customer about an accepted order on Cloud costs the two status
+// writes exactly-once needs, the intent before the send and the record after
+// it, and no read of the order: the intent's write on the cached version is
+// what guards against a stale cache.
+func TestNotifyingAnOrderCostsTwoWritesAndNoRead(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APICloud)
+	watch := watchOrders(t, w)
+	order := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "order"}, Spec: commercev1alpha1.WhatsAppOrderSpec{
+		Channel: "shop", MessageID: "wamid.notify-cost", ReceivedAt: metav1.NewTime(w.clock.Now()), State: commercev1alpha1.OrderPending,
+		Customer: commercev1alpha1.Customer{WaID: customer}, CatalogID: "c",
+		Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}},
+	}}
+	w.create(order)
+	watch.until("the order validated", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+	})
+	writesBefore, readsBefore := orderWrites(t), orderReads(t)
+	w.setState(order, commercev1alpha1.OrderAccepted)
+	watch.until("the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified)
+	})
+	testenv.Consistently(t, 2*time.Second, "two status writes and no read of the order", func() bool {
+		return orderWrites(t)-writesBefore == 2 && orderReads(t)-readsBefore == 0
+	})
+	if sent := w.fake.Sent(); len(sent) != 1 {
+		t.Errorf("WhatsApp got %d messages, want 1", len(sent))
+	}
+}
+
+func orderWrites(t *testing.T) float64 { return env.Requests(t, "whatsapporders", "status", "PUT") }
+func orderReads(t *testing.T) float64  { return env.Requests(t, "whatsapporders", "", "GET") }
+
+// orderWatch follows the orders of a world through a watch of the test's
+// own, so that every GET the API server counts is the operator's.
+type orderWatch struct {
+	t      *testing.T
+	events <-chan watch.Event
+}
+
+func watchOrders(t *testing.T, w *world) *orderWatch {
+	t.Helper()
+	watcher, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Scheme})
+	must(t, err)
+	wi, err := watcher.Watch(ctx, &commercev1alpha1.WhatsAppOrderList{}, client.InNamespace(w.ns))
+	must(t, err)
+	t.Cleanup(wi.Stop)
+	return &orderWatch{t: t, events: wi.ResultChan()}
+}
+
+// until waits for an order the watch shows to meet cond.
+func (ow *orderWatch) until(what string, cond func(*commercev1alpha1.WhatsAppOrder) bool) {
+	ow.t.Helper()
 	deadline := time.After(20 * time.Second)
-	for validated := false; !validated; {
+	for {
 		select {
-		case ev := <-watch.ResultChan():
-			if o, ok := ev.Object.(*commercev1alpha1.WhatsAppOrder); ok {
-				validated = meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+		case ev := <-ow.events:
+			if o, ok := ev.Object.(*commercev1alpha1.WhatsAppOrder); ok && cond(o) {
+				return
 			}
 		case <-deadline:
-			t.Fatal("timed out waiting for the order to be validated")
+			ow.t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-	testenv.Consistently(t, 2*time.Second, "one reconcile, one status write and no read of the order", func() bool {
-		return writes()-writesBefore == 1 && reads()-readsBefore == 0 && reconciles(t, "whatsapporder")-reconcilesBefore == 1
-	})
 }
 
 // A notification costs no Secret read: the messenger keeps the channel's

@@ -24,12 +24,12 @@ import (
 // the cart, computes the exact total, moves status.phase to spec.state at once,
 // and tells the customer about every state the order enters, exactly once.
 //
-// Exactly once: before sending, the reconciler re-reads the order from the
-// API server, so a stale cache or a conflict never sends a notification
-// twice. On Cloud channels the notification is recorded as an intent (with
-// its callback data) in a status write before it is sent and its outcome in
-// the next write, so a crash in between does not send it again either (see
-// intent.go). On On-Premises channels, which have no callback data, a crash
+// Exactly once: on Cloud channels the notification is recorded as an intent
+// (with its callback data) in a status write before it is sent, and its
+// outcome in the next write. The intent's write is made on the version read,
+// so a stale cache conflicts instead of sending twice, and a crash in between
+// does not send it again either (see intent.go). On-Premises sends re-read
+// the order from the API server first. On On-Premises channels, which have no callback data, a crash
 // (or an API server unreachable for every retry) between WhatsApp accepting
 // the message and the status write sends that one message again.
 type WhatsAppOrderReconciler struct {
@@ -142,18 +142,24 @@ func (r *WhatsAppOrderReconciler) notify(ctx context.Context, s *orderScope) {
 		}
 		return
 	}
-	// The cache may not show what the previous reconcile recorded: ask the
-	// API server before sending, and before waiting on an intent, which may
-	// be this operator's own, settled a moment ago (status updates start no
-	// reconcile, so a stale wait would last the whole IntentTimeout).
-	var fresh commercev1alpha1.WhatsAppOrder
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.order), &fresh); err != nil {
-		s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
-		return
-	}
-	if next := nextNotification(&fresh, s.channel, s.now); !next.sameAs(s.step) {
-		s.result = requeueNow()
-		return
+	// The cache may not show what the previous reconcile recorded. A send
+	// on Cloud writes its intent first, on the version this pass read: a
+	// stale copy conflicts, and the write re-reads and finds the record (see
+	// recordIntent), so that write is the check. Otherwise ask the API
+	// server: before a send without an intent (On-Premises), and before
+	// waiting on an intent, which may be this operator's own, settled a
+	// moment ago (status updates start no reconcile, so a stale wait would
+	// last the whole IntentTimeout).
+	if s.step.kind == stepAwait || s.callbackData() == "" {
+		var fresh commercev1alpha1.WhatsAppOrder
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.order), &fresh); err != nil {
+			s.err = fmt.Errorf("re-reading the order before notifying: %w", err)
+			return
+		}
+		if next := nextNotification(&fresh, s.channel, s.now); !next.sameAs(s.step) {
+			s.result = requeueNow()
+			return
+		}
 	}
 	if s.step.kind == stepAwait {
 		s.notified = recordedNotified(s.order.Status.Notifications)
@@ -203,8 +209,7 @@ func (r *WhatsAppOrderReconciler) sendNotification(ctx context.Context, s *order
 	case err != nil:
 		res = sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
 	default:
-		msg.callbackData = callbackData(s.channel, callbackdata.Ref{Kind: "WhatsAppOrder", Namespace: s.order.Namespace, Name: s.order.Name,
-			About: notificationAbout(s.step.state, s.step.template)})
+		msg.callbackData = s.callbackData()
 		if msg.callbackData != "" {
 			claimed, err := r.recordIntent(ctx, s, rec.template, msg.callbackData)
 			if err != nil || !claimed {
@@ -216,6 +221,13 @@ func (r *WhatsAppOrderReconciler) sendNotification(ctx context.Context, s *order
 	}
 	rec.message, rec.keepIntent = sendRecord(res, msg.callbackData, s.now)
 	return res, rec
+}
+
+// callbackData is what the message s.step decided on is sent with: empty
+// when it has none, on On-Premises.
+func (s *orderScope) callbackData() string {
+	return callbackData(s.channel, callbackdata.Ref{Kind: "WhatsAppOrder", Namespace: s.order.Namespace, Name: s.order.Name,
+		About: notificationAbout(s.step.state, s.step.template)})
 }
 
 // recordIntent writes the intent to send s.step's message with callback data
