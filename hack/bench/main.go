@@ -268,13 +268,13 @@ func run(ctx context.Context, p params, out io.Writer, con *console) (err error)
 	}
 	if len(p.live) > 0 {
 		con.printf("memory phase: live orders and ConfigMaps up to %v", p.live)
-		steps, err := b.memory(ctx, p.live)
+		steps, err := b.memory(ctx, cfg, p.live)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("memory phase: %w", err))
 		}
 		if len(steps) > 1 {
 			fmt.Fprintln(out)
-			fmt.Fprintln(out, "memory per live object: resident memory after each step, and what the step added per object")
+			fmt.Fprintln(out, "memory per live object: resident memory and live heap (after a collection) after each step, and what the step added per object it made")
 			if err := writeMemoryTable(out, steps); err != nil {
 				return err
 			}

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +20,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -25,9 +28,11 @@ import (
 
 // The memory phase: what each live order costs the API server, etcd and the
 // operator, next to ConfigMaps holding the same JSON, which is what the API
-// server costs per object of that size anyway. Orders get the status the
-// order controller writes (totals, conditions, one notification), so they
-// carry what a live order carries: two writers' managed fields included.
+// server costs per object of that size anyway. Orders are created as the
+// receiver creates them, then get the status the order controller writes
+// (totals, conditions, one notification), measured apart: what a live order
+// carries, two writers' managed fields included, and what one more write of
+// it costs.
 
 // rss is the resident memory of the control plane's processes and this one.
 type rss struct {
@@ -91,85 +96,115 @@ func vmRSS(path string) (uint64, error) {
 	return 0, fmt.Errorf("no VmRSS in %s", path)
 }
 
-// liveStatus is what the order controller writes on an accepted order.
-func liveStatus(now time.Time) commercev1alpha1.WhatsAppOrderStatus {
+// liveStatus is what the order controller writes on an accepted order whose
+// notification was read: totals, three conditions, one notification.
+func liveStatus(namespace, name string, now time.Time) commercev1alpha1.WhatsAppOrderStatus {
 	t := metav1.NewTime(now)
 	cond := func(typ, reason, msg string) metav1.Condition {
 		return metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: 2, LastTransitionTime: t}
 	}
+	const messageID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
 	return commercev1alpha1.WhatsAppOrderStatus{
 		ObservedGeneration: 2, Phase: commercev1alpha1.OrderPhase(commercev1alpha1.OrderAccepted), ItemCount: 3, Total: "85", Currency: "USD",
 		Notifications: []commercev1alpha1.OrderNotification{{State: commercev1alpha1.OrderAccepted, SentMessage: commercev1alpha1.SentMessage{
-			MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", SentAt: &t, DeliveryStatus: commercev1alpha1.DeliveryRead,
+			MessageID: messageID, SentAt: &t, UpdatedAt: &t, DeliveryStatus: commercev1alpha1.DeliveryRead, PricingCategory: "service",
+			CallbackData: "wco1|WhatsAppOrder|" + namespace + "|" + name + "|Accepted",
 		}}},
 		Conditions: []metav1.Condition{
-			cond(commercev1alpha1.ConditionValidated, commercev1alpha1.ReasonCartValid, "3 items, 85 USD"),
-			cond(commercev1alpha1.ConditionCustomerNotified, commercev1alpha1.ReasonSent, "told the customer the order is Accepted"),
+			cond(commercev1alpha1.ConditionValidated, commercev1alpha1.ReasonCartValid, "3 items, total 85 USD"),
+			cond(commercev1alpha1.ConditionCustomerNotified, commercev1alpha1.ReasonSent, "told the customer the order is Accepted (message "+messageID+")"),
 			cond(commercev1alpha1.ConditionReady, commercev1alpha1.ReasonUpToDate, "phase is Accepted"),
 		},
 	}
 }
 
-// memoryStep is one measurement: the live objects of each kind, and the RSS.
+// What a step of the memory phase adds.
+const (
+	stepCreated    = "WhatsAppOrder, as received"
+	stepStatus     = "+ the controller's status"
+	stepConfigMaps = "ConfigMap, same JSON"
+)
+
+// memoryStep is one measurement: the live objects, the step that made them,
+// and the memory of each process after it.
 type memoryStep struct {
-	orders, configMaps int
-	rss                rss
+	live int
+	step string
+	// made is how many objects the step created or wrote.
+	made int
+	rss  rss
+	heap liveHeap
 }
 
-// memory creates orders and ConfigMaps up to each of counts, alternately, and
-// measures after each.
-func (b *bench) memory(ctx context.Context, counts []int) ([]memoryStep, error) {
+// liveHeap is the Go heap in use after a collection: what the objects really
+// hold, where resident memory adds what the collector has yet to reclaim or
+// hand back (up to as much again with the default GOGC).
+type liveHeap struct {
+	apiServer, operator uint64
+}
+
+// memory creates orders up to each of counts as the receiver does, measures,
+// writes each its status as the order controller does, measures, then creates
+// as many ConfigMaps holding the orders' JSON and measures again. Every object
+// is made from its index, so the bench holds none of them while measuring.
+func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]memoryStep, error) {
 	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-memory-"}}
 	if err := b.direct.Create(ctx, nsObj); err != nil {
 		return nil, fmt.Errorf("creating the namespace: %w", err)
 	}
 	ns := nsObj.Name
-	base, err := readRSS()
+	heap, err := newHeapReader(cfg)
 	if err != nil {
 		return nil, err
 	}
-	b.con.printf("before the memory phase: kube-apiserver %s, etcd %s, operator %s", mib(base.apiServer), mib(base.etcd), mib(base.operator))
-	steps := []memoryStep{{rss: base}}
-	status := liveStatus(time.Now())
+	steps, err := b.measureMemory(ctx, heap, nil, memoryStep{})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	order := func(i int) *commercev1alpha1.WhatsAppOrder {
+		return orderObject(ns, orderSpec("memory", 0, i))
+	}
 	have := 0
 	for _, n := range counts {
-		specs := orderSpecs("memory", n, n-have)
-		orders := make([]*commercev1alpha1.WhatsAppOrder, len(specs))
-		docs := make([]string, len(specs))
-		for i, spec := range specs {
-			orders[i] = orderObject(ns, spec)
+		stages := []struct {
+			added string
+			do    func(ctx context.Context, i int) error
+		}{
+			{stepCreated, func(ctx context.Context, i int) error { return b.direct.Create(ctx, order(i)) }},
+			{stepStatus, func(ctx context.Context, i int) error {
+				o := order(i)
+				if err := b.direct.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+					return err
+				}
+				o.Status = liveStatus(ns, o.Name, now)
+				return b.direct.Status().Update(ctx, o, client.FieldOwner("whatsapporder-controller"))
+			}},
+			{stepConfigMaps, func(ctx context.Context, i int) error {
+				o := order(i)
+				if err := b.direct.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+					return err
+				}
+				o.ManagedFields = nil
+				doc, err := json.Marshal(o)
+				if err != nil {
+					return err
+				}
+				return b.direct.Create(ctx, &corev1.ConfigMap{
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: o.Name, Labels: o.Labels},
+					Data:       map[string]string{"order.json": string(doc)},
+				})
+			}},
 		}
-		res := runPhase(ctx, len(orders), b.p.concurrency, func(ctx context.Context, i int) error {
-			if err := b.direct.Create(ctx, orders[i]); err != nil {
-				return err
+		for _, st := range stages {
+			res := runPhase(ctx, n-have, b.p.concurrency, func(ctx context.Context, i int) error { return st.do(ctx, have+i) },
+				b.con.counter(fmt.Sprintf("%s to %d", st.added, n), n-have))
+			if res.failures > 0 {
+				return steps, fmt.Errorf("%s: %d failed: %v", st.added, res.failures, res.errors)
 			}
-			orders[i].Status = status
-			if err := b.direct.Status().Update(ctx, orders[i], client.FieldOwner("whatsapporder-controller")); err != nil {
-				return err
+			if steps, err = b.measureMemory(ctx, heap, steps, memoryStep{live: n, step: st.added, made: n - have}); err != nil {
+				return steps, err
 			}
-			o := orders[i].DeepCopy()
-			o.ManagedFields = nil
-			doc, err := json.Marshal(o)
-			docs[i] = string(doc)
-			return err
-		}, b.con.counter(fmt.Sprintf("orders to %d", n), len(orders)))
-		if res.failures > 0 {
-			return steps, fmt.Errorf("%d orders failed: %v", res.failures, res.errors)
-		}
-		if steps, err = b.measureMemory(ctx, steps, n, have); err != nil {
-			return steps, err
-		}
-		res = runPhase(ctx, len(docs), b.p.concurrency, func(ctx context.Context, i int) error {
-			return b.direct.Create(ctx, &corev1.ConfigMap{
-				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: orders[i].Name, Labels: orders[i].Labels},
-				Data:       map[string]string{"order.json": docs[i]},
-			})
-		}, b.con.counter(fmt.Sprintf("configmaps to %d", n), len(docs)))
-		if res.failures > 0 {
-			return steps, fmt.Errorf("%d ConfigMaps failed: %v", res.failures, res.errors)
-		}
-		if steps, err = b.measureMemory(ctx, steps, n, n); err != nil {
-			return steps, err
 		}
 		have = n
 	}
@@ -178,37 +213,98 @@ func (b *bench) memory(ctx context.Context, counts []int) ([]memoryStep, error) 
 
 // measureMemory waits for the operator's cache and the API server's to settle,
 // then appends a measurement.
-func (b *bench) measureMemory(ctx context.Context, steps []memoryStep, orders, configMaps int) ([]memoryStep, error) {
+func (b *bench) measureMemory(ctx context.Context, heap *heapReader, steps []memoryStep, step memoryStep) ([]memoryStep, error) {
 	select {
 	case <-ctx.Done():
 		return steps, ctx.Err()
 	case <-time.After(5 * time.Second):
 	}
-	r, err := readRSS()
-	if err != nil {
+	var err error
+	if step.rss, err = readRSS(); err != nil {
 		return steps, err
 	}
-	b.con.printf("live orders %d, ConfigMaps %d: kube-apiserver %s, etcd %s, operator %s", orders, configMaps, mib(r.apiServer), mib(r.etcd), mib(r.operator))
-	return append(steps, memoryStep{orders: orders, configMaps: configMaps, rss: r}), nil
+	if step.heap, err = heap.read(ctx); err != nil {
+		return steps, err
+	}
+	b.con.printf("%d live, %s: kube-apiserver %s (heap %s), etcd %s, operator %s (heap %s)", step.live, step.step,
+		mib(step.rss.apiServer), mib(step.heap.apiServer), mib(step.rss.etcd), mib(step.rss.operator), mib(step.heap.operator))
+	return append(steps, step), nil
 }
 
-// writeMemoryTable prints, for each count, what the orders and then the same
-// number of ConfigMaps added to each process, per object.
+// heapReader reads the live heap of kube-apiserver, after making it collect
+// (its /debug/pprof/heap?gc=1), and of this process.
+type heapReader struct {
+	http *http.Client
+	host string
+}
+
+func newHeapReader(cfg *rest.Config) (*heapReader, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("a client for the API server's heap: %w", err)
+	}
+	return &heapReader{http: hc, host: strings.TrimSuffix(cfg.Host, "/")}, nil
+}
+
+func (h *heapReader) read(ctx context.Context) (liveHeap, error) {
+	var l liveHeap
+	if _, err := h.get(ctx, "/debug/pprof/heap?gc=1"); err != nil {
+		return l, err
+	}
+	metrics, err := h.get(ctx, "/metrics")
+	if err != nil {
+		return l, err
+	}
+	for _, line := range strings.Split(string(metrics), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return l, fmt.Errorf("the API server's heap: %q: %w", line, err)
+			}
+			l.apiServer = uint64(f)
+		}
+	}
+	if l.apiServer == 0 {
+		return l, errors.New("the API server's metrics have no go_memstats_heap_alloc_bytes")
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	l.operator = ms.HeapAlloc
+	return l, nil
+}
+
+func (h *heapReader) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.host+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the API server's %s: %w", path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("the API server's %s: %s", path, resp.Status)
+	}
+	return body, err
+}
+
+// writeMemoryTable prints each step's memory and what it added per object.
 func writeMemoryTable(w io.Writer, steps []memoryStep) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "live objects\tkind\tkube-apiserver RSS\tetcd RSS\toperator RSS\tapiserver/object\tetcd/object\toperator/object\t")
+	fmt.Fprintln(tw, "live\tstep\tkube-apiserver RSS\theap\tetcd RSS\toperator RSS\theap\t"+
+		"per object: apiserver RSS\theap\tetcd RSS\toperator RSS\theap\t")
 	for i := 1; i < len(steps); i++ {
 		prev, cur := steps[i-1], steps[i]
-		kind, added := "WhatsAppOrder", cur.orders-prev.orders
-		if added == 0 {
-			kind, added = "ConfigMap", cur.configMaps-prev.configMaps
-		}
 		per := func(a, b uint64) string {
-			return fmt.Sprintf("%.1fKiB", (float64(a)-float64(b))/1024/float64(added))
+			return fmt.Sprintf("%.1fKiB", (float64(a)-float64(b))/1024/float64(cur.made))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", max(cur.orders, cur.configMaps), kind,
-			mib(cur.rss.apiServer), mib(cur.rss.etcd), mib(cur.rss.operator),
-			per(cur.rss.apiServer, prev.rss.apiServer), per(cur.rss.etcd, prev.rss.etcd), per(cur.rss.operator, prev.rss.operator))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", cur.live, cur.step,
+			mib(cur.rss.apiServer), mib(cur.heap.apiServer), mib(cur.rss.etcd), mib(cur.rss.operator), mib(cur.heap.operator),
+			per(cur.rss.apiServer, prev.rss.apiServer), per(cur.heap.apiServer, prev.heap.apiServer),
+			per(cur.rss.etcd, prev.rss.etcd), per(cur.rss.operator, prev.rss.operator), per(cur.heap.operator, prev.heap.operator))
 	}
 	return tw.Flush()
 }

@@ -65,18 +65,23 @@ func messageID(source string, round, i int) string {
 func orderSpecs(source string, round, n int) []commercev1alpha1.WhatsAppOrderSpec {
 	specs := make([]commercev1alpha1.WhatsAppOrderSpec, n)
 	for i := range specs {
-		specs[i] = commercev1alpha1.WhatsAppOrderSpec{
-			Channel:    channelName,
-			MessageID:  messageID(source, round, i),
-			ReceivedAt: metav1.NewTime(time.Unix(firstTimestamp+int64(i), 0)),
-			Customer:   commercev1alpha1.Customer{WaID: customerWaID(source, round), Name: customerName},
-			CatalogID:  catalogID,
-			Items:      append([]commercev1alpha1.OrderItem(nil), sampleItems...),
-			Text:       orderText,
-			State:      commercev1alpha1.OrderPending,
-		}
+		specs[i] = orderSpec(source, round, i)
 	}
 	return specs
+}
+
+// orderSpec is order i of a phase.
+func orderSpec(source string, round, i int) commercev1alpha1.WhatsAppOrderSpec {
+	return commercev1alpha1.WhatsAppOrderSpec{
+		Channel:    channelName,
+		MessageID:  messageID(source, round, i),
+		ReceivedAt: metav1.NewTime(time.Unix(firstTimestamp+int64(i), 0)),
+		Customer:   commercev1alpha1.Customer{WaID: customerWaID(source, round), Name: customerName},
+		CatalogID:  catalogID,
+		Items:      append([]commercev1alpha1.OrderItem(nil), sampleItems...),
+		Text:       orderText,
+		State:      commercev1alpha1.OrderPending,
+	}
 }
 
 // orderObject is the WhatsAppOrder the receiver creates for spec: same name,
