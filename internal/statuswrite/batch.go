@@ -43,6 +43,12 @@ const DefaultBatchTimeout = 10 * time.Second
 // applies every change of the batch again, as its conflict strategy says.
 // Each change must therefore be a change to whatever status it is handed, and
 // may run more than once.
+//
+// The cache shows a write of the Batcher's own only once its watch event
+// arrives, which under load is after the next batch of the same object has
+// started: that batch starts from what the Batcher wrote instead, when the
+// cache still shows the very version that write replaced. Otherwise every
+// status arriving soon after another would cost a refused write and a read.
 type Batcher struct {
 	// Client reads objects from the informer cache and writes their status.
 	Client client.Client
@@ -56,7 +62,21 @@ type Batcher struct {
 
 	mu   sync.Mutex
 	keys map[batchKey]*keyState
+	// ahead are the objects as the Batcher last wrote them, until the cache
+	// shows something else than the version each replaced.
+	ahead map[batchKey]aheadCopy
 }
+
+// aheadCopy is an object as written, and the resourceVersion it replaced.
+type aheadCopy struct {
+	obj      client.Object
+	replaced string
+	at       time.Time
+}
+
+// aheadFor is how long a written copy is kept for a cache that lags behind
+// it; a cache later than that is not lagging, something else changed.
+const aheadFor = 10 * time.Second
 
 // batchKey names one object: its Go type stands for its kind.
 type batchKey struct {
@@ -134,7 +154,7 @@ func (b *Batcher) flush(k batchKey, st *keyState, bt *batch) {
 	changes := bt.changes
 	b.mu.Unlock()
 
-	bt.err = b.write(k.key, bt.obj, changes)
+	bt.err = b.write(k, bt.obj, changes)
 	batchWaiting.Sub(float64(len(changes)))
 	batchSize.Observe(float64(len(changes)))
 	close(bt.done)
@@ -148,23 +168,66 @@ func (b *Batcher) flush(k batchKey, st *keyState, bt *batch) {
 	b.mu.Unlock()
 }
 
-// write applies changes to the cache's copy of the object and writes it. Its
-// context is its own, not a caller's: the batch serves several callers, and
-// one of them giving up must not fail the others.
-func (b *Batcher) write(key client.ObjectKey, obj client.Object, changes []func(client.Object)) error {
+// write applies changes to the cache's copy of the object (or to the
+// Batcher's own later one, see Batcher) and writes it. Its context is its own,
+// not a caller's: the batch serves several callers, and one of them giving up
+// must not fail the others.
+func (b *Batcher) write(k batchKey, obj client.Object, changes []func(client.Object)) error {
 	timeout := b.Timeout
 	if timeout <= 0 {
 		timeout = DefaultBatchTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := b.Client.Get(ctx, key, obj); err != nil {
-		return fmt.Errorf("reading %s from the cache: %w", key, err)
+	if err := b.Client.Get(ctx, k.key, obj); err != nil {
+		return fmt.Errorf("reading %s from the cache: %w", k.key, err)
 	}
-	_, err := Write(ctx, b.Client, b.Reader, obj, func(o client.Object) {
+	obj = b.newest(k, obj)
+	replaced := ""
+	written, err := Write(ctx, b.Client, b.Reader, obj, func(o client.Object) {
+		replaced = o.GetResourceVersion()
 		for _, change := range changes {
 			change(o)
 		}
 	})
+	if written {
+		b.wrote(k, obj, replaced)
+	}
 	return err
+}
+
+// newest is cached, or the Batcher's own copy when cached is the version
+// that copy replaced.
+func (b *Batcher) newest(k batchKey, cached client.Object) client.Object {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a, ok := b.ahead[k]
+	if !ok {
+		return cached
+	}
+	if cached.GetResourceVersion() != a.replaced || time.Since(a.at) > aheadFor {
+		delete(b.ahead, k)
+		return cached
+	}
+	return a.obj.DeepCopyObject().(client.Object)
+}
+
+// wrote keeps obj, as written over the version replaced, for the next batch.
+func (b *Batcher) wrote(k batchKey, obj client.Object, replaced string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ahead == nil {
+		b.ahead = map[batchKey]aheadCopy{}
+	}
+	now := time.Now()
+	// Objects written once are seen again by nobody: drop the expired now and
+	// then, so the map holds what was written in the last aheadFor.
+	if len(b.ahead) >= 1024 && len(b.ahead)%1024 == 0 {
+		for key, a := range b.ahead {
+			if now.Sub(a.at) > aheadFor {
+				delete(b.ahead, key)
+			}
+		}
+	}
+	b.ahead[k] = aheadCopy{obj: obj.DeepCopyObject().(client.Object), replaced: replaced, at: now}
 }
