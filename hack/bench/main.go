@@ -95,6 +95,11 @@ type params struct {
 	n, concurrency, rounds, warmup int
 	cpuProfile, memProfile         string
 	apiServerProfile               string
+	// heapProfiles is where the memory phase saves kube-apiserver's heap
+	// profile after each step; bareConditions writes the conditions without
+	// their messages and observedGeneration, to measure what those cost.
+	heapProfiles   string
+	bareConditions bool
 	// live are the numbers of live orders the memory phase measures at.
 	live []int
 	load sustainedParams
@@ -111,7 +116,9 @@ func parseFlags(args []string, output io.Writer) (params, error) {
 	fs.StringVar(&p.cpuProfile, "cpuprofile", "", "write a CPU profile of this process over the measured rounds to `file` (load generator goroutines carry the pprof label phase=direct|receiver)")
 	fs.StringVar(&p.apiServerProfile, "apiserver-cpuprofile", "", "write a CPU profile of kube-apiserver over the sustained phase's -duration to `file` (from its /debug/pprof)")
 	fs.StringVar(&p.memProfile, "memprofile", "", "write a heap profile to `file` at the end; its alloc_space counts everything allocated since the start")
-	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator RSS; empty skips it")
+	live := fs.String("live", "10000,30000", "comma-separated, increasing numbers of live orders (and ConfigMaps holding the same JSON) at which the memory phase measures kube-apiserver, etcd and operator memory; empty skips it")
+	fs.StringVar(&p.heapProfiles, "apiserver-heapprofiles", "", "save kube-apiserver's heap profile after each step of the memory phase in `dir` (compare two with go tool pprof -diff_base)")
+	fs.BoolVar(&p.bareConditions, "bare-conditions", false, "in the memory phase, write the orders' conditions without messages and observedGeneration")
 	addSustainedFlags(fs, &p.load)
 	if err := fs.Parse(args); err != nil {
 		return p, err

@@ -98,10 +98,15 @@ func vmRSS(path string) (uint64, error) {
 
 // liveStatus is what the order controller writes on an accepted order whose
 // notification was read: totals, three conditions, one notification.
-func liveStatus(namespace, name string, now time.Time) commercev1alpha1.WhatsAppOrderStatus {
+// bare leaves the conditions' messages and observedGeneration out.
+func liveStatus(namespace, name string, now time.Time, bare bool) commercev1alpha1.WhatsAppOrderStatus {
 	t := metav1.NewTime(now)
 	cond := func(typ, reason, msg string) metav1.Condition {
-		return metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: 2, LastTransitionTime: t}
+		c := metav1.Condition{Type: typ, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: 2, LastTransitionTime: t}
+		if bare {
+			c.Message, c.ObservedGeneration = "", 0
+		}
+		return c
 	}
 	const messageID = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA"
 	return commercev1alpha1.WhatsAppOrderStatus{
@@ -153,7 +158,7 @@ func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]m
 		return nil, fmt.Errorf("creating the namespace: %w", err)
 	}
 	ns := nsObj.Name
-	heap, err := newHeapReader(cfg)
+	heap, err := newHeapReader(cfg, b.p.heapProfiles)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +182,7 @@ func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]m
 				if err := b.direct.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
 					return err
 				}
-				o.Status = liveStatus(ns, o.Name, now)
+				o.Status = liveStatus(ns, o.Name, now, b.p.bareConditions)
 				return b.direct.Status().Update(ctx, o, client.FieldOwner("whatsapporder-controller"))
 			}},
 			{stepConfigMaps, func(ctx context.Context, i int) error {
@@ -223,7 +228,7 @@ func (b *bench) measureMemory(ctx context.Context, heap *heapReader, steps []mem
 	if step.rss, err = readRSS(); err != nil {
 		return steps, err
 	}
-	if step.heap, err = heap.read(ctx); err != nil {
+	if step.heap, err = heap.read(ctx, profileName(step)); err != nil {
 		return steps, err
 	}
 	b.con.printf("%d live, %s: kube-apiserver %s (heap %s), etcd %s, operator %s (heap %s)", step.live, step.step,
@@ -231,25 +236,45 @@ func (b *bench) measureMemory(ctx context.Context, heap *heapReader, steps []mem
 	return append(steps, step), nil
 }
 
+// profileName names the heap profile saved after step.
+func profileName(step memoryStep) string {
+	short := map[string]string{"": "start", stepCreated: "created", stepStatus: "status", stepConfigMaps: "configmaps"}[step.step]
+	return fmt.Sprintf("%d-%s", step.live, short)
+}
+
 // heapReader reads the live heap of kube-apiserver, after making it collect
 // (its /debug/pprof/heap?gc=1), and of this process.
 type heapReader struct {
 	http *http.Client
 	host string
+	// profiles is where to save each heap profile; "" saves none.
+	profiles string
 }
 
-func newHeapReader(cfg *rest.Config) (*heapReader, error) {
+func newHeapReader(cfg *rest.Config, profiles string) (*heapReader, error) {
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("a client for the API server's heap: %w", err)
 	}
-	return &heapReader{http: hc, host: strings.TrimSuffix(cfg.Host, "/")}, nil
+	if profiles != "" {
+		if err := os.MkdirAll(profiles, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return &heapReader{http: hc, host: strings.TrimSuffix(cfg.Host, "/"), profiles: profiles}, nil
 }
 
-func (h *heapReader) read(ctx context.Context) (liveHeap, error) {
+// read reads both heaps, saving kube-apiserver's profile as name.pprof.
+func (h *heapReader) read(ctx context.Context, name string) (liveHeap, error) {
 	var l liveHeap
-	if _, err := h.get(ctx, "/debug/pprof/heap?gc=1"); err != nil {
+	profile, err := h.get(ctx, "/debug/pprof/heap?gc=1")
+	if err != nil {
 		return l, err
+	}
+	if h.profiles != "" {
+		if err := os.WriteFile(filepath.Join(h.profiles, name+".pprof"), profile, 0o644); err != nil {
+			return l, err
+		}
 	}
 	metrics, err := h.get(ctx, "/metrics")
 	if err != nil {
