@@ -30,30 +30,19 @@ func TestLargeBodiesBeyondTheBudgetAreRefused(t *testing.T) {
 	url := srv.URL + ch.Status.WebhookPath
 
 	// The first large body is sent slowly: its first byte, then nothing yet.
-	slow, feed := io.Pipe()
-	first, err := http.NewRequest(http.MethodPost, url, slow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first.ContentLength = large
-	firstDone := make(chan int, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(first)
-		if err != nil {
-			firstDone <- 0
-			return
-		}
-		resp.Body.Close()
-		firstDone <- resp.StatusCode
-	}()
-	if _, err := feed.Write([]byte("{")); err != nil {
-		t.Fatal(err)
-	}
+	first := sendSlowly(t, url, large)
 
 	// The handler has reserved the first body's bytes once it reads them; until
-	// then a second large body may still get in, so wait for the refusal.
+	// then a second large body may still get in, and may even take the room
+	// first, refusing the first instead: then a new first body is sent.
 	var second response
 	eventually(t, "a second large body to be refused", func() bool {
+		select {
+		case <-first.done:
+			first = sendSlowly(t, url, large)
+			return false
+		default:
+		}
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(make([]byte, large)))
 		if err != nil {
 			t.Fatal(err)
@@ -74,6 +63,38 @@ func TestLargeBodiesBeyondTheBudgetAreRefused(t *testing.T) {
 		t.Fatalf("a customer's order while this receiver's budget is full: %d %s", r.code, r.body)
 	}
 
-	_ = feed.CloseWithError(io.ErrUnexpectedEOF)
-	<-firstDone
+	_ = first.feed.CloseWithError(io.ErrUnexpectedEOF)
+	<-first.done
+}
+
+// slowBody is a request whose body of a declared length is sent one byte,
+// then nothing until feed is closed; done gets its answer's status code.
+type slowBody struct {
+	feed *io.PipeWriter
+	done chan int
+}
+
+func sendSlowly(t *testing.T, url string, length int64) *slowBody {
+	t.Helper()
+	body, feed := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = length
+	s := &slowBody{feed: feed, done: make(chan int, 1)}
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			s.done <- 0
+			return
+		}
+		resp.Body.Close()
+		s.done <- resp.StatusCode
+	}()
+	if _, err := feed.Write([]byte("{")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = feed.CloseWithError(io.ErrUnexpectedEOF) })
+	return s
 }
