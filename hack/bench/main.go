@@ -80,6 +80,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -518,34 +519,31 @@ func startCPUProfile(path string) (func(), error) {
 // where the control plane's CPU goes per request kind, which the operator's
 // own profile cannot.
 func profileAPIServer(ctx context.Context, cfg *rest.Config, d time.Duration, path string) (wait func() error, err error) {
-	hc, err := rest.HTTPClientFor(cfg)
+	apiServer, err := apiServerClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("the API server's profile: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cfg.Host, "/"), int(d.Seconds())), nil)
-	if err != nil {
-		return nil, fmt.Errorf("the API server's profile: %w", err)
+		return nil, err
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- func() error {
-			resp, err := hc.Do(req)
-			if err != nil {
-				return fmt.Errorf("the API server's profile: %w", err)
-			}
-			defer func() { _ = resp.Body.Close() }()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("the API server's profile: %s", resp.Status)
-			}
-			f, err := os.Create(path)
-			if err != nil {
-				return fmt.Errorf("the API server's profile: %w", err)
-			}
-			_, err = io.Copy(f, resp.Body)
-			return errors.Join(err, f.Close())
-		}()
+		profile, err := apiServer.Get().AbsPath("/debug/pprof/profile").Param("seconds", strconv.Itoa(int(d.Seconds()))).DoRaw(ctx)
+		if err != nil {
+			done <- fmt.Errorf("the API server's CPU profile: %w", err)
+			return
+		}
+		done <- os.WriteFile(path, profile, 0o644)
 	}()
 	return func() error { return <-done }, nil
+}
+
+// apiServerClient reaches kube-apiserver's own endpoints (/metrics,
+// /debug/pprof) with cfg's credentials and no timeout of its own (a CPU
+// profile takes as long as it covers; discovery's client would stop at 32 s).
+func apiServerClient(cfg *rest.Config) (rest.Interface, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("a client for the API server's own endpoints: %w", err)
+	}
+	return cs.CoreV1().RESTClient(), nil
 }
 
 // writeHeapProfile writes the heap profile, allocations included, to path.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +17,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -123,18 +124,13 @@ func liveStatus(namespace, name string, now time.Time, bare bool) commercev1alph
 	}
 }
 
-// What a step of the memory phase adds.
-const (
-	stepCreated    = "WhatsAppOrder, as received"
-	stepStatus     = "+ the controller's status"
-	stepConfigMaps = "ConfigMap, same JSON"
-)
-
 // memoryStep is one measurement: the live objects, the step that made them,
 // and the memory of each process after it.
 type memoryStep struct {
 	live int
 	step string
+	// profile names the heap profile saved after the step.
+	profile string
 	// made is how many objects the step created or wrote.
 	made int
 	rss  rss
@@ -162,7 +158,7 @@ func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]m
 	if err != nil {
 		return nil, err
 	}
-	steps, err := b.measureMemory(ctx, heap, nil, memoryStep{})
+	steps, err := b.measureMemory(ctx, heap, nil, memoryStep{profile: "start"})
 	if err != nil {
 		return nil, err
 	}
@@ -170,24 +166,29 @@ func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]m
 	order := func(i int) *commercev1alpha1.WhatsAppOrder {
 		return orderObject(ns, orderSpec("memory", 0, i))
 	}
+	// stored is order i as the API server holds it.
+	stored := func(ctx context.Context, i int) (*commercev1alpha1.WhatsAppOrder, error) {
+		o := order(i)
+		return o, b.direct.Get(ctx, client.ObjectKeyFromObject(o), o)
+	}
 	have := 0
 	for _, n := range counts {
 		stages := []struct {
-			added string
-			do    func(ctx context.Context, i int) error
+			added, profile string
+			do             func(ctx context.Context, i int) error
 		}{
-			{stepCreated, func(ctx context.Context, i int) error { return b.direct.Create(ctx, order(i)) }},
-			{stepStatus, func(ctx context.Context, i int) error {
-				o := order(i)
-				if err := b.direct.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+			{"WhatsAppOrder, as received", "created", func(ctx context.Context, i int) error { return b.direct.Create(ctx, order(i)) }},
+			{"+ the controller's status", "status", func(ctx context.Context, i int) error {
+				o, err := stored(ctx, i)
+				if err != nil {
 					return err
 				}
 				o.Status = liveStatus(ns, o.Name, now, b.p.bareConditions)
 				return b.direct.Status().Update(ctx, o, client.FieldOwner("whatsapporder-controller"))
 			}},
-			{stepConfigMaps, func(ctx context.Context, i int) error {
-				o := order(i)
-				if err := b.direct.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+			{"ConfigMap, same JSON", "configmaps", func(ctx context.Context, i int) error {
+				o, err := stored(ctx, i)
+				if err != nil {
 					return err
 				}
 				o.ManagedFields = nil
@@ -207,7 +208,7 @@ func (b *bench) memory(ctx context.Context, cfg *rest.Config, counts []int) ([]m
 			if res.failures > 0 {
 				return steps, fmt.Errorf("%s: %d failed: %v", st.added, res.failures, res.errors)
 			}
-			if steps, err = b.measureMemory(ctx, heap, steps, memoryStep{live: n, step: st.added, made: n - have}); err != nil {
+			if steps, err = b.measureMemory(ctx, heap, steps, memoryStep{live: n, step: st.added, profile: fmt.Sprintf("%d-%s", n, st.profile), made: n - have}); err != nil {
 				return steps, err
 			}
 		}
@@ -228,7 +229,7 @@ func (b *bench) measureMemory(ctx context.Context, heap *heapReader, steps []mem
 	if step.rss, err = readRSS(); err != nil {
 		return steps, err
 	}
-	if step.heap, err = heap.read(ctx, profileName(step)); err != nil {
+	if step.heap, err = heap.read(ctx, step.profile); err != nil {
 		return steps, err
 	}
 	b.con.printf("%d live, %s: kube-apiserver %s (heap %s), etcd %s, operator %s (heap %s)", step.live, step.step,
@@ -236,84 +237,58 @@ func (b *bench) measureMemory(ctx context.Context, heap *heapReader, steps []mem
 	return append(steps, step), nil
 }
 
-// profileName names the heap profile saved after step.
-func profileName(step memoryStep) string {
-	short := map[string]string{"": "start", stepCreated: "created", stepStatus: "status", stepConfigMaps: "configmaps"}[step.step]
-	return fmt.Sprintf("%d-%s", step.live, short)
-}
-
 // heapReader reads the live heap of kube-apiserver, after making it collect
 // (its /debug/pprof/heap?gc=1), and of this process.
 type heapReader struct {
-	http *http.Client
-	host string
+	apiServer rest.Interface
 	// profiles is where to save each heap profile; "" saves none.
 	profiles string
 }
 
 func newHeapReader(cfg *rest.Config, profiles string) (*heapReader, error) {
-	hc, err := rest.HTTPClientFor(cfg)
+	apiServer, err := apiServerClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("a client for the API server's heap: %w", err)
+		return nil, err
 	}
 	if profiles != "" {
 		if err := os.MkdirAll(profiles, 0o755); err != nil {
 			return nil, err
 		}
 	}
-	return &heapReader{http: hc, host: strings.TrimSuffix(cfg.Host, "/"), profiles: profiles}, nil
+	return &heapReader{apiServer: apiServer, profiles: profiles}, nil
 }
 
 // read reads both heaps, saving kube-apiserver's profile as name.pprof.
 func (h *heapReader) read(ctx context.Context, name string) (liveHeap, error) {
 	var l liveHeap
-	profile, err := h.get(ctx, "/debug/pprof/heap?gc=1")
+	profile, err := h.apiServer.Get().AbsPath("/debug/pprof/heap").Param("gc", "1").DoRaw(ctx)
 	if err != nil {
-		return l, err
+		return l, fmt.Errorf("the API server's heap profile: %w", err)
 	}
 	if h.profiles != "" {
 		if err := os.WriteFile(filepath.Join(h.profiles, name+".pprof"), profile, 0o644); err != nil {
 			return l, err
 		}
 	}
-	metrics, err := h.get(ctx, "/metrics")
+	metrics, err := h.apiServer.Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
-		return l, err
+		return l, fmt.Errorf("the API server's metrics: %w", err)
 	}
-	for _, line := range strings.Split(string(metrics), "\n") {
-		if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return l, fmt.Errorf("the API server's heap: %q: %w", line, err)
-			}
-			l.apiServer = uint64(f)
-		}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(metrics))
+	if err != nil {
+		return l, fmt.Errorf("the API server's metrics: %w", err)
 	}
-	if l.apiServer == 0 {
+	alloc := families["go_memstats_heap_alloc_bytes"].GetMetric()
+	if len(alloc) == 0 {
 		return l, errors.New("the API server's metrics have no go_memstats_heap_alloc_bytes")
 	}
+	l.apiServer = uint64(alloc[0].GetGauge().GetValue())
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	l.operator = ms.HeapAlloc
 	return l, nil
-}
-
-func (h *heapReader) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.host+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := h.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("the API server's %s: %w", path, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("the API server's %s: %s", path, resp.Status)
-	}
-	return body, err
 }
 
 // writeMemoryTable prints each step's memory and what it added per object.

@@ -65,6 +65,7 @@ type Batcher struct {
 	// ahead are the objects as the Batcher last wrote them, until the cache
 	// shows something else than the version each replaced.
 	ahead map[batchKey]aheadCopy
+	swept time.Time
 }
 
 // aheadCopy is an object as written, and the resourceVersion it replaced.
@@ -220,14 +221,15 @@ func (b *Batcher) wrote(k batchKey, obj client.Object, replaced string) {
 		b.ahead = map[batchKey]aheadCopy{}
 	}
 	now := time.Now()
-	// Objects written once are seen again by nobody: drop the expired now and
-	// then, so the map holds what was written in the last aheadFor.
-	if len(b.ahead) >= 1024 && len(b.ahead)%1024 == 0 {
+	// Most objects are not written again: drop the expired once per aheadFor,
+	// so the map holds what was written in the last two.
+	if now.Sub(b.swept) > aheadFor {
 		for key, a := range b.ahead {
 			if now.Sub(a.at) > aheadFor {
 				delete(b.ahead, key)
 			}
 		}
+		b.swept = now
 	}
 	b.ahead[k] = aheadCopy{obj: obj.DeepCopyObject().(client.Object), replaced: replaced, at: now}
 }
