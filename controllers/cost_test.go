@@ -101,9 +101,9 @@ func (ow *orderWatch) until(what string, cond func(*commercev1alpha1.WhatsAppOrd
 }
 
 // A notification costs no Secret read: the messenger keeps the channel's
-// access token. When the business rotates the token and WhatsApp refuses the
-// old one, the next send reads the Secret once and goes out with the new
-// token: the customer is told, once, and no send fails for the rotation.
+// access token. When WhatsApp refuses the kept token, the send reads the
+// Secret once: a rotated token there goes out at once, so no send fails for
+// the rotation; the same token is a refusal, recorded once.
 func TestNotificationsReuseTheAccessTokenUntilWhatsAppRefusesIt(t *testing.T) {
 	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{secretResync: time.Hour})
 	secretReads := func() float64 { return env.Requests(t, "secrets", "", "GET") }
@@ -125,11 +125,21 @@ func TestNotificationsReuseTheAccessTokenUntilWhatsAppRefusesIt(t *testing.T) {
 		t.Errorf("two notifications read the channel's Secret %v times, want 0", got)
 	}
 
+	// WhatsApp revokes the token before the business updates the Secret: the
+	// refused send reads the Secret once, finds the same token, and is
+	// recorded as refused, not retried in a loop.
+	w.fake.SetAccessToken("the-rotated-access-token")
+	before = secretReads()
+	refused := w.placeOrder("wamid.token-refused")
+	w.waitOrder(refused, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+	w.setState(refused, commercev1alpha1.OrderAccepted)
+	w.waitOrder(refused, "the send refused", func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == commercev1alpha1.ReasonSendFailed })
+	testenv.Consistently(t, time.Second, "one Secret read for the refused send", func() bool { return secretReads()-before == 1 })
+
 	var secret corev1.Secret
 	must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: "wa"}, &secret))
 	secret.Data[commercev1alpha1.SecretKeyAccessToken] = []byte("the-rotated-access-token")
 	must(t, env.Client.Update(ctx, &secret))
-	w.fake.SetAccessToken("the-rotated-access-token")
 	before = secretReads()
 	order := notify("wamid.token-4")
 	if c := meta.FindStatusCondition(order.Status.Conditions, commercev1alpha1.ConditionCustomerNotified); c.Reason != commercev1alpha1.ReasonSent {
