@@ -133,7 +133,9 @@ func TestNotificationsReuseTheAccessTokenUntilWhatsAppRefusesIt(t *testing.T) {
 	refused := w.placeOrder("wamid.token-refused")
 	w.waitOrder(refused, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
 	w.setState(refused, commercev1alpha1.OrderAccepted)
-	w.waitOrder(refused, "the send refused", func(o *commercev1alpha1.WhatsAppOrder) bool { return notifiedReason(o) == commercev1alpha1.ReasonSendFailed })
+	w.waitOrder(refused, "the send refused", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return notifiedReason(o) == commercev1alpha1.ReasonSendFailed
+	})
 	testenv.Consistently(t, time.Second, "one Secret read for the refused send", func() bool { return secretReads()-before == 1 })
 
 	var secret corev1.Secret
