@@ -9,7 +9,7 @@ import (
 // Every verdict has an answer, and every "send again later" says when: an
 // answer WhatsApp would not retry, or would retry at once, loses or floods.
 func TestEveryVerdictHasAnAnswer(t *testing.T) {
-	for v := verdictStored; v <= verdictSomeFailed; v++ {
+	for v := verdictStored; v <= verdictBusy; v++ {
 		a, ok := answers[v]
 		if !ok || http.StatusText(a.code) == "" {
 			t.Errorf("verdict %d has no answer", v)
