@@ -194,8 +194,9 @@ func TestSlowUploadsToOneTenantLeaveAnotherServed(t *testing.T) {
 // uploadSlowly posts to url a body declared size bytes long, of which it sends
 // a byte every 200 ms until it is answered or stop is closed.
 func uploadSlowly(c *http.Client, url string, size int64, stop <-chan struct{}) (int, time.Duration) {
-	body := &trickle{stop: stop, answered: make(chan struct{})}
-	defer close(body.answered)
+	answered := make(chan struct{})
+	defer close(answered)
+	body := &trickle{stop: stop, answered: answered}
 	req, err := http.NewRequest(http.MethodPost, url, body)
 	if err != nil {
 		return 0, 0

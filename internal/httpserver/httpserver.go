@@ -22,9 +22,9 @@ const (
 	// that set no tighter deadline of their own (the webhook receiver does).
 	// Every client of these servers sends a request of at most a few MiB
 	// from nearby.
-	readTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	readTimeout    = 10 * time.Second
+	idleTimeout    = 120 * time.Second
+	maxHeaderBytes = 64 << 10
 	// shutdownTimeout is how long requests in flight may take to finish once
 	// the server is told to stop.
 	shutdownTimeout = 30 * time.Second
