@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -20,18 +21,7 @@ import (
 func TestUnauthenticatedAnswersDoNotNameTheChannel(t *testing.T) {
 	ready := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	notReady := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	var secret corev1.Secret
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: notReady.Namespace, Name: "wa"}, &secret); err != nil {
-		t.Fatal(err)
-	}
-	delete(secret.Data, commercev1alpha1.SecretKeyAppSecret)
-	if err := env.Client.Update(ctx, &secret); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the channel to turn not Ready", func() bool {
-		_ = mgrCache.Get(ctx, client.ObjectKeyFromObject(notReady), notReady)
-		return !meta.IsStatusConditionTrue(notReady.Status.Conditions, commercev1alpha1.ConditionReady)
-	})
+	withoutAppSecret(t, notReady)
 	order := sample(t, "cloud-order-multi-item.json")
 
 	for _, tc := range []struct {
@@ -71,4 +61,23 @@ func TestUnauthenticatedAnswersDoNotNameTheChannel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutAppSecret removes the app secret from ch's Secret, which makes a
+// Cloud channel not Ready, and waits until the receiver sees that.
+func withoutAppSecret(t *testing.T, ch *commercev1alpha1.WhatsAppChannel) {
+	t.Helper()
+	var secret corev1.Secret
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: "wa"}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	delete(secret.Data, commercev1alpha1.SecretKeyAppSecret)
+	if err := env.Client.Update(ctx, &secret); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the channel to turn not Ready", func() bool {
+		_ = mgrCache.Get(ctx, client.ObjectKeyFromObject(ch), ch)
+		c := meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "MissingSecretKey"
+	})
 }
