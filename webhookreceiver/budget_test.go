@@ -44,7 +44,7 @@ func TestBodyBudgetShareOfANamespace(t *testing.T) {
 	if share != DefaultBodyBudget/tenantShares || share < MaxBodyBytes {
 		t.Fatalf("share %d of %d; want a quarter, and at least one largest body (%d)", share, DefaultBodyBudget, MaxBodyBytes)
 	}
-	for _, size := range []int64{MaxBodyBytes, smallBody, 1} {
+	for _, size := range []int64{MaxBodyBytes, smallBody, 1 << 10} {
 		var held int64
 		var releases []func()
 		for {
