@@ -102,8 +102,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	}
 	parsed, err := payload.Parse(body, formatOf(ch))
 	if err != nil {
-		r.log(ch).Info("webhook body refused", "error", err.Error())
-		return refuse(verdictBadRequest, "%v", err)
+		return r.refuseBody(ctx, ch, body, err)
 	}
 	if !r.admission.enter(ctx) {
 		return refuse(verdictBusy, "the receiver is storing as many bodies as it admits; send again later")

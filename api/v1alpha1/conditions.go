@@ -132,6 +132,9 @@ const (
 	ReasonRetentionExpired = "RetentionExpired"
 	// ReasonInvalidWebhookElement: part of a webhook body can never be stored.
 	ReasonInvalidWebhookElement = "InvalidWebhookElement"
+	// ReasonWebhookBodyOverLimit: a webhook body was refused whole for holding
+	// more elements than the receiver takes in one body.
+	ReasonWebhookBodyOverLimit = "WebhookBodyOverLimit"
 	// ReasonUnexpectedPhoneNumber: a Cloud webhook entry for another number.
 	ReasonUnexpectedPhoneNumber = "UnexpectedPhoneNumber"
 )
