@@ -139,7 +139,7 @@ func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*
 	cm := &corev1.ConfigMap{Data: map[string]string{}}
 	index := make([]refusedEntry, 0, len(els))
 	kept := make([]string, len(els))
-	left := maxKeptBytes - len(RefusedKeyIndex) - len(RefusedKeyTruncated) - 512 // the truncated note
+	left := maxKeptBytes - len(RefusedKeyIndex) - len(RefusedKeyTruncated) - 1024 // the truncated note
 	for i, el := range els {
 		e := refusedEntry{Path: el.Path, MessageID: el.MessageID, Reason: el.Reason, Bytes: len(raws[i]), Kept: keptListed}
 		need := refusedEntryOverhead + jsonLen(e.Path) + jsonLen(e.MessageID) + jsonLen(e.Reason)
