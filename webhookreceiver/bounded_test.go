@@ -28,7 +28,7 @@ func refusedConfigMaps(t *testing.T, ns string) []corev1.ConfigMap {
 }
 
 // TestFourMiBOfNullsIsRefusedWholeAndKeptOnce posts the issue's example, a
-// signed Cloud body of the size limit made of null entries (838,840 of them):
+// signed Cloud body of the size limit made of null entries (about 838,840 of them):
 // it is answered 413 within the receiver's deadline, since it holds more
 // elements than a body may, and its first bytes are kept in one ConfigMap,
 // which says it is cut, however often it is sent.
@@ -37,8 +37,8 @@ func TestFourMiBOfNullsIsRefusedWholeAndKeptOnce(t *testing.T) {
 	prefix := `{"object":"whatsapp_business_account","entry":[`
 	n := (webhookreceiver.MaxBodyBytes - len(prefix) - len("]}") + 1) / len("null,")
 	body := []byte(prefix + strings.Repeat("null,", n-1) + "null]}")
-	if n != 838840 {
-		t.Fatalf("the example has %d null entries, want the issue's 838,840", n)
+	if len(body) > webhookreceiver.MaxBodyBytes || n < 838000 {
+		t.Fatalf("the example is %d bytes of %d null entries, want the size limit's worth, about 838,840", len(body), n)
 	}
 	for range 2 {
 		r := post(t, ch.Status.WebhookPath, body, appSecret)
