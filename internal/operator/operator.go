@@ -37,6 +37,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -203,10 +204,10 @@ func cacheOptions(namespaces []string) cache.Options {
 }
 
 // addEveryReplica adds what runs on every replica, leader or not: the field
-// indexes the receiver looks channels and sent messages up by, the receiver,
+// indexes (the receiver's and the controllers', one registry), the receiver,
 // and the probes.
 func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, error) {
-	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
 	// Every replica has the caches, so every replica can say how many resources
