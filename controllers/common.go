@@ -166,4 +166,3 @@ func setConditions(into *[]metav1.Condition, generation int64, conds []metav1.Co
 func kstatus(conditionType, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: reason, Message: message}
 }
-

@@ -156,10 +156,28 @@ func drive[T messagingObject, S kindScope[T]](ctx context.Context, m *Messaging,
 	if err := s.phases(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
-	oldOutcome := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType)
+	if _, err := statuswrite.Write(ctx, m.Client, m.APIReader, p.obj, statusOf(k, s, before)); err != nil {
+		return ctrl.Result{}, err
+	}
+	recordArchivePending(m.Recorder, p.obj, *k.status(before).conditions, p.archived)
+	announce(m.Recorder, k, s, before)
+	s.events(m.Recorder, before)
+	// From the status as written: the pass that finishes a resource is the
+	// one that starts its retention, and nothing else may wake it later.
+	keep, _ := m.Retention.period(*k.status(p.obj).finishedAt, p.channel, p.now)
+	return withRetention(p.result, keep), p.err
+}
+
+// statusOf is the status write of a pass over a resource read as before:
+// the kind's own fields, then the generation read, finishedAt once the
+// resource finishes, the outcome condition, Ready and the kstatus conditions
+// (outcomes.go), all from what the pass read and decided, since the write
+// may apply to a re-read copy (see statuswrite.Write).
+func statusOf[T messagingObject, S kindScope[T]](k *messagingKind[T, S], s S, before T) func(T) {
+	p := s.core()
 	current := p.outcome
-	if current == nil && oldOutcome != nil {
-		current = &outcome{of: sendOutcome(oldOutcome.Reason), message: oldOutcome.Message}
+	if old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType); current == nil && old != nil {
+		current = outcomeFor(old.Reason, old.Message)
 	}
 	conds := append(s.conditions(), readiness(s.phaseText(), k.doing, current, p.blocked)...)
 	if p.outcome != nil {
@@ -169,7 +187,7 @@ func drive[T messagingObject, S kindScope[T]](ctx context.Context, m *Messaging,
 		conds = append(conds, *p.archived)
 	}
 	finished := s.finished()
-	if _, err := statuswrite.Write(ctx, m.Client, m.APIReader, p.obj, func(o T) {
+	return func(o T) {
 		s.apply(o)
 		st := k.status(o)
 		*st.observedGeneration = p.generation
@@ -177,21 +195,23 @@ func drive[T messagingObject, S kindScope[T]](ctx context.Context, m *Messaging,
 			*st.finishedAt = &metav1.Time{Time: p.now}
 		}
 		setConditions(st.conditions, p.generation, conds)
-	}); err != nil {
-		return ctrl.Result{}, err
 	}
-	recordArchivePending(m.Recorder, p.obj, *k.status(before).conditions, p.archived)
-	if o := p.outcome; o != nil {
-		row := o.row()
-		if row.event != "" && (p.settled || oldOutcome == nil || oldOutcome.Reason != row.reason) {
-			m.Recorder.Eventf(p.obj, nil, row.event, k.eventReason(s, row.reason), k.action, "%s", o.message)
-		}
+}
+
+// announce emits the Event of the outcome a pass decided, as its row says:
+// when the outcome condition's reason changes, or the pass recorded a send
+// (each message WhatsApp took is announced); a retry that ends as the last
+// one did is still the same episode.
+func announce[T messagingObject, S kindScope[T]](rec events.EventRecorder, k *messagingKind[T, S], s S, before T) {
+	p := s.core()
+	if p.outcome == nil {
+		return
 	}
-	s.events(m.Recorder, before)
-	// From the status as written: the pass that finishes a resource is the
-	// one that starts its retention, and nothing else may wake it later.
-	keep, _ := m.Retention.period(*k.status(p.obj).finishedAt, p.channel, p.now)
-	return withRetention(p.result, keep), p.err
+	row := p.outcome.row()
+	old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType)
+	if row.event != "" && (p.settled || old == nil || old.Reason != row.reason) {
+		rec.Eventf(p.obj, nil, row.event, k.eventReason(s, row.reason), k.action, "%s", p.outcome.message)
+	}
 }
 
 // read is the driver's first phase: the resource, its channel and the time.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -86,7 +85,7 @@ func productMessageRequest(pm *commercev1alpha1.ProductMessage, replyTo, cb stri
 type pmsgOutcome struct {
 	phase commercev1alpha1.ProductMessagePhase
 	// form is the form of the next send, Template once the window was found closed.
-	form commercev1alpha1.ProductMessageForm
+	form    commercev1alpha1.ProductMessageForm
 	outcome *outcome
 	// record is the message to record: the one WhatsApp accepted, or the
 	// record of a final refusal. Nil while a send is retried; keepIntent says

@@ -15,10 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-		"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
-commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 

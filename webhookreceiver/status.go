@@ -10,10 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-		"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
-commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
