@@ -93,8 +93,12 @@ type kindScope[T messagingObject] interface {
 	// conditions are the kind's conditions besides the outcome, Ready, the
 	// kstatus ones and Archived (an order's Validated).
 	conditions() []metav1.Condition
+	// eventReason is the reason of the Event announcing an outcome with reason.
+	eventReason(reason string) string
 	// events emits the kind's own events from the difference with before.
 	events(rec events.EventRecorder, before T)
+	// kind is the kind the scope belongs to; it is called on a nil scope.
+	kind() *messagingKind[T]
 }
 
 // statusCore points at the status fields every messaging kind has.
@@ -105,7 +109,7 @@ type statusCore struct {
 }
 
 // messagingKind is what the driver needs to know of a kind.
-type messagingKind[T messagingObject, S kindScope[T]] struct {
+type messagingKind[T messagingObject] struct {
 	// name names the controller.
 	name string
 	// outcomeType is the type of the outcome condition.
@@ -118,9 +122,7 @@ type messagingKind[T messagingObject, S kindScope[T]] struct {
 	newList   func() client.ObjectList
 	status    func(T) statusCore
 	// scope reads what the kind needs beyond the pass, and makes its scope.
-	scope func(ctx context.Context, p *pass[T]) (S, error)
-	// eventReason is the reason of the Event announcing an outcome with reason.
-	eventReason func(s S, reason string) string
+	scope func(ctx context.Context, p *pass[T]) (kindScope[T], error)
 	// watches adds the kind's own watches to the channel's.
 	watches func(b *builder.Builder, c client.Reader) *builder.Builder
 }
@@ -136,7 +138,7 @@ type messagingKind[T messagingObject, S kindScope[T]] struct {
 //	write       one status write, finishedAt with it, then the events of what changed
 //	retention   the next look is due when the resource's retention ends, counted from
 //	            the finishedAt just written
-func drive[T messagingObject, S kindScope[T]](ctx context.Context, m *Messaging, k *messagingKind[T, S], req ctrl.Request) (ctrl.Result, error) {
+func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKind[T], req ctrl.Request) (ctrl.Result, error) {
 	ctx, cancel := uncancelled(ctx)
 	defer cancel()
 	p, err := read(ctx, m, k.newObject(), req)
@@ -173,7 +175,7 @@ func drive[T messagingObject, S kindScope[T]](ctx context.Context, m *Messaging,
 // resource finishes, the outcome condition, Ready and the kstatus conditions
 // (outcomes.go), all from what the pass read and decided, since the write
 // may apply to a re-read copy (see statuswrite.Write).
-func statusOf[T messagingObject, S kindScope[T]](k *messagingKind[T, S], s S, before T) func(T) {
+func statusOf[T messagingObject](k *messagingKind[T], s kindScope[T], before T) func(T) {
 	p := s.core()
 	current := p.outcome
 	if old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType); current == nil && old != nil {
@@ -202,7 +204,7 @@ func statusOf[T messagingObject, S kindScope[T]](k *messagingKind[T, S], s S, be
 // when the outcome condition's reason changes, or the pass recorded a send
 // (each message WhatsApp took is announced); a retry that ends as the last
 // one did is still the same episode.
-func announce[T messagingObject, S kindScope[T]](rec events.EventRecorder, k *messagingKind[T, S], s S, before T) {
+func announce[T messagingObject](rec events.EventRecorder, k *messagingKind[T], s kindScope[T], before T) {
 	p := s.core()
 	if p.outcome == nil {
 		return
@@ -210,7 +212,7 @@ func announce[T messagingObject, S kindScope[T]](rec events.EventRecorder, k *me
 	row := p.outcome.row()
 	old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType)
 	if row.event != "" && (p.settled || old == nil || old.Reason != row.reason) {
-		rec.Eventf(p.obj, nil, row.event, k.eventReason(s, row.reason), k.action, "%s", p.outcome.message)
+		rec.Eventf(p.obj, nil, row.event, s.eventReason(row.reason), k.action, "%s", p.outcome.message)
 	}
 }
 
@@ -284,14 +286,25 @@ func (p *pass[T]) afterSend(res sendResult, what string) {
 	}
 }
 
-// setup registers a messaging kind's reconciler: it wakes on its own spec and
-// annotations, on delivery news in its status (an intent resolved, a message
-// failed), on its channel turning Ready, and on what the kind watches besides.
-// The cache indexes it lists by are registered once for every replica
-// (internal/index).
-func setup[T messagingObject, S kindScope[T]](mgr ctrl.Manager, k *messagingKind[T, S], r interface {
-	Reconcile(context.Context, ctrl.Request) (ctrl.Result, error)
-}) error {
+// messagingReconciler is the reconciler of the messaging kind whose scope is S.
+type messagingReconciler[T messagingObject, S kindScope[T]] struct {
+	Messaging
+}
+
+// Reconcile runs one pass of the skeleton (see drive) over a resource.
+func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var s S
+	return drive(ctx, &r.Messaging, s.kind(), req)
+}
+
+// SetupWithManager registers the reconciler: a resource wakes on its own spec
+// and annotations, on delivery news in its status (an intent resolved, a
+// message failed), on its channel turning Ready, and on what its kind watches
+// besides. The cache indexes it lists by are registered once for every
+// replica (internal/index).
+func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
+	var s S
+	k := s.kind()
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(k.newObject(), builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
 		Watches(&commercev1alpha1.WhatsAppChannel{}, onChannel(mgr.GetClient(), k.newList), builder.WithPredicates(channelTurnedReady))

@@ -28,37 +28,19 @@ import (
 // in the customer's thread once someone sets it. The reply is sent once: the
 // same re-read, intent and record discipline as order notifications applies
 // (see intent.go).
-type ProductInquiryReconciler struct {
-	Messaging
-}
+type ProductInquiryReconciler = messagingReconciler[*commercev1alpha1.ProductInquiry, *inquiryScope]
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries/status,verbs=update
 
-// Reconcile runs the messaging skeleton (see drive) with the inquiry's phases,
-// after reading which Sent ProductMessage answers it:
-//
-//	window      what is due at this time: nothing (finished), waiting, expiry or the reply
-//	reply       the reply is sent when due: reply, phase, Answered
-func (r *ProductInquiryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return drive(ctx, &r.Messaging, inquiryKind, req)
-}
-
-// SetupWithManager registers the reconciler (see setup); an inquiry also
-// wakes on a ProductMessage answering it being sent.
-func (r *ProductInquiryReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return setup(mgr, inquiryKind, r)
-}
-
-var inquiryKind = &messagingKind[*commercev1alpha1.ProductInquiry, *inquiryScope]{
+var inquiryKind = &messagingKind[*commercev1alpha1.ProductInquiry]{
 	name: "productinquiry", outcomeType: commercev1alpha1.ConditionAnswered, doing: "replying", action: "Reconcile",
 	newObject: func() *commercev1alpha1.ProductInquiry { return &commercev1alpha1.ProductInquiry{} },
 	newList:   func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} },
 	status: func(q *commercev1alpha1.ProductInquiry) statusCore {
 		return statusCore{&q.Status.ObservedGeneration, &q.Status.FinishedAt, &q.Status.Conditions}
 	},
-	scope:       readInquiry,
-	eventReason: func(s *inquiryScope, _ string) string { return string(s.state) },
+	scope: readInquiry,
 	watches: func(b *builder.Builder, _ client.Reader) *builder.Builder {
 		return b.Watches(&commercev1alpha1.ProductMessage{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			pm := o.(*commercev1alpha1.ProductMessage)
@@ -86,7 +68,7 @@ type inquiryScope struct {
 }
 
 // readInquiry reads the ProductMessage of the channel that answered the inquiry.
-func readInquiry(ctx context.Context, p *pass[*commercev1alpha1.ProductInquiry]) (*inquiryScope, error) {
+func readInquiry(ctx context.Context, p *pass[*commercev1alpha1.ProductInquiry]) (kindScope[*commercev1alpha1.ProductInquiry], error) {
 	s := &inquiryScope{pass: p}
 	var answers commercev1alpha1.ProductMessageList
 	if err := p.m.List(ctx, &answers, client.InNamespace(p.obj.Namespace), client.MatchingFields{index.Inquiry: p.obj.Name}); err != nil {
@@ -100,6 +82,15 @@ func readInquiry(ctx context.Context, p *pass[*commercev1alpha1.ProductInquiry])
 	return s, nil
 }
 
+func (*inquiryScope) kind() *messagingKind[*commercev1alpha1.ProductInquiry] { return inquiryKind }
+
+func (s *inquiryScope) eventReason(reason string) string { return string(s.state) }
+
+// phases are the inquiry's phases,
+// after reading which Sent ProductMessage answers it:
+//
+//	window      what is due at this time: nothing (finished), waiting, expiry or the reply
+//	reply       the reply is sent when due: reply, phase, Answered
 func (s *inquiryScope) phases(ctx context.Context) error {
 	s.window()
 	if s.action == replyDue {

@@ -36,43 +36,20 @@ import (
 // again only when none came within IntentTimeout. On-Premises has no callback
 // data: a crash between WhatsApp accepting the message and the status write
 // sends it again.
-type ProductMessageReconciler struct {
-	Messaging
-}
+type ProductMessageReconciler = messagingReconciler[*commercev1alpha1.ProductMessage, *pmsgScope]
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages/status,verbs=update
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;patch
 
-// Reconcile runs the messaging skeleton (see drive) with the product
-// message's phases, after reading the inquiry it answers:
-//
-//	send        tracking adopts spec.messageID; a Pending message is sent (once more as its
-//	            template when the window is closed), on Cloud after its intent is written,
-//	            or waits for the status of an intent a crash left: phase, form, the sent
-//	            message, Sent
-//	funnel      the orders and inquiries of the channel replying to it: their label, the
-//	            counts and the revenue
-func (r *ProductMessageReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return drive(ctx, &r.Messaging, productMessageKind, req)
-}
-
-// SetupWithManager registers the reconciler (see setup). A product message
-// also wakes on the inquiry it answers appearing, and on every order or
-// inquiry replying to it being created, deleted or (orders) changing state.
-func (r *ProductMessageReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return setup(mgr, productMessageKind, r)
-}
-
-var productMessageKind = &messagingKind[*commercev1alpha1.ProductMessage, *pmsgScope]{
+var productMessageKind = &messagingKind[*commercev1alpha1.ProductMessage]{
 	name: "productmessage", outcomeType: commercev1alpha1.ConditionSent, doing: "sending", action: "Send",
 	newObject: func() *commercev1alpha1.ProductMessage { return &commercev1alpha1.ProductMessage{} },
 	newList:   func() client.ObjectList { return &commercev1alpha1.ProductMessageList{} },
 	status: func(pm *commercev1alpha1.ProductMessage) statusCore {
 		return statusCore{&pm.Status.ObservedGeneration, &pm.Status.FinishedAt, &pm.Status.Conditions}
 	},
-	scope:       readProductMessage,
-	eventReason: func(_ *pmsgScope, reason string) string { return reason },
+	scope: readProductMessage,
 	watches: func(b *builder.Builder, c client.Reader) *builder.Builder {
 		return b.
 			// An order's creation, deletion and state moves; not its label or status.
@@ -106,7 +83,7 @@ type pmsgScope struct {
 }
 
 // readProductMessage reads the inquiry the message answers, if it names one.
-func readProductMessage(ctx context.Context, p *pass[*commercev1alpha1.ProductMessage]) (*pmsgScope, error) {
+func readProductMessage(ctx context.Context, p *pass[*commercev1alpha1.ProductMessage]) (kindScope[*commercev1alpha1.ProductMessage], error) {
 	pm := p.obj
 	s := &pmsgScope{pass: p, state: pm.Status.Phase, form: pm.Status.Form}
 	if s.state == "" {
@@ -124,6 +101,19 @@ func readProductMessage(ctx context.Context, p *pass[*commercev1alpha1.ProductMe
 	return s, nil
 }
 
+func (*pmsgScope) kind() *messagingKind[*commercev1alpha1.ProductMessage] { return productMessageKind }
+
+func (s *pmsgScope) eventReason(reason string) string { return reason }
+
+// phases are the product
+// message's phases, after reading the inquiry it answers:
+//
+//	send        tracking adopts spec.messageID; a Pending message is sent (once more as its
+//	            template when the window is closed), on Cloud after its intent is written,
+//	            or waits for the status of an intent a crash left: phase, form, the sent
+//	            message, Sent
+//	funnel      the orders and inquiries of the channel replying to it: their label, the
+//	            counts and the revenue
 func (s *pmsgScope) phases(ctx context.Context) error {
 	s.send(ctx)
 	return s.funnel(ctx)

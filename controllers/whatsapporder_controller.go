@@ -29,37 +29,21 @@ import (
 // the order from the API server first; a crash (or an API server unreachable
 // for every retry) between WhatsApp accepting the message and the status
 // write sends that one message again.
-type WhatsAppOrderReconciler struct {
-	Messaging
-}
+type WhatsAppOrderReconciler = messagingReconciler[*commercev1alpha1.WhatsAppOrder, *orderScope]
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders/status,verbs=update
 
-// Reconcile runs the messaging skeleton (see drive) with the order's phases:
-//
-//	validate    the cart: phase, itemCount, total, currency, Validated
-//	notify      at most one due notification is sent: notifications, CustomerNotified
-func (r *WhatsAppOrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return drive(ctx, &r.Messaging, orderKind, req)
-}
-
-// SetupWithManager registers the reconciler (see setup).
-func (r *WhatsAppOrderReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return setup(mgr, orderKind, r)
-}
-
-var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder, *orderScope]{
+var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder]{
 	name: "whatsapporder", outcomeType: commercev1alpha1.ConditionCustomerNotified, doing: "notifying the customer", action: "Notify",
 	newObject: func() *commercev1alpha1.WhatsAppOrder { return &commercev1alpha1.WhatsAppOrder{} },
 	newList:   func() client.ObjectList { return &commercev1alpha1.WhatsAppOrderList{} },
 	status: func(o *commercev1alpha1.WhatsAppOrder) statusCore {
 		return statusCore{&o.Status.ObservedGeneration, &o.Status.FinishedAt, &o.Status.Conditions}
 	},
-	scope: func(_ context.Context, p *pass[*commercev1alpha1.WhatsAppOrder]) (*orderScope, error) {
+	scope: func(_ context.Context, p *pass[*commercev1alpha1.WhatsAppOrder]) (kindScope[*commercev1alpha1.WhatsAppOrder], error) {
 		return &orderScope{pass: p}, nil
 	},
-	eventReason: func(_ *orderScope, reason string) string { return notifiedEventReason(reason) },
 }
 
 // orderScope is what one reconcile of an order read and decided.
@@ -76,6 +60,14 @@ type orderScope struct {
 	record *notificationRecord
 }
 
+func (*orderScope) kind() *messagingKind[*commercev1alpha1.WhatsAppOrder] { return orderKind }
+
+func (s *orderScope) eventReason(reason string) string { return notifiedEventReason(reason) }
+
+// phases are the order's phases:
+//
+//	validate    the cart: phase, itemCount, total, currency, Validated
+//	notify      at most one due notification is sent: notifications, CustomerNotified
 func (s *orderScope) phases(ctx context.Context) error {
 	s.validate()
 	if s.state != commercev1alpha1.OrderPhaseInvalid {
