@@ -81,7 +81,7 @@ func (s *orderScope) validate() {
 	s.state, s.summary, s.validated = validation(s.obj)
 	if s.state == commercev1alpha1.OrderPhaseInvalid {
 		s.outcome = outcomeFor(commercev1alpha1.ReasonInvalidCart, "nothing is sent about an invalid cart")
-		s.blocked = &s.validated
+		s.blocked = cartBlocks(s.validated)
 	}
 }
 

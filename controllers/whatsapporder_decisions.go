@@ -29,6 +29,12 @@ func validation(o *commercev1alpha1.WhatsAppOrder) (commercev1alpha1.OrderPhase,
 		Message: fmt.Sprintf("%d items, total %s %s", sum.ItemCount, sum.Total, sum.Currency)}
 }
 
+// cartBlocks is what holds an order with an invalid cart back (Ready False
+// and Stalled, whatever was sent): the cart, as Validated says it.
+func cartBlocks(validated metav1.Condition) *metav1.Condition {
+	return &metav1.Condition{Reason: commercev1alpha1.ReasonInvalidCart, Message: validated.Message}
+}
+
 // invalidCartReasons maps the cart package's vocabulary to the API's reasons:
 // the API promises these names, the cart package is free to change its own.
 var invalidCartReasons = map[string]string{

@@ -269,7 +269,7 @@ func TestOrderConditions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var blocked *metav1.Condition
 			if tc.validated.Status != metav1.ConditionTrue {
-				blocked = &tc.validated
+				blocked = cartBlocks(tc.validated)
 			}
 			checkConditions(t, readiness(string(tc.phase), orderKind.doing, tc.notified, blocked), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
 		})
