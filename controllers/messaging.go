@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
@@ -42,6 +44,7 @@ type Messaging struct {
 type messagingObject interface {
 	client.Object
 	ChannelName() string
+	StatusCore() (observedGeneration *int64, finishedAt **metav1.Time, conditions *[]metav1.Condition)
 }
 
 // pass is the core of every messaging kind's scope: what the driver read,
@@ -101,13 +104,6 @@ type kindScope[T messagingObject] interface {
 	kind() *messagingKind[T]
 }
 
-// statusCore points at the status fields every messaging kind has.
-type statusCore struct {
-	observedGeneration *int64
-	finishedAt         **metav1.Time
-	conditions         *[]metav1.Condition
-}
-
 // messagingKind is what the driver needs to know of a kind.
 type messagingKind[T messagingObject] struct {
 	// name names the controller.
@@ -117,10 +113,7 @@ type messagingKind[T messagingObject] struct {
 	// doing is what Ready says the kind is doing while it progresses.
 	doing string
 	// action is the action of the kind's outcome Events.
-	action    string
-	newObject func() T
-	newList   func() client.ObjectList
-	status    func(T) statusCore
+	action string
 	// scope reads what the kind needs beyond the pass, and makes its scope.
 	scope func(ctx context.Context, p *pass[T]) (kindScope[T], error)
 	// watches adds the kind's own watches to the channel's.
@@ -141,11 +134,11 @@ type messagingKind[T messagingObject] struct {
 func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKind[T], req ctrl.Request) (ctrl.Result, error) {
 	ctx, cancel := uncancelled(ctx)
 	defer cancel()
-	p, err := read(ctx, m, k.newObject(), req)
+	p, err := read(ctx, m, newObject[T](), req)
 	if p == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	if _, expired := m.Retention.period(*k.status(p.obj).finishedAt, p.channel, p.now); expired {
+	if _, expired := m.Retention.period(finishedAt(p.obj), p.channel, p.now); expired {
 		if p.archived, p.result, err = m.Retention.retire(ctx, m.Client, m.Recorder, p.obj); p.archived == nil || err != nil {
 			return p.result, err
 		}
@@ -161,12 +154,12 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	if _, err := statuswrite.Write(ctx, m.Client, m.APIReader, p.obj, statusOf(k, s, before)); err != nil {
 		return ctrl.Result{}, err
 	}
-	recordArchivePending(m.Recorder, p.obj, *k.status(before).conditions, p.archived)
+	recordArchivePending(m.Recorder, p.obj, conditionsOf(before), p.archived)
 	announce(m.Recorder, k, s, before)
 	s.events(m.Recorder, before)
 	// From the status as written: the pass that finishes a resource is the
 	// one that starts its retention, and nothing else may wake it later.
-	keep, _ := m.Retention.period(*k.status(p.obj).finishedAt, p.channel, p.now)
+	keep, _ := m.Retention.period(finishedAt(p.obj), p.channel, p.now)
 	return withRetention(p.result, keep), p.err
 }
 
@@ -178,7 +171,7 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 func statusOf[T messagingObject](k *messagingKind[T], s kindScope[T], before T) func(T) {
 	p := s.core()
 	current := p.outcome
-	if old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType); current == nil && old != nil {
+	if old := meta.FindStatusCondition(conditionsOf(before), k.outcomeType); current == nil && old != nil {
 		current = outcomeFor(old.Reason, old.Message)
 	}
 	conds := append(s.conditions(), readiness(s.phaseText(), k.doing, current, p.blocked)...)
@@ -191,12 +184,12 @@ func statusOf[T messagingObject](k *messagingKind[T], s kindScope[T], before T) 
 	finished := s.finished()
 	return func(o T) {
 		s.apply(o)
-		st := k.status(o)
-		*st.observedGeneration = p.generation
-		if finished && *st.finishedAt == nil {
-			*st.finishedAt = &metav1.Time{Time: p.now}
+		observed, finishedAt, conditions := o.StatusCore()
+		*observed = p.generation
+		if finished && *finishedAt == nil {
+			*finishedAt = &metav1.Time{Time: p.now}
 		}
-		setConditions(st.conditions, p.generation, conds)
+		setConditions(conditions, p.generation, conds)
 	}
 }
 
@@ -210,10 +203,26 @@ func announce[T messagingObject](rec events.EventRecorder, k *messagingKind[T], 
 		return
 	}
 	row := p.outcome.row()
-	old := meta.FindStatusCondition(*k.status(before).conditions, k.outcomeType)
+	old := meta.FindStatusCondition(conditionsOf(before), k.outcomeType)
 	if row.event != "" && (p.settled || old == nil || old.Reason != row.reason) {
 		rec.Eventf(p.obj, nil, row.event, s.eventReason(row.reason), k.action, "%s", p.outcome.message)
 	}
+}
+
+func finishedAt(o messagingObject) *metav1.Time {
+	_, at, _ := o.StatusCore()
+	return *at
+}
+
+func conditionsOf(o messagingObject) []metav1.Condition {
+	_, _, conds := o.StatusCore()
+	return *conds
+}
+
+// newObject is an empty resource of T's kind.
+func newObject[T messagingObject]() T {
+	var zero T
+	return reflect.New(reflect.TypeOf(zero).Elem()).Interface().(T)
 }
 
 // read is the driver's first phase: the resource, its channel and the time.
@@ -305,9 +314,21 @@ func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Requ
 func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 	var s S
 	k := s.kind()
+	gvk, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme())
+	if err != nil {
+		return err
+	}
+	gvk.Kind += "List"
+	if _, err := mgr.GetScheme().New(gvk); err != nil {
+		return err
+	}
+	newList := func() client.ObjectList {
+		l, _ := mgr.GetScheme().New(gvk)
+		return l.(client.ObjectList)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(k.newObject(), builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
-		Watches(&commercev1alpha1.WhatsAppChannel{}, onChannel(mgr.GetClient(), k.newList), builder.WithPredicates(channelTurnedReady))
+		For(newObject[T](), builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
+		Watches(&commercev1alpha1.WhatsAppChannel{}, onChannel(mgr.GetClient(), newList), builder.WithPredicates(channelTurnedReady))
 	if k.watches != nil {
 		b = k.watches(b, mgr.GetClient())
 	}

@@ -33,22 +33,6 @@ type ProductInquiryReconciler = messagingReconciler[*commercev1alpha1.ProductInq
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productinquiries/status,verbs=update
 
-var inquiryKind = &messagingKind[*commercev1alpha1.ProductInquiry]{
-	name: "productinquiry", outcomeType: commercev1alpha1.ConditionAnswered, doing: "replying", action: "Reconcile",
-	newObject: func() *commercev1alpha1.ProductInquiry { return &commercev1alpha1.ProductInquiry{} },
-	newList:   func() client.ObjectList { return &commercev1alpha1.ProductInquiryList{} },
-	status: func(q *commercev1alpha1.ProductInquiry) statusCore {
-		return statusCore{&q.Status.ObservedGeneration, &q.Status.FinishedAt, &q.Status.Conditions}
-	},
-	scope: readInquiry,
-	watches: func(b *builder.Builder, _ client.Reader) *builder.Builder {
-		return b.Watches(&commercev1alpha1.ProductMessage{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			pm := o.(*commercev1alpha1.ProductMessage)
-			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: pm.Namespace, Name: pm.Spec.Inquiry}}}
-		}), builder.WithPredicates(answerSent))
-	},
-}
-
 // inquiryScope is what one reconcile of an inquiry read and decided.
 type inquiryScope struct {
 	*pass[*commercev1alpha1.ProductInquiry]
@@ -80,6 +64,17 @@ func readInquiry(ctx context.Context, p *pass[*commercev1alpha1.ProductInquiry])
 		}
 	}
 	return s, nil
+}
+
+var inquiryKind = &messagingKind[*commercev1alpha1.ProductInquiry]{
+	name: "productinquiry", outcomeType: commercev1alpha1.ConditionAnswered, doing: "replying", action: "Reconcile",
+	scope: readInquiry,
+	watches: func(b *builder.Builder, _ client.Reader) *builder.Builder {
+		return b.Watches(&commercev1alpha1.ProductMessage{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			pm := o.(*commercev1alpha1.ProductMessage)
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: pm.Namespace, Name: pm.Spec.Inquiry}}}
+		}), builder.WithPredicates(answerSent))
+	},
 }
 
 func (*inquiryScope) kind() *messagingKind[*commercev1alpha1.ProductInquiry] { return inquiryKind }

@@ -42,29 +42,6 @@ type ProductMessageReconciler = messagingReconciler[*commercev1alpha1.ProductMes
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=productmessages/status,verbs=update
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;patch
 
-var productMessageKind = &messagingKind[*commercev1alpha1.ProductMessage]{
-	name: "productmessage", outcomeType: commercev1alpha1.ConditionSent, doing: "sending", action: "Send",
-	newObject: func() *commercev1alpha1.ProductMessage { return &commercev1alpha1.ProductMessage{} },
-	newList:   func() client.ObjectList { return &commercev1alpha1.ProductMessageList{} },
-	status: func(pm *commercev1alpha1.ProductMessage) statusCore {
-		return statusCore{&pm.Status.ObservedGeneration, &pm.Status.FinishedAt, &pm.Status.Conditions}
-	},
-	scope: readProductMessage,
-	watches: func(b *builder.Builder, c client.Reader) *builder.Builder {
-		return b.
-			// An order's creation, deletion and state moves; not its label or status.
-			Watches(&commercev1alpha1.WhatsAppOrder{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-				return messagesBy(ctx, c, o.GetNamespace(), index.SentMessage, o.(*commercev1alpha1.WhatsAppOrder).Spec.ReplyToMessageID)
-			}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-			// An inquiry's creation and deletion: the message it replies to, and
-			// the messages that answer it.
-			Watches(&commercev1alpha1.ProductInquiry{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-				return append(messagesBy(ctx, c, o.GetNamespace(), index.SentMessage, o.(*commercev1alpha1.ProductInquiry).Spec.ReplyToMessageID),
-					messagesBy(ctx, c, o.GetNamespace(), index.Inquiry, o.GetName())...)
-			}), builder.WithPredicates(predicate.Funcs{UpdateFunc: func(event.UpdateEvent) bool { return false }}))
-	},
-}
-
 // pmsgScope is what one reconcile of a product message read and decided.
 type pmsgScope struct {
 	*pass[*commercev1alpha1.ProductMessage]
@@ -99,6 +76,24 @@ func readProductMessage(ctx context.Context, p *pass[*commercev1alpha1.ProductMe
 		}
 	}
 	return s, nil
+}
+
+var productMessageKind = &messagingKind[*commercev1alpha1.ProductMessage]{
+	name: "productmessage", outcomeType: commercev1alpha1.ConditionSent, doing: "sending", action: "Send",
+	scope: readProductMessage,
+	watches: func(b *builder.Builder, c client.Reader) *builder.Builder {
+		return b.
+			// An order's creation, deletion and state moves; not its label or status.
+			Watches(&commercev1alpha1.WhatsAppOrder{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+				return messagesBy(ctx, c, o.GetNamespace(), index.SentMessage, o.(*commercev1alpha1.WhatsAppOrder).Spec.ReplyToMessageID)
+			}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			// An inquiry's creation and deletion: the message it replies to, and
+			// the messages that answer it.
+			Watches(&commercev1alpha1.ProductInquiry{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+				return append(messagesBy(ctx, c, o.GetNamespace(), index.SentMessage, o.(*commercev1alpha1.ProductInquiry).Spec.ReplyToMessageID),
+					messagesBy(ctx, c, o.GetNamespace(), index.Inquiry, o.GetName())...)
+			}), builder.WithPredicates(predicate.Funcs{UpdateFunc: func(event.UpdateEvent) bool { return false }}))
+	},
 }
 
 func (*pmsgScope) kind() *messagingKind[*commercev1alpha1.ProductMessage] { return productMessageKind }

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -34,18 +33,6 @@ type WhatsAppOrderReconciler = messagingReconciler[*commercev1alpha1.WhatsAppOrd
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders/status,verbs=update
 
-var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder]{
-	name: "whatsapporder", outcomeType: commercev1alpha1.ConditionCustomerNotified, doing: "notifying the customer", action: "Notify",
-	newObject: func() *commercev1alpha1.WhatsAppOrder { return &commercev1alpha1.WhatsAppOrder{} },
-	newList:   func() client.ObjectList { return &commercev1alpha1.WhatsAppOrderList{} },
-	status: func(o *commercev1alpha1.WhatsAppOrder) statusCore {
-		return statusCore{&o.Status.ObservedGeneration, &o.Status.FinishedAt, &o.Status.Conditions}
-	},
-	scope: func(_ context.Context, p *pass[*commercev1alpha1.WhatsAppOrder]) (kindScope[*commercev1alpha1.WhatsAppOrder], error) {
-		return &orderScope{pass: p}, nil
-	},
-}
-
 // orderScope is what one reconcile of an order read and decided.
 type orderScope struct {
 	*pass[*commercev1alpha1.WhatsAppOrder]
@@ -58,6 +45,13 @@ type orderScope struct {
 	// (nil when nothing was sent).
 	step   notifyStep
 	record *notificationRecord
+}
+
+var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder]{
+	name: "whatsapporder", outcomeType: commercev1alpha1.ConditionCustomerNotified, doing: "notifying the customer", action: "Notify",
+	scope: func(_ context.Context, p *pass[*commercev1alpha1.WhatsAppOrder]) (kindScope[*commercev1alpha1.WhatsAppOrder], error) {
+		return &orderScope{pass: p}, nil
+	},
 }
 
 func (*orderScope) kind() *messagingKind[*commercev1alpha1.WhatsAppOrder] { return orderKind }
