@@ -20,17 +20,14 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 )
 
-// reconcileTimeout bounds a reconcile that a shutdown no longer cancels: within
-// the operator's graceful shutdown (20 s), and above the WhatsApp client's 15 s.
-const reconcileTimeout = 18 * time.Second
-
 // uncancelled is the context a reconcile of a resource that messages customers
 // runs in: a shutdown (a rollout, the leader's pod deleted) does not cancel it
 // between a send and the status write that records it, which would leave a
 // message sent but unrecorded for the next leader to send again; the manager's
-// graceful shutdown waits for it instead, for up to reconcileTimeout.
-func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), reconcileTimeout)
+// graceful shutdown waits for it instead, for up to timeout (see
+// operator/timeouts.go for how the timeouts nest).
+func uncancelled(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
 
 // requeueNow asks for another pass at once, without the workqueue's backoff:

@@ -38,6 +38,10 @@ type Messaging struct {
 	Messenger *Messenger
 	Clock     clock.PassiveClock
 	Retention Retention
+	// ReconcileTimeout bounds a reconcile, which a shutdown does not cancel
+	// (see uncancelled); the composition root nests it between the send's
+	// timeout and the graceful shutdown's.
+	ReconcileTimeout time.Duration
 }
 
 // messagingObject is a resource that messages customers.
@@ -132,7 +136,7 @@ type messagingKind[T messagingObject] struct {
 //	retention   the next look is due when the resource's retention ends, counted from
 //	            the finishedAt just written
 func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKind[T], req ctrl.Request) (ctrl.Result, error) {
-	ctx, cancel := uncancelled(ctx)
+	ctx, cancel := uncancelled(ctx, m.ReconcileTimeout)
 	defer cancel()
 	p, err := read(ctx, m, newObject[T](), req)
 	if p == nil || err != nil {

@@ -11,7 +11,6 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
