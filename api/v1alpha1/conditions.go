@@ -130,6 +130,9 @@ const (
 	ReasonPhaseChanged = "PhaseChanged"
 	// ReasonRetentionExpired: a finished resource was deleted.
 	ReasonRetentionExpired = "RetentionExpired"
+	// ReasonReplyNotSent: an inquiry's spec.reply.text was not sent, since a
+	// ProductMessage answered the inquiry.
+	ReasonReplyNotSent = "ReplyNotSent"
 	// ReasonInvalidWebhookElement: part of a webhook body can never be stored.
 	ReasonInvalidWebhookElement = "InvalidWebhookElement"
 	// ReasonWebhookBodyOverLimit: a webhook body was refused whole for holding
