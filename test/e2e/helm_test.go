@@ -154,7 +154,7 @@ func TestChartRendersTheComponents(t *testing.T) {
 		"archive.existingSecret="+namePrefix+"archive"))
 }
 
-// TestChartCopiesConfig proves the chart's CRDs and ClusterRoles are
+// TestChartCopiesConfig proves the chart's CRDs, ClusterRoles and admission policies are
 // config/'s files as they are (`make chart-sync` copies them).
 func TestChartCopiesConfig(t *testing.T) {
 	t.Parallel()
@@ -179,6 +179,9 @@ func TestChartCopiesConfig(t *testing.T) {
 	compare("CRDs", "config/crd/bases", chartDir+"/crds", nil)
 	compare("ClusterRoles", "config/rbac", chartDir+"/files/rbac", func(_ string, data []byte) bool {
 		return bytes.Contains(data, []byte("\nkind: ClusterRole\n"))
+	})
+	compare("admission policies", "config/policy", chartDir+"/files/policy", func(_ string, data []byte) bool {
+		return bytes.Contains(data, []byte("\nkind: ValidatingAdmissionPolicy\n"))
 	})
 }
 
