@@ -47,6 +47,8 @@ var defaultObjects = []string{
 	"ClusterRole//" + namePrefix + "productmessage-admin-role",
 	"ClusterRole//" + namePrefix + "productmessage-editor-role",
 	"ClusterRole//" + namePrefix + "productmessage-viewer-role",
+	"ValidatingAdmissionPolicy//" + namePrefix + "whatsapporder-decisions-only",
+	"ValidatingAdmissionPolicyBinding//" + namePrefix + "whatsapporder-decisions-only",
 	"Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver",
 	"Service/" + systemNamespace + "/" + namePrefix + "metrics",
 	"Deployment/" + systemNamespace + "/" + namePrefix + "controller-manager",
@@ -59,7 +61,8 @@ const (
 	receiverKey   = "Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver"
 )
 
-var clusterScoped = map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true}
+var clusterScoped = map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true}
 
 // TestDefaultRenders checks what config/default renders, object by object: the
 // names, the namespace, the Deployment as the issue specifies it, and that the
@@ -280,7 +283,8 @@ func checkUserRoles(t *testing.T, idx objects) {
 	}
 	var decider rbacv1.ClusterRole
 	idx.get(t, "ClusterRole//"+namePrefix+"whatsapporder-decider-role", &decider)
-	want := ruleSet{"commerce.wa.dev whatsapporders": {"get", "list", "patch", "update", "watch"}}
+	// decide marks a decider for config/policy's admission policy.
+	want := ruleSet{"commerce.wa.dev whatsapporders": {"decide", "get", "list", "patch", "update", "watch"}}
 	if got := rulesOf(decider.Rules); !reflect.DeepEqual(got, want) {
 		t.Errorf("ClusterRole %s grants %v, want %v", decider.Name, got, want)
 	}
