@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,16 +138,7 @@ func TestChartRendersConfigDefault(t *testing.T) {
 // components.
 func TestChartRendersTheComponents(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	overlay := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %[1]s/default\ncomponents:\n- %[1]s/components/network-policy\n- %[1]s/components/prometheus\n- %[1]s/components/archive\n", filepath.ToSlash(rel))
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "network-policy", "prometheus", "archive")
 	kustomize := index(t, objs)
 	delete(kustomize, "Namespace//"+systemNamespace)
 	sameObjects(t, kustomize, helmTemplate(t, "networkPolicy.enabled=true", "metrics.serviceMonitor.enabled=true",
@@ -161,16 +151,7 @@ func TestChartRendersTheComponents(t *testing.T) {
 // of the cluster-wide ClusterRole.
 func TestNamespacedInstallGrantsSecretsPerNamespace(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	overlay := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %[1]s/default\ncomponents:\n- %[1]s/components/namespaced\n", filepath.ToSlash(rel))
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "namespaced")
 	kustomize := index(t, objs)
 	delete(kustomize, "Namespace//"+systemNamespace)
 	chart := helmTemplate(t, "watchNamespaces={shop}")

@@ -426,18 +426,7 @@ func TestInstallerManifest(t *testing.T) {
 // to the Prometheus Operator) is applied to a fresh cluster.
 func TestComponentsOverlay(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel = filepath.ToSlash(rel)
-	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
-		"components:\n- " + rel + "/components/network-policy\n- " + rel + "/components/prometheus\n"
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "network-policy", "prometheus")
 	idx := index(t, objs)
 	const (
 		npKey = "NetworkPolicy/" + systemNamespace + "/" + namePrefix + "controller-manager"
@@ -568,18 +557,7 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 // nothing else changes.
 func TestArchiveComponent(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel = filepath.ToSlash(rel)
-	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
-		"components:\n- " + rel + "/components/archive\n"
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "archive")
 	idx := index(t, objs)
 	if got := idx.keys(); !reflect.DeepEqual(got, sortedUnique(slices.Clone(defaultObjects))) {
 		t.Errorf("the overlay renders\n  %s\nwant the objects of config/default", strings.Join(got, "\n  "))
