@@ -41,10 +41,10 @@ func TestDeciderChangesOnlyTheDecision(t *testing.T) {
 	}
 	alice, bob, operator := as("alice"), as("bob"), as(managerUser)
 	order := client.ObjectKey{Namespace: "shop", Name: "sample-order"}
-	patch := func(cl client.Client, p string) error {
+	patch := func(cl client.Client, p string, opts ...client.PatchOption) error {
 		o := &commercev1alpha1.WhatsAppOrder{}
 		o.Namespace, o.Name = order.Namespace, order.Name
-		return cl.Patch(context.Background(), o, client.RawPatch(types.MergePatchType, []byte(p)))
+		return cl.Patch(context.Background(), o, client.RawPatch(types.MergePatchType, []byte(p)), opts...)
 	}
 	get := func() *commercev1alpha1.WhatsAppOrder {
 		t.Helper()
@@ -60,10 +60,10 @@ func TestDeciderChangesOnlyTheDecision(t *testing.T) {
 	}
 
 	// The API server picks a new policy up from its informer a moment after it
-	// is created.
+	// is created; ask with dry runs (admission sees them too) until it does.
 	const labels = `{"metadata":{"labels":{"commerce.wa.dev/channel":"elsewhere"}}}`
 	testenv.Eventually(t, time.Minute, "the decider policy to be enforced", func() bool {
-		return refused(patch(alice, labels), "labels")
+		return refused(patch(alice, labels, client.DryRunAll), "labels")
 	})
 
 	for _, tc := range []struct{ name, patch, refusal string }{
