@@ -33,3 +33,8 @@ control-plane: controller-manager
 {{ include "wco.fullname" . }}-archive
 {{- end -}}
 {{- end -}}
+
+{{/* The metrics Service's port name, which is also the scheme it serves. */}}
+{{- define "wco.metricsPortName" -}}
+{{ if .Values.metrics.secure }}https{{ else }}http{{ end }}
+{{- end -}}
