@@ -49,16 +49,10 @@ func TestEventsKeepTheSums(t *testing.T) {
 	h.OnAdd(a, true)
 	h.OnAdd(b, true)
 	h.OnAdd(order("c", "3"), true) // not reconciled yet
-	want := series{
-		`whatsapp_resource_conditions{kind="WhatsAppOrder",status="False",type="Ready"}`:      1,
-		`whatsapp_resource_conditions{kind="WhatsAppOrder",status="True",type="Ready"}`:       1,
-		`whatsapp_resource_conditions{kind="WhatsAppOrder",status="True",type="Stalled"}`:     1,
-		`whatsapp_resource_conditions{kind="WhatsAppOrder",status="True",type="Reconciling"}`: 0,
-		`whatsapp_resource_conditions{kind="ProductInquiry",status="True",type="Stalled"}`:    0,
-		`whatsapp_resource_conditions{kind="WhatsAppChannel",status="True",type="Ready"}`:     0,
-		`whatsapp_product_message_inquiries`:                                                  0,
-		`whatsapp_product_message_orders`:                                                     0,
-	}
+	want := empty()
+	want[`whatsapp_resource_conditions{kind="WhatsAppOrder",status="False",type="Ready"}`] = 1
+	want[`whatsapp_resource_conditions{kind="WhatsAppOrder",status="True",type="Ready"}`] = 1
+	want[`whatsapp_resource_conditions{kind="WhatsAppOrder",status="True",type="Stalled"}`] = 1
 	gather(t, g).expect(t, "after adds", want)
 
 	// A resync delivers every object again as an update to itself.
@@ -93,33 +87,41 @@ func TestRevenueIsExactAfterChanges(t *testing.T) {
 	for _, m := range []*commercev1alpha1.ProductMessage{m1, m2, m3} {
 		h.OnAdd(m, false)
 	}
-	want := series{
-		`whatsapp_product_messages{delivery="read",phase="Sent"}`:     2,
-		`whatsapp_product_messages{delivery="failed",phase="Failed"}`: 1,
-		`whatsapp_product_message_inquiries`:                          3,
-		`whatsapp_product_message_orders`:                             4,
-		// 0.3, not the 0.30000000000000004 that float64 sums make.
-		`whatsapp_product_message_revenue{currency="USD"}`: 0.3,
-		`whatsapp_product_message_revenue{currency="EUR"}`: 12.5,
-	}
+	want := empty()
+	want[`whatsapp_product_messages{delivery="read",phase="Sent"}`] = 2
+	want[`whatsapp_product_messages{delivery="failed",phase="Failed"}`] = 1
+	want[`whatsapp_product_message_inquiries`] = 3
+	want[`whatsapp_product_message_orders`] = 4
+	// 0.3, not the 0.30000000000000004 that float64 sums make.
+	want[`whatsapp_product_message_revenue{currency="USD"}`] = 0.3
+	want[`whatsapp_product_message_revenue{currency="EUR"}`] = 12.5
 	gather(t, g).expect(t, "after adds", want)
 
 	m2b := productMessage("m2", "4", commercev1alpha1.ProductMessageSent, commercev1alpha1.DeliveryRead, 0, 2, usd("0.3"))
 	h.OnUpdate(m2, m2b)
 	h.OnDelete(m1)
-	want = series{
-		`whatsapp_product_messages{delivery="read",phase="Sent"}`:     1,
-		`whatsapp_product_messages{delivery="failed",phase="Failed"}`: 1,
-		`whatsapp_product_message_inquiries`:                          1,
-		`whatsapp_product_message_orders`:                             2,
-		`whatsapp_product_message_revenue{currency="USD"}`:            0.3,
-	}
+	want[`whatsapp_product_messages{delivery="read",phase="Sent"}`] = 1
+	want[`whatsapp_product_message_inquiries`] = 1
+	want[`whatsapp_product_message_orders`] = 2
+	delete(want, `whatsapp_product_message_revenue{currency="EUR"}`)
 	gather(t, g).expect(t, "after an update and a delete", want)
 	h.OnDelete(m2b)
 	delete(want, `whatsapp_product_message_revenue{currency="USD"}`)
 	delete(want, `whatsapp_product_messages{delivery="read",phase="Sent"}`)
 	want[`whatsapp_product_message_orders`] = 0
 	gather(t, g).expect(t, "after the last USD message is deleted", want)
+}
+
+// empty is what gauges without objects report: zeros for the condition series
+// alerts watch, and for the funnel's sums.
+func empty() series {
+	s := series{`whatsapp_product_message_inquiries`: 0, `whatsapp_product_message_orders`: 0}
+	for _, kind := range []string{"WhatsAppChannel", "WhatsAppOrder", "ProductInquiry", "ProductMessage"} {
+		for _, typ := range []string{"Ready", "Reconciling", "Stalled"} {
+			s[`whatsapp_resource_conditions{kind="`+kind+`",status="True",type="`+typ+`"}`] = 0
+		}
+	}
+	return s
 }
 
 // series are the samples of a scrape, by name and labels as Prometheus' text

@@ -53,12 +53,7 @@ func TestGaugesFollowTheAPIServer(t *testing.T) {
 	go func() { _ = c.Start(ctx) }()
 
 	// Before anything exists, the alerts' series are there, at zero.
-	want := series{`whatsapp_product_message_inquiries`: 0, `whatsapp_product_message_orders`: 0}
-	for _, kind := range []string{"WhatsAppChannel", "WhatsAppOrder", "ProductInquiry", "ProductMessage"} {
-		for _, typ := range []string{"Ready", "Reconciling", "Stalled"} {
-			want[`whatsapp_resource_conditions{kind="`+kind+`",status="True",type="`+typ+`"}`] = 0
-		}
-	}
+	want := empty()
 	waitFor(t, g, "an empty namespace", want)
 
 	a := createOrder(t, ns, "a", cond("Ready", "False"), cond("Stalled", "True"))
