@@ -51,8 +51,8 @@ var (
 // so that an alert on them has a series to resolve on.
 var alwaysReported = []string{commercev1alpha1.ConditionReady, commercev1alpha1.ConditionReconciling, commercev1alpha1.ConditionStalled}
 
-// Kinds are the kinds counted, each with an empty object of it.
-var Kinds = map[string]client.Object{
+// kinds are the kinds counted, each with an empty object of it.
+var kinds = map[string]client.Object{
 	"WhatsAppChannel": &commercev1alpha1.WhatsAppChannel{},
 	"WhatsAppOrder":   &commercev1alpha1.WhatsAppOrder{},
 	"ProductInquiry":  &commercev1alpha1.ProductInquiry{},
@@ -109,10 +109,10 @@ func Setup(ctx context.Context, informers cache.Informers, reg prometheus.Regist
 	return g, nil
 }
 
-// Watch adds the gauges' event handler to the informer of each of Kinds. Call
+// Watch adds the gauges' event handler to the informer of each of kinds. Call
 // it before the gauges are collected.
 func (g *Gauges) Watch(ctx context.Context, informers cache.Informers) error {
-	for kind, obj := range Kinds {
+	for kind, obj := range kinds {
 		inf, err := informers.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("getting the %s informer: %w", kind, err)
@@ -242,7 +242,7 @@ func (g *Gauges) samples() []prometheus.Metric {
 			out = append(out, prometheus.MustNewConstMetric(conditionsDesc, prometheus.GaugeValue, float64(n), key.kind, key.typ, key.status))
 		}
 	}
-	for kind := range Kinds {
+	for kind := range kinds {
 		if !g.hasSynced(kind) {
 			continue
 		}

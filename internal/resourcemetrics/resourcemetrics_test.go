@@ -215,8 +215,13 @@ func (p *partition) wrap(next http.RoundTripper) http.RoundTripper {
 		resp, err := next.RoundTrip(req)
 		if err == nil && watching {
 			p.mu.Lock()
-			p.watches = append(p.watches, resp.Body)
-			p.expire[req.URL.Path] = false
+			// A watch opened as the cut began is cut too.
+			p.expire[req.URL.Path] = p.cutOff != nil
+			if p.cutOff != nil {
+				_ = resp.Body.Close()
+			} else {
+				p.watches = append(p.watches, resp.Body)
+			}
 			p.mu.Unlock()
 		}
 		return resp, err
