@@ -19,7 +19,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/resourcemetrics"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 var env *testenv.Env
