@@ -120,9 +120,11 @@ plugin: ## Build the kubectl plugin, bin/kubectl-whatsapp (kubectl whatsapp once
 helm-lint: chart-sync ## Lint the Helm chart with a real Helm.
 	$$(hack/tools.sh helm) lint --strict $(CHART)
 
+# Metrics in plain HTTP on :8080 (curl localhost:8080/metrics); a cluster install
+# serves them over HTTPS to authorized scrapers only.
 .PHONY: run
 run: build ## Run the operator against the current kubeconfig, or a local control plane when there is none.
-	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/localrun -- bin/manager $(ARGS)
+	assets=$$(hack/envtest-assets.sh); KUBEBUILDER_ASSETS="$$assets" go run ./hack/localrun -- bin/manager --metrics-secure=false --metrics-bind-address=:8080 $(ARGS)
 
 .PHONY: image
 image: ## Build LOCAL_IMG from the Dockerfile with buildah (no Docker daemon); loads it into the local node when it is up.

@@ -23,6 +23,8 @@ func main() {
 		namespaces, archiveURL string
 	)
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", operator.DefaultMetricsAddr, "Address the Prometheus metrics endpoint binds to; 0 disables it.")
+	flag.BoolVar(&opts.MetricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, only to requests whose bearer token the API server authenticates and authorizes for GET /metrics; false serves plain HTTP to anyone who reaches the port.")
+	flag.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the HTTPS metrics endpoint (reloaded on change); empty makes a self-signed certificate at start.")
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", operator.DefaultProbeAddr, "Address the /healthz and /readyz probes bind to.")
 	flag.StringVar(&opts.WebhookAddr, "webhook-bind-address", operator.DefaultWebhookAddr, "Address the WhatsApp webhook receiver binds to (served on every replica).")
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")

@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -94,10 +95,18 @@ func TestPodHardening(t *testing.T) {
 	}
 }
 
-// goMemLimit is the Go memory limit a pod's manager reports on its metrics port.
+// goMemLimit is the Go memory limit a pod's manager reports on its metrics port,
+// scraped as the ServiceMonitor does: over HTTPS, not verifying the self-signed
+// certificate, with the token of a ServiceAccount bound to the metrics-reader role.
 func goMemLimit(t *testing.T, pod corev1.Pod) int64 {
 	t.Helper()
-	resp, err := http.Get("http://" + pod.Status.PodIP + ":8080/metrics")
+	req, err := http.NewRequest(http.MethodGet, "https://"+pod.Status.PodIP+":8443/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+metricsReaderToken(t))
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("metrics of %s: %v", pod.Name, err)
 	}
@@ -105,6 +114,9 @@ func goMemLimit(t *testing.T, pod corev1.Pod) int64 {
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics of %s: %s: %s", pod.Name, resp.Status, raw)
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if value, ok := strings.CutPrefix(line, "go_gc_gomemlimit_bytes "); ok {
@@ -117,6 +129,28 @@ func goMemLimit(t *testing.T, pod corev1.Pod) int64 {
 	}
 	t.Fatalf("%s reports no go_gc_gomemlimit_bytes", pod.Name)
 	return 0
+}
+
+// metricsReaderToken is a token of a ServiceAccount bound to the metrics-reader
+// ClusterRole, as a user's Prometheus is.
+func metricsReaderToken(t *testing.T) string {
+	t.Helper()
+	const binding = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics-scraper, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: test-cluster-metrics-scraper}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: whatsapp-commerce-metrics-reader}
+subjects: [{kind: ServiceAccount, name: metrics-scraper, namespace: default}]
+`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := kubectl(ctx, []byte(binding), "apply", "--server-side", "-f", "-"); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(mustKubectl(t, "create", "token", "metrics-scraper", "-n", "default", "--duration=10m"))
 }
 
 // defaulted is a probe as the API server stores it: with its documented defaults.

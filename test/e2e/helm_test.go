@@ -256,6 +256,24 @@ func TestChartValues(t *testing.T) {
 	if _, ok := objs[metricsKey]; ok {
 		t.Errorf("metrics.enabled=false still renders the metrics Service")
 	}
+	// metrics.secure=false: plain HTTP, said so by the flag, the port's name and
+	// the ServiceMonitor's scheme, and no binding for checking tokens.
+	plain := helmTemplate(t, "metrics.secure=false", "metrics.port=8080", "metrics.serviceMonitor.enabled=true")
+	plain.get(t, deploymentKey, &dep)
+	if args := dep.Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--metrics-secure=false") || !slices.Contains(args, "--metrics-bind-address=:8080") {
+		t.Errorf("metrics.secure=false rendered args %q", args)
+	}
+	var svc corev1.Service
+	plain.get(t, metricsKey, &svc)
+	sm := plain["ServiceMonitor/"+systemNamespace+"/"+namePrefix+"metrics"]
+	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
+	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" || len(endpoints) != 1 ||
+		endpoints[0].(map[string]any)["scheme"] != "http" || endpoints[0].(map[string]any)["port"] != "http" || endpoints[0].(map[string]any)["tlsConfig"] != nil {
+		t.Errorf("metrics.secure=false rendered Service ports %+v and ServiceMonitor endpoints %v, want plain http", svc.Spec.Ports, endpoints)
+	}
+	if _, ok := plain["ClusterRoleBinding//"+namePrefix+"metrics-auth-rolebinding"]; ok {
+		t.Errorf("metrics.secure=false still binds the metrics auth role")
+	}
 	secret := objs["Secret/"+systemNamespace+"/"+namePrefix+"archive"]
 	if url, _, _ := unstructured.NestedString(secret.Object, "stringData", "url"); url != "postgres://u:p@db/commerce" {
 		t.Errorf("archive.databaseURL rendered Secret %v", secret)

@@ -32,6 +32,9 @@ var defaultObjects = []string{
 	"ServiceAccount/" + systemNamespace + "/" + serviceAccount,
 	"ClusterRole//" + namePrefix + "manager-role",
 	"ClusterRoleBinding//" + namePrefix + "manager-rolebinding",
+	"ClusterRole//" + namePrefix + "metrics-auth-role",
+	"ClusterRoleBinding//" + namePrefix + "metrics-auth-rolebinding",
+	"ClusterRole//" + namePrefix + "metrics-reader",
 	"Role/" + systemNamespace + "/" + namePrefix + "leader-election-role",
 	"RoleBinding/" + systemNamespace + "/" + namePrefix + "leader-election-rolebinding",
 	"ClusterRole//" + namePrefix + "whatsappchannel-admin-role",
@@ -117,7 +120,7 @@ func TestDefaultRenders(t *testing.T) {
 		}
 	}
 	checkServicePort(t, idx, receiverKey, &dep, 80, "webhook")
-	checkServicePort(t, idx, metricsKey, &dep, 8080, "metrics")
+	checkServicePort(t, idx, metricsKey, &dep, 8443, "metrics")
 
 	var pdb policyv1.PodDisruptionBudget
 	idx.get(t, "PodDisruptionBudget/"+systemNamespace+"/"+namePrefix+"controller-manager", &pdb)
@@ -132,9 +135,24 @@ func TestDefaultRenders(t *testing.T) {
 	var crb rbacv1.ClusterRoleBinding
 	idx.get(t, "ClusterRoleBinding//"+namePrefix+"manager-rolebinding", &crb)
 	checkBinding(t, idx, "ClusterRoleBinding "+crb.Name, crb.RoleRef, crb.Subjects, "")
+	idx.get(t, "ClusterRoleBinding//"+namePrefix+"metrics-auth-rolebinding", &crb)
+	checkBinding(t, idx, "ClusterRoleBinding "+crb.Name, crb.RoleRef, crb.Subjects, "")
 	var rb rbacv1.RoleBinding
 	idx.get(t, "RoleBinding/"+systemNamespace+"/"+namePrefix+"leader-election-rolebinding", &rb)
 	checkBinding(t, idx, "RoleBinding "+rb.Name, rb.RoleRef, rb.Subjects, systemNamespace)
+
+	// Checking a scrape takes a TokenReview and a SubjectAccessReview, nothing
+	// more; reading metrics takes GET /metrics, nothing more.
+	for name, want := range map[string]ruleSet{
+		"metrics-auth-role": {"authentication.k8s.io tokenreviews": {"create"}, "authorization.k8s.io subjectaccessreviews": {"create"}},
+		"metrics-reader":    {"nonResourceURL /metrics": {"get"}},
+	} {
+		var role rbacv1.ClusterRole
+		idx.get(t, "ClusterRole//"+namePrefix+name, &role)
+		if got := rulesOf(role.Rules); !reflect.DeepEqual(got, want) {
+			t.Errorf("ClusterRole %s grants %v, want %v", role.Name, got, want)
+		}
+	}
 
 	var le rbacv1.Role
 	idx.get(t, "Role/"+systemNamespace+"/"+namePrefix+"leader-election-role", &le)
@@ -175,16 +193,20 @@ func checkDeployment(t *testing.T, dep *appsv1.Deployment) {
 	if c.Image != image {
 		t.Errorf("Deployment: image %q, want %q (config/default's images:)", c.Image, image)
 	}
-	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:8082"} {
+	for _, arg := range []string{"--leader-elect", "--metrics-bind-address=:8443", "--health-probe-bind-address=:8081", "--webhook-bind-address=:8082"} {
 		if !slices.Contains(c.Args, arg) {
 			t.Errorf("Deployment: args %v lack %s", c.Args, arg)
 		}
+	}
+	// Metrics are served over authenticated HTTPS, the manager's default.
+	if slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--metrics-secure") }) {
+		t.Errorf("Deployment: args %v set --metrics-secure; the cluster install keeps its default (true)", c.Args)
 	}
 	ports := map[string]int32{}
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if want := map[string]int32{"webhook": 8082, "metrics": 8080, "health": 8081}; !reflect.DeepEqual(ports, want) {
+	if want := map[string]int32{"webhook": 8082, "metrics": 8443, "health": 8081}; !reflect.DeepEqual(ports, want) {
 		t.Errorf("Deployment: container ports %v, want %v", ports, want)
 	}
 	for name, probe := range map[string]*corev1.Probe{"/healthz": c.LivenessProbe, "/readyz": c.ReadinessProbe} {
@@ -483,6 +505,14 @@ func TestComponentsOverlay(t *testing.T) {
 	endpoints, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
 	if len(endpoints) != 1 || endpoints[0].(map[string]any)["port"] != metricsSvc.Spec.Ports[0].Name {
 		t.Errorf("ServiceMonitor: endpoints %v, want the metrics Service's port %q", endpoints, metricsSvc.Spec.Ports[0].Name)
+	} else {
+		// The endpoint refuses scrapes without a token the API server authorizes
+		// (TestManagerRunsAsItsServiceAccount), so Prometheus sends its own.
+		ep := endpoints[0].(map[string]any)
+		skip, _, _ := unstructured.NestedBool(ep, "tlsConfig", "insecureSkipVerify")
+		if ep["scheme"] != "https" || ep["bearerTokenFile"] != "/var/run/secrets/kubernetes.io/serviceaccount/token" || !skip {
+			t.Errorf("ServiceMonitor: endpoint %v, want scheme https with Prometheus' ServiceAccount token, skipping verification of the self-signed certificate", ep)
+		}
 	}
 
 	// Everything but the ServiceMonitor is accepted by a real API server.

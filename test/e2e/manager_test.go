@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,7 +29,8 @@ import (
 // arguments and the credentials its pods get (a token of the operator's
 // ServiceAccount, bound to the installed RBAC), as a pod of the Deployment would:
 // a channel from the samples becomes Ready, the receiver answers Meta's handshake
-// with the channel's secrets, metrics are served, and nothing is forbidden.
+// with the channel's secrets, metrics are served over HTTPS to a ServiceAccount
+// bound to the metrics-reader role and to nobody else, and nothing is forbidden.
 func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 	t.Parallel()
 	_, objs := render(t, "config/default")
@@ -82,8 +84,28 @@ func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 	if body != "1158201444" {
 		t.Errorf("the verification handshake answered %q, want the challenge", body)
 	}
-	if metrics := waitHTTP(t, "http://"+addrs["--metrics-bind-address"]+"/metrics", http.StatusOK); !strings.Contains(metrics, "controller_runtime_reconcile_total") {
-		t.Errorf("/metrics serves no controller-runtime metrics")
+	// Reaching the metrics port is not enough: a scrape needs a token the API
+	// server authenticates, of someone allowed GET /metrics. Each refusal is its
+	// own ServiceAccount, as the endpoint caches a denial for 30 s.
+	metricsURL := "https://" + addrs["--metrics-bind-address"] + "/metrics"
+	waitGet(t, metricsURL, "", http.StatusUnauthorized)
+	// A token the API server does not know is refused too; controller-runtime's
+	// filter answers it 500 "Authentication failed", not 401.
+	waitGet(t, metricsURL, "not-a-token", http.StatusInternalServerError)
+	c.namespace(t, "monitoring")
+	saToken := func(sa string) string {
+		c.mustKubectl(t, nil, "create", "serviceaccount", sa, "-n", "monitoring")
+		token, _ := c.mustKubectl(t, nil, "create", "token", sa, "-n", "monitoring", "--duration=1h")
+		return strings.TrimSpace(token)
+	}
+	waitGet(t, metricsURL, saToken("stranger"), http.StatusForbidden)
+	prometheus := saToken("prometheus")
+	c.mustKubectl(t, nil, "create", "clusterrolebinding", "prometheus-reads-metrics", "--clusterrole="+namePrefix+"metrics-reader", "--serviceaccount=monitoring:prometheus")
+	metrics := waitGet(t, metricsURL, prometheus, http.StatusOK)
+	for _, name := range []string{"controller_runtime_reconcile_total", `whatsapp_resource_conditions{kind="WhatsAppChannel",status="True",type="Ready"} 1`} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("/metrics serves no %s:\n%s", name, metrics)
+		}
 	}
 
 	// The channel's readiness was recorded as an Event (events.k8s.io).
@@ -217,12 +239,26 @@ func runManager(t *testing.T, bin, kubeconfig string, args []string) *logBuffer 
 // waitHTTP polls url until it answers with the status, and returns the body.
 func waitHTTP(t *testing.T, url string, status int) string {
 	t.Helper()
+	return waitGet(t, url, "", status)
+}
+
+// insecureClient trusts any certificate, as the ServiceMonitor does the metrics
+// endpoint's self-signed one.
+var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+// waitGet polls url, with token as bearer token unless empty, until it answers
+// with the status, and returns the body.
+func waitGet(t *testing.T, url, token string, status int) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var last string
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := insecureClient.Do(req)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()

@@ -220,6 +220,9 @@ func TestInstalledPermissions(t *testing.T) {
 			{"get", leases, own, true},
 			{"create", leases, own, true},
 			{"update", leases, own, true},
+			// The metrics endpoint has each scrape's token checked.
+			{"create", "tokenreviews.authentication.k8s.io", none, true},
+			{"create", "subjectaccessreviews.authorization.k8s.io", none, true},
 			// Secrets by name only: never listed or watched, anywhere.
 			{"list", "secrets", shop, false},
 			{"watch", "secrets", shop, false},

@@ -41,3 +41,8 @@ which watchNamespaces grants by a Role in each namespace instead.
 {{- define "wco.isNamespacedRule" -}}
 {{- if and (has "" .apiGroups) (or (has "secrets" .resources) (has "configmaps" .resources)) }}true{{ end -}}
 {{- end -}}
+
+{{/* The metrics Service's port name, which is also the scheme it serves. */}}
+{{- define "wco.metricsPortName" -}}
+{{ if .Values.metrics.secure }}https{{ else }}http{{ end }}
+{{- end -}}
