@@ -77,6 +77,8 @@ type world struct {
 	// current is the receiver's webhook URL while an operator runs, for the
 	// relay; nil between a stop and a start.
 	current atomic.Pointer[string]
+	// alsoWatch are namespaces the operator watches besides ns.
+	alsoWatch []string
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
@@ -103,11 +105,13 @@ type worldOptions struct {
 	archive *archive.Archive
 	// secretResync is the operator's SecretResyncPeriod; a second if zero.
 	secretResync time.Duration
+	// alsoWatch are namespaces the operator watches besides the world's.
+	alsoWatch []string
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
 	}
@@ -162,8 +166,8 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient})
+	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: []string{w.fake.URL() + "/"}})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {

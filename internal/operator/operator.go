@@ -38,6 +38,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // Defaults of the settings main.go offers as flags.
@@ -92,6 +93,10 @@ type Options struct {
 	Clock clock.PassiveClock
 	// HTTPClient sends to the WhatsApp API; one with a 15 s timeout if nil.
 	HTTPClient *http.Client
+	// AllowedAPIURLs are the URL prefixes a channel's apiURL must be under
+	// for the operator to send to it; whatsapp.DefaultAllowedURLs (Meta's
+	// Graph API only) if nil. Tests and `make run` add their fake WhatsApp.
+	AllowedAPIURLs []string
 	// Archive, when set, receives every order and inquiry on the leader, and
 	// retention deletes nothing it does not hold.
 	Archive *archive.Archive
@@ -150,6 +155,13 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.Log.GetSink() == nil {
 		opts.Log = ctrl.Log
 	}
+	if opts.AllowedAPIURLs == nil {
+		opts.AllowedAPIURLs = whatsapp.DefaultAllowedURLs
+	}
+	allowed, err := whatsapp.ParseAllowedURLs(opts.AllowedAPIURLs)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(cfg, managerOptions(opts))
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -158,7 +170,7 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := addLeaderOnly(mgr, opts); err != nil {
+	if err := addLeaderOnly(mgr, opts, allowed); err != nil {
 		return nil, err
 	}
 	return &Operator{Manager: mgr, Receiver: receiver}, nil
@@ -252,12 +264,13 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 // sweeper of expired refused webhook elements, and, unless opts leave them out,
 // the order, inquiry and product message reconcilers, which message customers,
 // with the archive their retention waits for when there is one.
-func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
+func addLeaderOnly(mgr ctrl.Manager, opts Options, allowed whatsapp.AllowedURLs) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
 		Recorder:           mgr.GetEventRecorder("whatsappchannel-controller"),
 		SecretResyncPeriod: opts.SecretResyncPeriod,
+		AllowedAPIURLs:     allowed,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the channel controller: %w", err)
 	}
@@ -270,7 +283,8 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if opts.WithoutCustomerReconcilers {
 		return nil
 	}
-	messenger := &controllers.Messenger{Secrets: channelsecret.NewCache(mgr.GetAPIReader()), SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient}
+	messenger := &controllers.Messenger{Secrets: channelsecret.NewCache(mgr.GetAPIReader()), SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient,
+		AllowedAPIURLs: allowed}
 	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.
