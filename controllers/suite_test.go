@@ -79,6 +79,8 @@ type world struct {
 	current atomic.Pointer[string]
 	// alsoWatch are namespaces the operator watches besides ns.
 	alsoWatch []string
+	// allow are API URLs the operator may send to besides the fake's.
+	allow []string
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
@@ -107,11 +109,13 @@ type worldOptions struct {
 	secretResync time.Duration
 	// alsoWatch are namespaces the operator watches besides the world's.
 	alsoWatch []string
+	// allow are API URLs the operator may send to besides the fake's.
+	allow []string
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
 	}
@@ -167,7 +171,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 func (w *world) start() {
 	w.t.Helper()
 	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: []string{w.fake.URL() + "/"}})
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: append([]string{w.fake.URL() + "/"}, w.allow...)})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {
