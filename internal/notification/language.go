@@ -71,21 +71,9 @@ func check(n parse.Node, inWith bool) error {
 	case *parse.ActionNode:
 		return checkPipe(n.Pipe, inWith)
 	case *parse.IfNode:
-		if err := checkPipe(n.Pipe, inWith); err != nil {
-			return err
-		}
-		if err := check(n.List, inWith); err != nil {
-			return err
-		}
-		return check(n.ElseList, inWith)
+		return checkBranch(&n.BranchNode, inWith, inWith)
 	case *parse.WithNode:
-		if err := checkPipe(n.Pipe, inWith); err != nil {
-			return err
-		}
-		if err := check(n.List, true); err != nil {
-			return err
-		}
-		return check(n.ElseList, inWith)
+		return checkBranch(&n.BranchNode, inWith, true)
 	case *parse.RangeNode:
 		return fmt.Errorf("range is %w", ErrNotAllowed)
 	case *parse.TemplateNode:
@@ -94,6 +82,18 @@ func check(n parse.Node, inWith bool) error {
 		return fmt.Errorf("break and continue are %w", ErrNotAllowed)
 	}
 	return fmt.Errorf("%s is %w", n, ErrNotAllowed)
+}
+
+// checkBranch walks an if or a with; listInWith is whether dot, in its first
+// list, is the field it tested.
+func checkBranch(n *parse.BranchNode, inWith, listInWith bool) error {
+	if err := checkPipe(n.Pipe, inWith); err != nil {
+		return err
+	}
+	if err := check(n.List, listInWith); err != nil {
+		return err
+	}
+	return check(n.ElseList, inWith)
 }
 
 // checkPipe allows exactly one operand, without declarations: a field of Data
