@@ -84,15 +84,16 @@ func TestHostileTemplatesStayWithTheirChannel(t *testing.T) {
 	}
 
 	// A text over WhatsApp's limit never gets past the API server.
-	huge := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: hostileNS, Name: "huge"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
-		PhoneNumberID: "1", SecretRef: commercev1alpha1.SecretReference{Name: "x"},
-		Notifications: commercev1alpha1.NotificationSettings{
-			OrderMessages: map[string]string{"Accepted": strings.Repeat("{{.Items}}", 410)},
-			Template:      &commercev1alpha1.MessageTemplate{Name: "t", Parameters: []string{strings.Repeat("x", 1025)}},
-		}}}
-	err := env.Client.Create(ctx, huge)
-	if err == nil || !strings.Contains(err.Error(), "at most 4096 characters") || !strings.Contains(err.Error(), "1024") {
-		t.Fatalf("creating a channel with oversized texts: %v, want the API server to refuse both", err)
+	for field, n := range map[string]commercev1alpha1.NotificationSettings{
+		"orderMessages": {OrderMessages: map[string]string{"Accepted": strings.Repeat("{{.Items}}", 410)}},
+		"parameters":    {Template: &commercev1alpha1.MessageTemplate{Name: "t", Parameters: []string{strings.Repeat("x", 1025)}}},
+	} {
+		huge := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: hostileNS, Name: "huge"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
+			PhoneNumberID: "1", SecretRef: commercev1alpha1.SecretReference{Name: "x"}, Notifications: n}}
+		err := env.Client.Create(ctx, huge)
+		if want := map[string]string{"orderMessages": "at most 4096 characters", "parameters": "may not be more than 1024"}[field]; err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("creating a channel with an oversized %s text: %v, want the API server to refuse it", field, err)
+		}
 	}
 
 	hostileOrder := w.acceptedOrder(hostileNS, "loop", "hostile-order")
@@ -101,9 +102,10 @@ func TestHostileTemplatesStayWithTheirChannel(t *testing.T) {
 		c := notifiedCondition(o)
 		return c != nil && c.Status == metav1.ConditionTrue
 	})
-	w.waitOrder(hostileOrder, "the hostile order waiting for its channel", func(o *commercev1alpha1.WhatsAppOrder) bool {
+	// The text is refused where the order would render it, too: nothing is sent.
+	w.waitOrder(hostileOrder, "the hostile order refused", func(o *commercev1alpha1.WhatsAppOrder) bool {
 		c := notifiedCondition(o)
-		return c != nil && c.Reason == commercev1alpha1.ReasonChannelNotReady
+		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "orderMessages.Accepted: range is not allowed")
 	})
 	if sent := w.fake.Sent(); len(sent) != 1 {
 		t.Fatalf("the fake got %d messages, want only the honest order's", len(sent))

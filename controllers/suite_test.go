@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/pgtest"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
@@ -79,7 +81,7 @@ type world struct {
 	current atomic.Pointer[string]
 	// alsoWatch are namespaces the operator watches besides ns.
 	alsoWatch []string
-	// allow are API URLs the operator may send to besides the fake's.
+	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
 }
 
@@ -109,7 +111,7 @@ type worldOptions struct {
 	secretResync time.Duration
 	// alsoWatch are namespaces the operator watches besides the world's.
 	alsoWatch []string
-	// allow are API URLs the operator may send to besides the fake's.
+	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
 }
 
@@ -171,7 +173,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 func (w *world) start() {
 	w.t.Helper()
 	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: append([]string{w.fake.URL() + "/"}, w.allow...)})
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {
