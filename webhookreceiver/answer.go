@@ -80,7 +80,7 @@ func refuse(v verdict, format string, args ...any) response {
 // part is then deduplicated. Elements that can never be stored do not: they
 // are kept, listed in the answer, and retrying would never store them.
 func (rep *report) verdict() verdict {
-	if rep.Failed > 0 || rep.NotYetRecorded > 0 {
+	if rep.Failed > 0 || rep.NotYetRecorded > 0 || rep.PastDeadline > 0 {
 		return verdictSomeFailed
 	}
 	return verdictStored

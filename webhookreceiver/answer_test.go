@@ -40,6 +40,7 @@ func TestReportVerdict(t *testing.T) {
 		// another one can never be stored.
 		{"one failed, one never storable", report{Failed: 1, Refused: []refusal{{Path: "p", Reason: "r", ConfigMap: "c"}}}, verdictSomeFailed},
 		{"a status whose record is not visible yet", report{Updated: 3, NotYetRecorded: 1}, verdictSomeFailed},
+		{"time up before every element was tried", report{Created: 2, PastDeadline: 1}, verdictSomeFailed},
 	} {
 		if got := tc.rep.verdict(); got != tc.want {
 			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)

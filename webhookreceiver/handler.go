@@ -18,6 +18,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -102,8 +103,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	}
 	parsed, err := payload.Parse(body, formatOf(ch))
 	if err != nil {
-		r.log(ch).Info("webhook body refused", "error", err.Error())
-		return refuse(verdictBadRequest, "%v", err)
+		return r.refuseBody(ctx, ch, body, err)
 	}
 	if !r.admission.enter(ctx) {
 		return refuse(verdictBusy, "the receiver is storing as many bodies as it admits; send again later")
@@ -138,7 +138,7 @@ func (r *Receiver) channelAt(ctx context.Context, path string) (*commercev1alpha
 		return nil, nil
 	}
 	var list commercev1alpha1.WhatsAppChannelList
-	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{index.WebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	if len(list.Items) == 0 {

@@ -55,9 +55,6 @@ type Config struct {
 	// AccessToken is the bearer token. It is sent only in the Authorization
 	// header and never appears in errors.
 	AccessToken string
-	// TemplateNamespace is the On-Premises template namespace, which that
-	// generation requires on template messages; Cloud ignores it.
-	TemplateNamespace string
 	// HTTPClient defaults to http.DefaultClient.
 	HTTPClient *http.Client
 	// Timeout applies when a call's context has no deadline; zero means
@@ -70,7 +67,6 @@ type Client struct {
 	generation Generation
 	endpoint   string
 	token      string
-	namespace  string
 	http       *http.Client
 	timeout    time.Duration
 }
@@ -80,7 +76,6 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		generation: cfg.Generation,
 		token:      cfg.AccessToken,
-		namespace:  cfg.TemplateNamespace,
 		http:       cfg.HTTPClient,
 		timeout:    cfg.Timeout,
 	}
