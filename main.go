@@ -15,12 +15,13 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/memlimit"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 func main() {
 	var (
-		opts                   operator.Options
-		namespaces, archiveURL string
+		opts                                operator.Options
+		namespaces, archiveURL, allowedURLs string
 	)
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", operator.DefaultMetricsAddr, "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&opts.MetricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, only to requests whose bearer token the API server authenticates and authorizes for GET /metrics; false serves plain HTTP to anyone who reaches the port.")
@@ -34,11 +35,14 @@ func main() {
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	// No default from the environment here: --help would print the password.
 	flag.StringVar(&archiveURL, "archive-database-url", "", "PostgreSQL URL of the archive every order and inquiry is written to; retention then deletes only what it holds. Default: $ARCHIVE_DATABASE_URL.")
+	flag.StringVar(&allowedURLs, "allowed-api-urls", strings.Join(whatsapp.DefaultAllowedURLs, ","), "Comma-separated URL prefixes (scheme, host and path) a channel's apiURL must be under to be sent to; channels elsewhere are not Ready and are sent nothing.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	opts.Namespaces = splitList(namespaces)
+	// An empty list is kept empty (it allows nothing) rather than made the default.
+	opts.AllowedAPIURLs = append([]string{}, splitList(allowedURLs)...)
 	if archiveURL == "" {
 		archiveURL = os.Getenv("ARCHIVE_DATABASE_URL")
 	}
@@ -77,7 +81,7 @@ func run(opts operator.Options, archiveURL string) error {
 	if err != nil {
 		return err
 	}
-	ctrl.Log.Info("starting manager", "webhookAddress", opts.WebhookAddr, "leaderElection", opts.LeaderElection)
+	ctrl.Log.Info("starting manager", "webhookAddress", opts.WebhookAddr, "leaderElection", opts.LeaderElection, "allowedAPIURLs", opts.AllowedAPIURLs)
 	return op.Start(ctrl.SetupSignalHandler())
 }
 

@@ -42,6 +42,10 @@ type Messenger struct {
 	// SecretMaxAge is how long a cached token is used without a refusal.
 	SecretMaxAge time.Duration
 	HTTPClient   *http.Client
+	// AllowedAPIURLs are where sends may go (--allowed-api-urls). The channel
+	// controller makes a channel elsewhere not Ready; checking again here
+	// holds between an edit of apiURL and that controller's next pass.
+	AllowedAPIURLs whatsapp.AllowedURLs
 }
 
 // message is one message to send to a customer: text, or a template when the
@@ -125,6 +129,9 @@ func (m *Messenger) sendWith(ctx context.Context, about string, ch *commercev1al
 func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, call func(*whatsapp.Client) (string, error)) sendResult {
 	if ch == nil || !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
 		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "the WhatsAppChannel is missing or not Ready"}
+	}
+	if base := whatsapp.BaseURL(whatsapp.Generation(ch.API()), ch.Spec.APIURL); !m.AllowedAPIURLs.Allows(base) {
+		return sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: apiURLNotAllowed(base, m.AllowedAPIURLs)}
 	}
 	start := time.Now()
 	token, fetched, res := m.accessToken(ctx, ch, m.SecretMaxAge)

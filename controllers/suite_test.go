@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/pgtest"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // Every test here runs the real operator (controllers and receiver, restricted
@@ -77,6 +79,10 @@ type world struct {
 	// current is the receiver's webhook URL while an operator runs, for the
 	// relay; nil between a stop and a start.
 	current atomic.Pointer[string]
+	// alsoWatch are namespaces the operator watches besides ns.
+	alsoWatch []string
+	// allow are API URLs the operator may send to besides Meta's and the fake's.
+	allow []string
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
@@ -103,11 +109,15 @@ type worldOptions struct {
 	archive *archive.Archive
 	// secretResync is the operator's SecretResyncPeriod; a second if zero.
 	secretResync time.Duration
+	// alsoWatch are namespaces the operator watches besides the world's.
+	alsoWatch []string
+	// allow are API URLs the operator may send to besides Meta's and the fake's.
+	allow []string
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
 	}
@@ -162,8 +172,8 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 // start runs the operator, as main.go wires it, watching only this namespace.
 func (w *world) start() {
 	w.t.Helper()
-	op, err := operator.New(env.Config, operator.Options{Namespaces: []string{w.ns}, Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient})
+	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // WhatsAppChannelReconciler checks the Secret each channel references and
@@ -35,6 +36,9 @@ type WhatsAppChannelReconciler struct {
 	APIReader          client.Reader
 	Recorder           events.EventRecorder
 	SecretResyncPeriod time.Duration
+	// AllowedAPIURLs are where the operator may send (--allowed-api-urls): a
+	// channel whose apiURL is elsewhere is not Ready.
+	AllowedAPIURLs whatsapp.AllowedURLs
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsappchannels,verbs=get;list;watch
@@ -46,22 +50,26 @@ type WhatsAppChannelReconciler struct {
 //
 //	read        the channel, the generation read, its Secret (channelScope)
 //	webhook     the webhook path derived from the Secret's token
-//	conditions  Ready, Reconciling and Stalled follow from the Secret and the notification texts
-//	write       one status write, then the event of a readiness change
+//	conditions  Ready, Signed, Reconciling and Stalled follow from the Secret, the apiURL and the notification texts
+//	write       one status write, then the events of a readiness or signing change
 func (r *WhatsAppChannelReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	s, err := r.read(ctx, req)
 	if s == nil || err != nil {
 		return ctrl.Result{}, err
 	}
 	s.webhookPath = webhookPath(s.channel, s.token, s.secretErr)
-	s.conditions = channelConditions(s.channel, s.webhookPath, s.secretErr)
+	s.conditions = channelConditions(s.channel, s.secretErr, s.signed, r.AllowedAPIURLs)
 	before := meta.FindStatusCondition(s.channel.Status.Conditions, commercev1alpha1.ConditionReady).DeepCopy()
+	signedBefore := meta.FindStatusCondition(s.channel.Status.Conditions, commercev1alpha1.ConditionSigned).DeepCopy()
 	written, err := statuswrite.Write(ctx, r.Client, r.APIReader, s.channel, s.apply)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if ready := s.conditions[0]; written && (before == nil || before.Status != ready.Status || before.Reason != ready.Reason) {
 		r.recordReady(ctx, s.channel, ready)
+	}
+	if ev, ok := signedEvent(signedBefore, meta.FindStatusCondition(s.conditions, commercev1alpha1.ConditionSigned), s.channel.Spec.SecretRef.Name); written && ok {
+		r.Recorder.Eventf(s.channel, nil, ev.eventType, ev.reason, "CheckSecret", "%s", ev.message)
 	}
 	if s.secretErr != nil && s.secretErr.Transient {
 		return ctrl.Result{}, s.secretErr
@@ -79,6 +87,8 @@ type channelScope struct {
 	// Secret is not usable, nil when it is.
 	token     []byte
 	secretErr *channelsecret.Error
+	// signed is whether the Secret has an appSecret.
+	signed bool
 
 	// Decided.
 	webhookPath string
@@ -92,7 +102,7 @@ func (r *WhatsAppChannelReconciler) read(ctx context.Context, req ctrl.Request) 
 		return nil, client.IgnoreNotFound(err)
 	}
 	vals, err := channelsecret.Load(ctx, r.APIReader, &ch)
-	s := &channelScope{channel: &ch, generation: ch.Generation, token: vals.WebhookToken}
+	s := &channelScope{channel: &ch, generation: ch.Generation, token: vals.WebhookToken, signed: len(vals.AppSecret) > 0}
 	if err != nil && !errors.As(err, &s.secretErr) {
 		return nil, fmt.Errorf("loading the channel's Secret: %w", err)
 	}
@@ -127,12 +137,15 @@ func webhookPath(ch *commercev1alpha1.WhatsAppChannel, token []byte, secretErr *
 	return ch.Status.WebhookPath
 }
 
-// channelConditions are Ready (first) and the kstatus conditions of a channel.
-// Reconciling is there while the Secret cannot be read right now; Stalled while
-// the Secret or a notification text needs a person's fix.
-func channelConditions(ch *commercev1alpha1.WhatsAppChannel, path string, secretErr *channelsecret.Error) []metav1.Condition {
+// channelConditions are Ready (first), Signed once the Secret is usable, and
+// the kstatus conditions of a channel. Reconciling is there while the Secret
+// cannot be read right now; Stalled while the Secret, the apiURL or a
+// notification text needs a person's fix. No message names the webhook path:
+// for an unsigned channel it is the only credential, and conditions and
+// Events are readable by many more people than the Secret.
+func channelConditions(ch *commercev1alpha1.WhatsAppChannel, secretErr *channelsecret.Error, signed bool, allowed whatsapp.AllowedURLs) []metav1.Condition {
 	ready := metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonChannelReady,
-		Message: fmt.Sprintf("Receiving %s API webhooks at %s", ch.API(), path)}
+		Message: fmt.Sprintf("Receiving %s API webhooks at the path in status.webhookPath (kubectl whatsapp webhook-url %s)", ch.API(), ch.Name)}
 	if secretErr != nil {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, secretErr.Reason, secretErr.Message
 		if secretErr.Transient {
@@ -140,11 +153,55 @@ func channelConditions(ch *commercev1alpha1.WhatsAppChannel, path string, secret
 		}
 		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, ready.Reason, ready.Message)}
 	}
-	if err := notification.Validate(ch.Spec.Notifications); err != nil {
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, commercev1alpha1.ReasonInvalidNotifications, err.Error()
-		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, ready.Reason, ready.Message)}
+	conds := []metav1.Condition{ready, signedCondition(ch, signed)}
+	if base := whatsapp.BaseURL(whatsapp.Generation(ch.API()), ch.Spec.APIURL); !allowed.Allows(base) {
+		conds[0].Status, conds[0].Reason, conds[0].Message = metav1.ConditionFalse, commercev1alpha1.ReasonAPIURLNotAllowed, apiURLNotAllowed(base, allowed)
+	} else if err := notification.Validate(ch.Spec.Notifications); err != nil {
+		conds[0].Status, conds[0].Reason, conds[0].Message = metav1.ConditionFalse, commercev1alpha1.ReasonInvalidNotifications, err.Error()
 	}
-	return []metav1.Condition{ready}
+	if conds[0].Status == metav1.ConditionFalse {
+		conds = append(conds, kstatus(commercev1alpha1.ConditionStalled, conds[0].Reason, conds[0].Message))
+	}
+	return conds
+}
+
+// apiURLNotAllowed says why nothing is sent to base.
+func apiURLNotAllowed(base string, allowed whatsapp.AllowedURLs) string {
+	return fmt.Sprintf("apiURL %q is not under any URL the operator allows (--allowed-api-urls %s): nothing is sent to it", base, allowed)
+}
+
+// signedCondition says whether the receiver requires signatures of ch's
+// webhook requests, given whether its Secret has an appSecret.
+func signedCondition(ch *commercev1alpha1.WhatsAppChannel, signed bool) metav1.Condition {
+	if signed {
+		return metav1.Condition{Type: commercev1alpha1.ConditionSigned, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonSigned,
+			Message: "webhook requests without a valid X-Hub-Signature-256 are refused"}
+	}
+	return metav1.Condition{Type: commercev1alpha1.ConditionSigned, Status: metav1.ConditionFalse, Reason: commercev1alpha1.ReasonUnsigned,
+		Message: fmt.Sprintf("Secret %q has no %q: webhook requests to this %s channel are not signed, and its webhook path is their only credential",
+			ch.Spec.SecretRef.Name, commercev1alpha1.SecretKeyAppSecret, ch.API())}
+}
+
+// channelEvent is one Kubernetes event to record about a channel.
+type channelEvent struct{ eventType, reason, message string }
+
+// signedEvent is the event of Signed changing from before to now (either nil
+// when absent): a Warning whenever the channel becomes unsigned, so that
+// removing appSecret is never a silent downgrade, and a Normal event when it
+// is signed again.
+func signedEvent(before, now *metav1.Condition, secret string) (channelEvent, bool) {
+	switch {
+	case now == nil || before != nil && before.Status == now.Status:
+		return channelEvent{}, false
+	case now.Status == metav1.ConditionFalse && before != nil:
+		return channelEvent{corev1.EventTypeWarning, commercev1alpha1.ReasonUnsigned, fmt.Sprintf("%q was removed from Secret %q: webhook requests to this channel are no longer signature-checked, and its webhook path is now their only credential",
+			commercev1alpha1.SecretKeyAppSecret, secret)}, true
+	case now.Status == metav1.ConditionFalse:
+		return channelEvent{corev1.EventTypeWarning, commercev1alpha1.ReasonUnsigned, now.Message}, true
+	case before != nil:
+		return channelEvent{corev1.EventTypeNormal, commercev1alpha1.ReasonSigned, now.Message}, true
+	}
+	return channelEvent{}, false
 }
 
 // SetupWithManager registers the reconciler. Its own status writes start no

@@ -40,6 +40,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/resourcemetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // Defaults of the settings main.go offers as flags.
@@ -101,6 +102,10 @@ type Options struct {
 	Clock clock.PassiveClock
 	// HTTPClient sends to the WhatsApp API; one with a 15 s timeout if nil.
 	HTTPClient *http.Client
+	// AllowedAPIURLs are the URL prefixes a channel's apiURL must be under
+	// for the operator to send to it; whatsapp.DefaultAllowedURLs (Meta's
+	// Graph API only) if nil. Tests and `make run` add their fake WhatsApp.
+	AllowedAPIURLs []string
 	// Archive, when set, receives every order and inquiry on the leader, and
 	// retention deletes nothing it does not hold.
 	Archive *archive.Archive
@@ -154,6 +159,13 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.Log.GetSink() == nil {
 		opts.Log = ctrl.Log
 	}
+	if opts.AllowedAPIURLs == nil {
+		opts.AllowedAPIURLs = whatsapp.DefaultAllowedURLs
+	}
+	allowed, err := whatsapp.ParseAllowedURLs(opts.AllowedAPIURLs)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(cfg, managerOptions(opts))
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -168,7 +180,7 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := addLeaderOnly(mgr, opts, secrets); err != nil {
+	if err := addLeaderOnly(mgr, opts, secrets, allowed); err != nil {
 		return nil, err
 	}
 	return &Operator{Manager: mgr, Receiver: receiver}, nil
@@ -278,12 +290,13 @@ func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cach
 // sweeper of expired refused webhook elements, and, unless opts leave them out,
 // the order, inquiry and product message reconcilers, which message customers,
 // with the archive their retention waits for when there is one.
-func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache) error {
+func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache, allowed whatsapp.AllowedURLs) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
 		Recorder:           mgr.GetEventRecorder("whatsappchannel-controller"),
 		SecretResyncPeriod: opts.SecretResyncPeriod,
+		AllowedAPIURLs:     allowed,
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the channel controller: %w", err)
 	}
@@ -296,7 +309,8 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache)
 	if opts.WithoutCustomerReconcilers {
 		return nil
 	}
-	messenger := &controllers.Messenger{Secrets: secrets, SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient}
+	messenger := &controllers.Messenger{Secrets: secrets, SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient,
+		AllowedAPIURLs: allowed}
 	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.

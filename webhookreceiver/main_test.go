@@ -45,7 +45,8 @@ func TestMain(m *testing.M) {
 
 func startManager(e *testenv.Env) (func(), error) {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(testLogs())))
-	op, err := operator.New(e.Config, operator.Options{SecretResyncPeriod: time.Second, WithoutCustomerReconcilers: true})
+	op, err := operator.New(e.Config, operator.Options{SecretResyncPeriod: time.Second, WithoutCustomerReconcilers: true,
+		AllowedAPIURLs: []string{"https://graph.facebook.com/", "https://wa.example.internal/"}})
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,14 @@ const (
 // and Graph application (4) limits.
 var rateLimitCodes = map[int64]bool{130429: true, 131056: true, 80007: true, 4: true}
 
-// maxSnippet bounds how much of a non-JSON answer goes into an error message.
-const maxSnippet = 256
+// maxErrorText bounds each text of a WhatsApp error (message, title,
+// details) that goes into an Error, and so into status, conditions and Events.
+const maxErrorText = 256
+
+// notWhatsApp describes an error answer that is not a WhatsApp error. The
+// body itself is never quoted: it may be any service's answer, and what is
+// written here is readable by whoever can read the resource.
+const notWhatsApp = "body not a WhatsApp error"
 
 // answer is the union of both generations' answers to a send.
 type answer struct {
@@ -59,16 +65,21 @@ func parseAnswer(status int, header http.Header, body []byte, now time.Time) (st
 	decodeErr := json.Unmarshal(body, &a)
 	e := &Error{HTTPStatus: status, RetryAfter: parseRetryAfter(header.Get("Retry-After"), now)}
 	switch {
+	case status/100 == 3:
+		// The client follows no redirect (it would carry the token along),
+		// whatever the body says.
+		e.Class, e.Message = Permanent, "redirect not followed: a request carrying the access token goes only to the channel's apiURL"
+		return "", e
 	case a.Error != nil:
-		e.Code, e.Subcode, e.FBTraceID = a.Error.Code, a.Error.Subcode, a.Error.FBTraceID
-		e.Message = join(a.Error.Message, a.Error.ErrorData.Details)
+		e.Code, e.Subcode, e.FBTraceID = a.Error.Code, a.Error.Subcode, bound(a.Error.FBTraceID)
+		e.Message = join(bound(a.Error.Message), bound(a.Error.ErrorData.Details))
 	case len(a.Errors) > 0:
 		e.Code = a.Errors[0].Code
-		e.Message = join(a.Errors[0].Title, a.Errors[0].Details)
+		e.Message = join(bound(a.Errors[0].Title), bound(a.Errors[0].Details))
 	case status/100 != 2:
-		e.Message = snippet(body, status)
+		e.Message = notWhatsApp
 	case decodeErr != nil:
-		e.Class, e.Message, e.Err = Permanent, "malformed answer: "+decodeErr.Error(), decodeErr
+		e.Class, e.Message, e.Err = Permanent, "malformed answer: not JSON", decodeErr
 		return "", e
 	case len(a.Messages) == 0 || a.Messages[0].ID == "":
 		e.Class, e.Message = Permanent, "answer holds no message id"
@@ -121,19 +132,14 @@ func join(message, details string) string {
 	return message + ": " + details
 }
 
-// snippet describes a non-JSON error answer: the start of its body, or the
-// status text when it has none.
-func snippet(body []byte, status int) string {
-	s := strings.TrimSpace(string(body))
-	if s == "" {
-		return http.StatusText(status)
+// bound cuts s to maxErrorText bytes, on a character boundary.
+func bound(s string) string {
+	if len(s) <= maxErrorText {
+		return s
 	}
-	if len(s) > maxSnippet {
-		cut := maxSnippet
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
-	return s
+	return s[:cut] + "..."
 }

@@ -85,20 +85,22 @@ func New(cfg Config) (*Client, error) {
 	if c.http == nil {
 		c.http = http.DefaultClient
 	}
+	// A redirect would carry the access token to wherever the answer points:
+	// never follow one (post refuses the 3xx answer).
+	noRedirects := *c.http
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &noRedirects
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
 	if c.token == "" {
 		return nil, errors.New("whatsapp: access token is required")
 	}
-	base := cfg.BaseURL
+	base := BaseURL(c.generation, cfg.BaseURL)
 	switch c.generation {
 	case Cloud:
 		if cfg.PhoneNumberID == "" {
 			return nil, errors.New("whatsapp: phone number id is required for the Cloud API")
-		}
-		if base == "" {
-			base = DefaultCloudBaseURL
 		}
 	case OnPremises:
 		if base == "" {
@@ -121,6 +123,15 @@ func New(cfg Config) (*Client, error) {
 		c.endpoint = base + "/v1/messages"
 	}
 	return c, nil
+}
+
+// BaseURL is where a client of generation g configured with base sends:
+// base, or for Cloud DefaultCloudBaseURL when base is empty.
+func BaseURL(g Generation, base string) string {
+	if base == "" && (g == Cloud || g == "") {
+		return DefaultCloudBaseURL
+	}
+	return base
 }
 
 // post sends one message object and returns the id WhatsApp assigned to it.

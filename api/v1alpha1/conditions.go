@@ -122,6 +122,26 @@ const (
 	ReasonSecretUnreadable  = "SecretUnreadable"
 	ReasonMissingSecretKey  = "MissingSecretKey"
 	ReasonSecretKeyNotValid = "SecretKeyNotValid"
+	// ReasonAPIURLNotAllowed: the channel's apiURL (for Cloud, Meta's default
+	// when unset) is not under any of the operator's --allowed-api-urls;
+	// nothing is sent to it.
+	ReasonAPIURLNotAllowed = "APIURLNotAllowed"
+)
+
+// ConditionSigned (WhatsAppChannel) tells whether the receiver requires a
+// valid X-Hub-Signature-256 on the channel's webhook requests. It is set once
+// the Secret has been read: True for every Cloud channel, False for an
+// On-Premises channel whose Secret has no appSecret, whose webhook path is
+// then the only credential of a request.
+const ConditionSigned = "Signed"
+
+// Reasons of Signed, also the reasons of the events of its changes.
+const (
+	// ReasonSigned: the Secret has an appSecret; unsigned requests are refused.
+	ReasonSigned = "Signed"
+	// ReasonUnsigned: On-Premises without appSecret; a Warning event says so
+	// when the channel is first seen unsigned, and when appSecret is removed.
+	ReasonUnsigned = "Unsigned"
 )
 
 // Reasons of Events that are not condition reasons.

@@ -71,14 +71,20 @@ type WhatsAppChannelSpec struct {
 // NotificationSettings configures the messages sent to customers.
 type NotificationSettings struct {
 	// OrderMessages overrides the text sent when an order enters a state, keyed by
-	// the state (Accepted, Rejected, Shipped, Delivered, Cancelled). Each is a Go
-	// text/template over .Order (the order's name), .State, .CustomerName,
-	// .Items (e.g. "2 x di9ozbzfi4, 1 x nqryix03ez"), .ItemCount, .Total and
-	// .Currency. States without an entry get a default message naming the items
-	// and total.
+	// the state (Accepted, Rejected, Shipped, Delivered, Cancelled). Each is a
+	// template of at most 4096 characters, rendering to at most 4096 (WhatsApp's
+	// limit on a text), in a subset of Go's text/template: {{.Order}} (the
+	// order's name), {{.State}}, {{.CustomerName}}, {{.Items}} (e.g.
+	// "2 x di9ozbzfi4, 1 x nqryix03ez"), {{.ItemCount}}, {{.Total}} and
+	// {{.Currency}}, {{if .Field}}...{{else}}...{{end}}, and
+	// {{with .Field}}...{{.}}...{{end}}; functions, pipelines, variables and
+	// range are refused (the channel is then not Ready, reason
+	// InvalidNotifications). States without an entry get a default message
+	// naming the items and total.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=5
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['Accepted', 'Rejected', 'Shipped', 'Delivered', 'Cancelled'])",message="orderMessages keys must be Accepted, Rejected, Shipped, Delivered or Cancelled"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="each orderMessages text must be at most 4096 characters (WhatsApp's limit on a text message)"
 	OrderMessages map[string]string `json:"orderMessages,omitempty"`
 
 	// Template is an approved message template used when the customer's 24-hour
@@ -105,10 +111,12 @@ type MessageTemplate struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	Namespace string `json:"namespace,omitempty"`
-	// Parameters fill the template body's {{1}}, {{2}}, ... in order; each is a Go
-	// text/template over the same fields as orderMessages.
+	// Parameters fill the template body's {{1}}, {{2}}, ... in order; each is a
+	// template in the same language as orderMessages, of at most 1024
+	// characters, rendering to at most 1024.
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:MaxLength=1024
 	Parameters []string `json:"parameters,omitempty"`
 }
 

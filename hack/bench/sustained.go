@@ -148,7 +148,7 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 	defer func() { _ = fake.Close() }()
 
 	con.printf("starting the operator (receiver and reconcilers) on namespace %s", loadNS)
-	op, err := newLoadOperator(cfg, loadNS)
+	op, err := newLoadOperator(cfg, loadNS, fake.URL())
 	if err != nil {
 		return err
 	}
@@ -204,10 +204,10 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
-// main.go does with its defaults, watching only namespace, with no metrics,
-// probes or listener.
-func newLoadOperator(cfg *rest.Config, namespace string) (*operator.Operator, error) {
-	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}})
+// main.go does with its defaults, watching only namespace, sending only to
+// the fake WhatsApp API at fakeURL, with no metrics, probes or listener.
+func newLoadOperator(cfg *rest.Config, namespace, fakeURL string) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}})
 }
 
 // startControlPlane starts etcd and kube-apiserver; stop stops them.

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // localContext names the context in the kubeconfig written for the local control
@@ -71,7 +74,9 @@ func run(ctx context.Context, opts options) (int, error) {
 		return 0, nil
 	}
 	var onStarted func()
+	manager := opts.manager
 	if local {
+		manager = allowFake(manager, opts.fakeAddr)
 		// The demo needs the operator running (its channel must turn Ready).
 		onStarted = func() {
 			stopDemo, err := startDemo(ctx, kubeconfig, opts.stateDir, opts.fakeAddr, flagValue(opts.manager[1:], "webhook-bind-address", operator.DefaultWebhookAddr))
@@ -82,7 +87,17 @@ func run(ctx context.Context, opts options) (int, error) {
 			go func() { <-ctx.Done(); stopDemo() }()
 		}
 	}
-	return runManager(ctx, kubeconfig, opts.manager, onStarted)
+	return runManager(ctx, kubeconfig, manager, onStarted)
+}
+
+// allowFake adds the demo's fake WhatsApp API to the URLs the manager may send
+// to, besides Meta's, unless its flags already say where.
+func allowFake(manager []string, fakeAddr string) []string {
+	if flagValue(manager[1:], "allowed-api-urls", "") != "" {
+		return manager
+	}
+	allowed := append(slices.Clone(whatsapp.DefaultAllowedURLs), "http://"+fakeAddr+"/")
+	return append(slices.Clone(manager), "--allowed-api-urls="+strings.Join(allowed, ","))
 }
 
 // cluster returns the path of a kubeconfig for a cluster with the CRDs installed,

@@ -1,18 +1,33 @@
 // Package notification writes the messages that tell a customer what became of
 // their order: the channel's own texts where it configures them, a default that
 // names the items and the total otherwise.
+//
+// A channel's texts are written by whoever may edit the channel and rendered
+// by the leader, so they are hostile input: they are parsed into a small subset
+// of Go's text/template (see Parse) in which rendering is one pass over the
+// text, and what they render is bounded (see MaxTextLength, MaxParameterLength).
 package notification
 
 import (
 	"fmt"
 	"strings"
-	"text/template"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
-// Data is what a message template can use.
+// Bounds of a channel's texts, in characters, before and after rendering. The
+// CRD refuses longer sources (MaxLength, and a CEL rule for orderMessages);
+// these are checked again here, where the text is used.
+const (
+	// MaxTextLength is WhatsApp's limit on a text message body.
+	MaxTextLength = 4096
+	// MaxParameterLength bounds one template parameter.
+	MaxParameterLength = 1024
+)
+
+// Data is what a message template can use: scalars only, which is what lets
+// the template language be the small subset Parse accepts.
 type Data struct {
 	Order        string
 	State        commercev1alpha1.OrderState
@@ -50,14 +65,14 @@ func Text(ch *commercev1alpha1.WhatsAppChannel, d Data) (string, error) {
 	if !ok {
 		src = defaults[d.State]
 	}
-	return render("orderMessages."+string(d.State), src, d)
+	return render("orderMessages."+string(d.State), src, MaxTextLength, d)
 }
 
 // TemplateParameters are the channel's template parameters rendered for d.
 func TemplateParameters(t *commercev1alpha1.MessageTemplate, d Data) ([]string, error) {
 	params := make([]string, len(t.Parameters))
 	for i, src := range t.Parameters {
-		p, err := render(fmt.Sprintf("template.parameters[%d]", i), src, d)
+		p, err := render(parameterName(i), src, MaxParameterLength, d)
 		if err != nil {
 			return nil, err
 		}
@@ -66,12 +81,16 @@ func TemplateParameters(t *commercev1alpha1.MessageTemplate, d Data) ([]string, 
 	return params, nil
 }
 
-// Validate checks that every text the channel configures is a usable template,
-// so a mistake shows on the channel rather than when an order needs it.
+func parameterName(i int) string { return fmt.Sprintf("template.parameters[%d]", i) }
+
+// Validate checks that every text the channel configures is a template Parse
+// accepts and renders within its bound for a sample order, so a mistake shows
+// on the channel rather than when an order needs it. A text outside the
+// language is refused before anything is executed.
 func Validate(s commercev1alpha1.NotificationSettings) error {
-	sample := Data{Order: "sample", State: commercev1alpha1.OrderAccepted, Items: "1 x sample", ItemCount: 1, Total: "1", Currency: "USD"}
+	sample := Data{Order: "sample", State: commercev1alpha1.OrderAccepted, CustomerName: "Sample", Items: "1 x sample", ItemCount: 1, Total: "1", Currency: "USD"}
 	for state, src := range s.OrderMessages {
-		if _, err := render("orderMessages."+state, src, sample); err != nil {
+		if _, err := render("orderMessages."+state, src, MaxTextLength, sample); err != nil {
 			return err
 		}
 	}
@@ -83,14 +102,17 @@ func Validate(s commercev1alpha1.NotificationSettings) error {
 	return nil
 }
 
-func render(name, src string, d Data) (string, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(src)
+func render(name, src string, limit int, d Data) (string, error) {
+	t, err := Parse(name, src, limit)
 	if err != nil {
-		return "", fmt.Errorf("%s is not a valid template: %w", name, err)
+		return "", err
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, d); err != nil {
+	w := &limitedWriter{limit: limit}
+	if err := t.Execute(w, d); err != nil {
+		if w.over {
+			return "", fmt.Errorf("%s renders to more than %d characters", name, limit)
+		}
 		return "", fmt.Errorf("%s cannot be rendered: %w", name, err)
 	}
-	return b.String(), nil
+	return w.b.String(), nil
 }

@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,10 @@ func newShop(t *testing.T, name string) *shop {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fake.Close() })
+	apiURL, err := fakeFront(t).Route(ns, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-whatsapp"},
@@ -59,7 +65,7 @@ func newShop(t *testing.T, name string) *shop {
 	channel := &commercev1alpha1.WhatsAppChannel{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"},
 		Spec: commercev1alpha1.WhatsAppChannelSpec{
-			API: commercev1alpha1.APICloud, PhoneNumberID: "106540352242922", APIURL: fake.URL(),
+			API: commercev1alpha1.APICloud, PhoneNumberID: "106540352242922", APIURL: apiURL,
 			SecretRef: commercev1alpha1.SecretReference{Name: secret.Name},
 		},
 	}
@@ -88,6 +94,26 @@ func conditionTrue(conds []metav1.Condition, typ string) bool {
 		}
 	}
 	return false
+}
+
+// fakeFrontPort is where, on the node's address, the fakes are routed: the
+// overlay allows http://<node IP>:18095/ as the operator's --allowed-api-urls.
+const fakeFrontPort = "18095"
+
+var front struct {
+	once  sync.Once
+	front *fakewhatsapp.Front
+	err   error
+}
+
+// fakeFront is the one front of every shop's fake, started by the first shop.
+func fakeFront(t *testing.T) *fakewhatsapp.Front {
+	t.Helper()
+	front.once.Do(func() { front.front, front.err = fakewhatsapp.StartFront(net.JoinHostPort(nodeIP(t), fakeFrontPort)) })
+	if front.err != nil {
+		t.Fatal(front.err)
+	}
+	return front.front
 }
 
 // nodeIP is the node's InternalIP, an address of the host the pods can reach.

@@ -26,16 +26,24 @@ import (
 
 var env *testenv.Env
 
+// front is the one address the operator is allowed to send to; each shop's
+// fake is routed under it.
+var front *fakewhatsapp.Front
+
 func TestMain(m *testing.M) {
 	os.Exit(testenv.Run(m, &env, func(e *testenv.Env) (func(), error) {
-		op, err := operator.New(e.Config, operator.Options{})
+		var err error
+		if front, err = fakewhatsapp.StartFront(""); err != nil {
+			return nil, err
+		}
+		op, err := operator.New(e.Config, operator.Options{AllowedAPIURLs: []string{front.URL() + "/"}})
 		if err != nil {
 			return nil, err
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- op.Start(ctx) }()
-		return func() { cancel(); <-done }, nil
+		return func() { cancel(); <-done; _ = front.Close() }, nil
 	}))
 }
 
@@ -112,8 +120,12 @@ func newShop(t *testing.T, withSecret bool) *shop {
 			commercev1alpha1.SecretKeyAccessToken: "token",
 		}})
 	}
+	apiURL, err := front.Route(s.ns, s.fake)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.channel = &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "shop"}, Spec: commercev1alpha1.WhatsAppChannelSpec{
-		API: commercev1alpha1.APICloud, PhoneNumberID: "106540352242922", APIURL: s.fake.URL(), SecretRef: commercev1alpha1.SecretReference{Name: "wa"},
+		API: commercev1alpha1.APICloud, PhoneNumberID: "106540352242922", APIURL: apiURL, SecretRef: commercev1alpha1.SecretReference{Name: "wa"},
 	}}
 	create(t, s.channel)
 	return s

@@ -50,6 +50,8 @@ local function health(obj, summary)
 end
 -- END shared
 
+-- The webhook path is a credential (the only one of an unsigned channel): the
+-- message never names it.
 return health(obj, function(status)
-  return "Receiving webhooks on " .. tostring(status.webhookPath)
+  return "Receiving webhooks at the path in status.webhookPath"
 end)
