@@ -59,6 +59,9 @@ func SetupIndexes(ctx context.Context, indexer client.FieldIndexer) error {
 	}); err != nil {
 		return fmt.Errorf("indexing orders by customer user id: %w", err)
 	}
+	if err := indexer.IndexField(ctx, &commercev1alpha1.WhatsAppOrder{}, IndexPaymentReference, PaymentReferenceIndex); err != nil {
+		return fmt.Errorf("indexing orders by payment reference: %w", err)
+	}
 	if err := indexer.IndexField(ctx, &commercev1alpha1.ProductInquiry{}, IndexCustomerUserID, func(o client.Object) []string {
 		q := o.(*commercev1alpha1.ProductInquiry)
 		return currentUserID(q.Spec.Customer, q.Status.CustomerUserID)

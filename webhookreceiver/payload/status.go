@@ -17,16 +17,16 @@ type wireStatus struct {
 	ID          string `json:"id"`
 	RecipientID string `json:"recipient_id"`
 	// RecipientUserID is the business-scoped id, sent when the number is withheld.
-	RecipientUserID string          `json:"recipient_user_id"`
-	Status          string          `json:"status"`
+	RecipientUserID string `json:"recipient_user_id"`
+	Status          string `json:"status"`
 	// Type is "payment" for a payment status, which is about the bill's
 	// payment and never a delivery status of the bill.
-	Type      string          `json:"type"`
-	Payment   json.RawMessage `json:"payment"`
-	Timestamp json.RawMessage `json:"timestamp"`
-	Errors          []wireError     `json:"errors"`
-	CallbackData    string          `json:"biz_opaque_callback_data"`
-	Pricing         struct {
+	Type         string          `json:"type"`
+	Payment      json.RawMessage `json:"payment"`
+	Timestamp    json.RawMessage `json:"timestamp"`
+	Errors       []wireError     `json:"errors"`
+	CallbackData string          `json:"biz_opaque_callback_data"`
+	Pricing      struct {
 		Category string `json:"category"`
 	} `json:"pricing"`
 	flaw
