@@ -241,9 +241,9 @@ type ProductMessageStatus struct {
 	// +listType=map
 	// +listMapKey=currency
 	Revenue []Revenue `json:"revenue,omitempty"`
-	// PaidRevenue is the exact sum, per currency, of the amounts captured for
-	// those orders (status.payment), refunds not deducted; currencies in
-	// alphabetical order.
+	// PaidRevenue is the exact sum, per currency, of the payments captured for
+	// the orders replying to it (status.payment), but those refunded in full;
+	// currencies in alphabetical order.
 	// +optional
 	// +listType=map
 	// +listMapKey=currency
