@@ -24,6 +24,11 @@ type ChannelPayments struct {
 	// physical-goods when unset here too.
 	// +optional
 	GoodsType GoodsType `json:"goodsType,omitempty"`
+	// OrderDetailsTemplate is an approved utility template with an
+	// ORDER_DETAILS button, sent instead of the order_details message outside
+	// the customer's 24-hour window; without one the bill is not sent there.
+	// +optional
+	OrderDetailsTemplate *PaymentTemplate `json:"orderDetailsTemplate,omitempty"`
 	// OrderStatusTemplate is an approved ORDER_STATUS utility template, sent
 	// instead of the order_status message outside the customer's 24-hour window.
 	// +optional
