@@ -153,19 +153,7 @@ func (c *Client) SendOrderDetails(ctx context.Context, s Send, d OrderDetails) (
 	if err != nil {
 		return "", err
 	}
-	if d.Body == "" {
-		return "", invalid("an order_details message needs a body")
-	}
-	msg, err := c.envelopeFor(s, "interactive")
-	if err != nil {
-		return "", err
-	}
-	in := &interactive{Type: "order_details", Body: &interactiveText{Text: d.Body}, Action: paymentAction{Name: "review_and_pay", Parameters: params}}
-	if d.Footer != "" {
-		in.Footer = &interactiveText{Text: d.Footer}
-	}
-	msg.Interactive = in
-	return c.post(ctx, msg)
+	return c.sendOrderInteractive(ctx, s, "order_details", d.Body, d.Footer, paymentAction{Name: "review_and_pay", Parameters: params})
 }
 
 // SendOrderDetailsTemplate sends the bill d through the approved utility
@@ -177,17 +165,8 @@ func (c *Client) SendOrderDetailsTemplate(ctx context.Context, s Send, t Templat
 	if err != nil {
 		return "", err
 	}
-	if t.Name == "" || t.Language == "" {
-		return "", invalid("template name and language code are required")
-	}
-	msg, err := c.envelopeFor(s, "template")
-	if err != nil {
-		return "", err
-	}
-	msg.Template = c.template(t.Name, t.Language, "")
-	msg.Template.Components = []component{{Type: "button", SubType: "order_details", Index: new(0),
-		Parameters: []parameter{{Type: "action", Action: orderDetailsButton{OrderDetails: params}}}}}
-	return c.post(ctx, msg)
+	return c.sendOrderTemplate(ctx, s, t, component{Type: "button", SubType: "order_details", Index: new(0),
+		Parameters: []parameter{{Type: "action", Action: orderDetailsButton{OrderDetails: params}}}})
 }
 
 // SendOrderStatus updates the order card of a bill with an interactive
@@ -197,15 +176,7 @@ func (c *Client) SendOrderStatus(ctx context.Context, s Send, o OrderStatus) (st
 	if err != nil {
 		return "", err
 	}
-	if o.Body == "" {
-		return "", invalid("an order_status message needs a body")
-	}
-	msg, err := c.envelopeFor(s, "interactive")
-	if err != nil {
-		return "", err
-	}
-	msg.Interactive = &interactive{Type: "order_status", Body: &interactiveText{Text: o.Body}, Action: paymentAction{Name: "review_order", Parameters: params}}
-	return c.post(ctx, msg)
+	return c.sendOrderInteractive(ctx, s, "order_status", o.Body, "", paymentAction{Name: "review_order", Parameters: params})
 }
 
 // SendOrderStatusTemplate updates the order card through the approved
@@ -215,6 +186,26 @@ func (c *Client) SendOrderStatusTemplate(ctx context.Context, s Send, t Template
 	if err != nil {
 		return "", err
 	}
+	return c.sendOrderTemplate(ctx, s, t, component{Type: "order_status", Parameters: []parameter{{Type: "order_status", OrderStatus: params}}})
+}
+
+func (c *Client) sendOrderInteractive(ctx context.Context, s Send, typ, body, footer string, action paymentAction) (string, error) {
+	if body == "" {
+		return "", invalid("an " + typ + " message needs a body")
+	}
+	msg, err := c.envelopeFor(s, "interactive")
+	if err != nil {
+		return "", err
+	}
+	in := &interactive{Type: typ, Body: &interactiveText{Text: body}, Action: action}
+	if footer != "" {
+		in.Footer = &interactiveText{Text: footer}
+	}
+	msg.Interactive = in
+	return c.post(ctx, msg)
+}
+
+func (c *Client) sendOrderTemplate(ctx context.Context, s Send, t TemplateRef, comp component) (string, error) {
 	if t.Name == "" || t.Language == "" {
 		return "", invalid("template name and language code are required")
 	}
@@ -223,7 +214,7 @@ func (c *Client) SendOrderStatusTemplate(ctx context.Context, s Send, t Template
 		return "", err
 	}
 	msg.Template = c.template(t.Name, t.Language, "")
-	msg.Template.Components = []component{{Type: "order_status", Parameters: []parameter{{Type: "order_status", OrderStatus: params}}}}
+	msg.Template.Components = []component{comp}
 	return c.post(ctx, msg)
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -117,11 +118,11 @@ func (b *Body) Payment(p payload.Payment) *Body {
 	return b
 }
 
-func moneyOf(m *payload.Money) *money {
+func moneyOf(m *payload.Money) *bill.Money {
 	if m == nil {
 		return nil
 	}
-	return &money{Value: m.Value, Offset: m.Offset}
+	return &bill.Money{Value: m.Value, Offset: m.Offset}
 }
 
 // UserIDChange adds WhatsApp's system message that a customer's user id
@@ -309,20 +310,16 @@ type (
 	}
 	wirePayment struct {
 		ReferenceID string       `json:"reference_id"`
-		Amount      *money       `json:"amount,omitempty"`
+		Amount      *bill.Money  `json:"amount,omitempty"`
 		Currency    string       `json:"currency,omitempty"`
 		Transaction *transaction `json:"transaction,omitempty"`
-	}
-	money struct {
-		Value  int64 `json:"value"`
-		Offset int64 `json:"offset"`
 	}
 	transaction struct {
 		ID       string         `json:"id"`
 		Type     string         `json:"type,omitempty"`
 		Status   string         `json:"status"`
 		Method   *paymentMethod `json:"method,omitempty"`
-		Amount   *money         `json:"amount,omitempty"`
+		Amount   *bill.Money    `json:"amount,omitempty"`
 		Currency string         `json:"currency,omitempty"`
 		Error    *paymentError  `json:"error,omitempty"`
 		Refunds  []refund       `json:"refunds,omitempty"`
@@ -335,9 +332,9 @@ type (
 		Reason string `json:"reason"`
 	}
 	refund struct {
-		ID     string `json:"id"`
-		Amount *money `json:"amount,omitempty"`
-		Status string `json:"status"`
+		ID     string      `json:"id"`
+		Amount *bill.Money `json:"amount,omitempty"`
+		Status string      `json:"status"`
 	}
 )
 
