@@ -117,7 +117,7 @@ func paidOrder(t *testing.T, ns string, state commercev1alpha1.PaymentState, ref
 	o.Spec.Payment = gatewayPayment()
 	mustCreate(t, o)
 	o.Status.Payment = &commercev1alpha1.OrderPaymentStatus{
-		ReferenceID:    "wao.3f2a9c1b7d4e5f60718293a4b5c6d7e8",
+		ReferenceID:    "wao-3f2a9c1b7d4e5f60718293a4b5c6d7e",
 		SentMessage:    commercev1alpha1.SentMessage{MessageID: "wamid.bill", DeliveryStatus: commercev1alpha1.DeliveryRead},
 		Status:         state,
 		Amount:         "40.98",
@@ -162,7 +162,7 @@ func TestCancellingAPaidOrderNeedsARefund(t *testing.T) {
 					}
 					return
 				}
-				expectInvalid(t, err, "state cannot move to "+string(to)+": the payment wao.3f2a9c1b7d4e5f60718293a4b5c6d7e8 is "+string(tc.payment)+
+				expectInvalid(t, err, "state cannot move to "+string(to)+": the payment wao-3f2a9c1b7d4e5f60718293a4b5c6d7e is "+string(tc.payment)+
 					" and WhatsApp refuses to cancel it; refund it in full first (status.payment.refundedInFull)")
 			})
 		}
