@@ -54,8 +54,9 @@ fmt: ## Check that every Go file is gofmt-clean.
 	  if [ -n "$$out" ]; then echo "not gofmt-clean (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 .PHONY: vet
-vet: ## Run go vet (the test/cluster files too).
-	go vet -tags cluster ./...
+vet: ## Run go vet on both modules (the test/cluster files too).
+	go vet ./...
+	cd test && go vet -tags cluster ./...
 
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) etcd, kube-apiserver and kubectl and print where they are.
@@ -66,12 +67,16 @@ tools: ## Build (once) helm and promtool from the Go module proxy, for the chart
 	@hack/tools.sh helm >/dev/null
 	@hack/tools.sh promtool >/dev/null
 
+# test/ is a module of its own, so the suites' heavy modules (Prometheus, the
+# Grafana SDK, Lua, cli-utils) stay out of the operator's module graph.
 .PHONY: test
 test: manifests generate fmt vet tools ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
 	assets=$$(hack/envtest-assets.sh); \
 	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
 	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
-	  KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl" go test ./... -count=1 $(TESTARGS)
+	  export KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl"; \
+	  go test ./... -count=1 $(TESTARGS); \
+	  cd test && go test ./... -count=1 $(TESTARGS)
 	$(MAKE) --no-print-directory test-cluster
 
 .PHONY: test-cluster
@@ -79,7 +84,7 @@ test-cluster: ## Start the local node, build and load the image, run test/cluste
 	assets=$$(hack/envtest-assets.sh); kubeconfig=$$(hack/node/up.sh); \
 	  [[ -n "$(KEEP_NODE)" ]] || trap hack/node/down.sh EXIT; \
 	  hack/image.sh $(LOCAL_IMG); \
-	  NODE_KUBECONFIG="$$kubeconfig" KUBEBUILDER_ASSETS="$$assets" go test -tags cluster ./test/cluster -count=1 -timeout 30m $(CLUSTER_TESTARGS)
+	  NODE_KUBECONFIG="$$kubeconfig" KUBEBUILDER_ASSETS="$$assets" cd test && go test -tags cluster ./cluster -count=1 -timeout 30m $(CLUSTER_TESTARGS)
 
 ##@ Local node
 

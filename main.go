@@ -14,7 +14,7 @@ import (
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/memlimit"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // killSwitch stands for the operator's process dying at the worst moment:

@@ -22,9 +22,9 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -189,7 +189,7 @@ func mustCreate(t *testing.T, obj client.Object) {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	testenv.Eventually(t, 15*time.Second, what, cond)
+	testenv.Eventually(t, time.Minute, what, cond)
 }
 
 func orders(t *testing.T, ns string) []commercev1alpha1.WhatsAppOrder {

@@ -31,10 +31,8 @@ func hashedName(channel, infix, key string) string {
 
 // labels are the labels of a resource created for a customer's message.
 func labels(channel string, customer commercev1alpha1.Customer) map[string]string {
-	l := map[string]string{}
-	if len(validation.IsValidLabelValue(channel)) == 0 {
-		l[commercev1alpha1.LabelChannel] = channel
-	}
+	// The API server keeps channel names to what a label value can hold.
+	l := map[string]string{commercev1alpha1.LabelChannel: channel}
 	if customer.WaID != "" && len(validation.IsValidLabelValue(customer.WaID)) == 0 {
 		l[commercev1alpha1.LabelCustomer] = customer.WaID
 	}

@@ -88,7 +88,7 @@ func amount(m *payload.Money, currency string) string {
 	if m == nil {
 		return ""
 	}
-	d, ok := bill.Money{Value: m.Value, Offset: m.Offset}.Decimal()
+	d, ok := bill.Decimal(bill.Money{Value: m.Value, Offset: m.Offset})
 	if !ok || d.Sign() < 0 {
 		return ""
 	}

@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"

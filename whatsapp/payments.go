@@ -7,10 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 	"unicode/utf8"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
 )
 
 // Payments (Cloud only: India, Brazil, Singapore). The business sends a bill
@@ -21,6 +20,33 @@ import (
 
 // MaxItemName is the longest item name an order_details message takes.
 const MaxItemName = 60
+
+// Amount is money as WhatsApp writes it: Value / Offset in the bill's currency.
+type Amount struct {
+	Value  int64 `json:"value"`
+	Offset int64 `json:"offset"`
+}
+
+// BillLine is one cart item on a bill; Amount is the unit price.
+type BillLine struct {
+	RetailerID string
+	Quantity   int64
+	Amount     Amount
+}
+
+// Bill holds the exact amounts of an order_details message (internal/bill
+// computes them); Total is Subtotal + Tax + Shipping − Discount.
+type Bill struct {
+	Currency                                 string
+	Items                                    []BillLine
+	Subtotal, Tax, Shipping, Discount, Total Amount
+}
+
+// referencePattern is WhatsApp's rule for a reference_id.
+var referencePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,35}$`)
+
+// ValidReference tells whether WhatsApp accepts s as a reference_id.
+func ValidReference(s string) bool { return referencePattern.MatchString(s) }
 
 // PaymentSettings is how the customer pays a bill: exactly one of the fields.
 type PaymentSettings struct {
@@ -53,8 +79,8 @@ type OrderDetails struct {
 	GoodsType string
 	// Body is the message text (required); Footer is optional.
 	Body, Footer string
-	// Bill holds the exact amounts (bill.Compute).
-	Bill     bill.Bill
+	// Bill holds the exact amounts (internal/bill computes them).
+	Bill     Bill
 	Settings PaymentSettings
 }
 
@@ -70,7 +96,7 @@ type orderDetailsParams struct {
 	Type            string           `json:"type"`
 	PaymentType     string           `json:"payment_type,omitempty"`
 	Currency        string           `json:"currency"`
-	TotalAmount     bill.Money       `json:"total_amount"`
+	TotalAmount     Amount           `json:"total_amount"`
 	PaymentSettings []paymentSetting `json:"payment_settings"`
 	Order           orderDetailsBody `json:"order"`
 }
@@ -101,17 +127,17 @@ type paymentLinkTarget struct {
 type orderDetailsBody struct {
 	Status   string      `json:"status"`
 	Items    []orderItem `json:"items"`
-	Subtotal bill.Money  `json:"subtotal"`
-	Tax      bill.Money  `json:"tax"`
-	Shipping *bill.Money `json:"shipping,omitempty"`
-	Discount *bill.Money `json:"discount,omitempty"`
+	Subtotal Amount      `json:"subtotal"`
+	Tax      Amount      `json:"tax"`
+	Shipping *Amount     `json:"shipping,omitempty"`
+	Discount *Amount     `json:"discount,omitempty"`
 }
 
 type orderItem struct {
-	RetailerID string     `json:"retailer_id"`
-	Name       string     `json:"name"`
-	Amount     bill.Money `json:"amount"`
-	Quantity   int64      `json:"quantity"`
+	RetailerID string `json:"retailer_id"`
+	Name       string `json:"name"`
+	Amount     Amount `json:"amount"`
+	Quantity   int64  `json:"quantity"`
 }
 
 // orderDetailsButton is the action of an order details template's button.
@@ -224,7 +250,7 @@ func (c *Client) orderDetails(d OrderDetails) (*orderDetailsParams, error) {
 	if c.generation != Cloud {
 		return nil, unsupported("payments are Cloud API only")
 	}
-	if !bill.ValidReference(d.ReferenceID) {
+	if !ValidReference(d.ReferenceID) {
 		return nil, invalid(fmt.Sprintf("reference id %q is not 1 to 35 of A-Z a-z 0-9 _ - .", d.ReferenceID))
 	}
 	if len(d.Bill.Items) == 0 {
@@ -280,7 +306,7 @@ func (c *Client) orderStatus(o OrderStatus) (*orderStatusParams, error) {
 	if c.generation != Cloud {
 		return nil, unsupported("payments are Cloud API only")
 	}
-	if !bill.ValidReference(o.ReferenceID) {
+	if !ValidReference(o.ReferenceID) {
 		return nil, invalid(fmt.Sprintf("reference id %q is not 1 to 35 of A-Z a-z 0-9 _ - .", o.ReferenceID))
 	}
 	if !orderStatuses[o.Status] {
@@ -295,7 +321,7 @@ type Payment struct {
 	// Status is pending, captured or failed.
 	Status       string               `json:"status"`
 	Currency     string               `json:"currency"`
-	Amount       bill.Money           `json:"amount"`
+	Amount       Amount               `json:"amount"`
 	Transactions []PaymentTransaction `json:"transactions"`
 }
 
@@ -318,9 +344,9 @@ type PaymentTransaction struct {
 
 // PaymentRefund is one refund of a transaction.
 type PaymentRefund struct {
-	ID     string     `json:"id"`
-	Amount bill.Money `json:"amount"`
-	Status string     `json:"status"`
+	ID     string `json:"id"`
+	Amount Amount `json:"amount"`
+	Status string `json:"status"`
 }
 
 // LookupPayment asks WhatsApp for the payment of the bill with reference
@@ -332,7 +358,7 @@ func (c *Client) LookupPayment(ctx context.Context, configuration, referenceID s
 	if c.generation != Cloud {
 		return Payment{}, false, unsupported("payments are Cloud API only")
 	}
-	if configuration == "" || !bill.ValidReference(referenceID) {
+	if configuration == "" || !ValidReference(referenceID) {
 		return Payment{}, false, invalid("a payment lookup needs a configuration name and a valid reference id")
 	}
 	if _, ok := ctx.Deadline(); !ok {

@@ -5,37 +5,27 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 const testReference = "wao-3f2a9c1b7d4e5f60718293a4b5c6d7e"
 
-func mustBill(t *testing.T, cur string, m bill.Method, shipping, discount string) bill.Bill {
-	t.Helper()
-	b, err := bill.Compute(bill.Request{
-		Items: []cart.Item{
-			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "499.50", Currency: cur},
-			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "100", Currency: cur},
-		},
-		Method: m, Shipping: shipping, Discount: discount,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+// testBill is what internal/bill computes for 2 x 499.50 and 1 x 100 (its
+// tests pin that); this package cannot import it, which imports this one.
+func testBill(cur string, shipping, discount int64) Bill {
+	a := func(v int64) Amount { return Amount{Value: v, Offset: 100} }
+	return Bill{Currency: cur, Items: []BillLine{{"di9ozbzfi4", 2, a(49950)}, {"nqryix03ez", 1, a(10000)}},
+		Subtotal: a(109900), Tax: a(0), Shipping: a(shipping), Discount: a(discount), Total: a(109900 + shipping - discount)}
 }
 
 // The bodies are pinned byte for byte against the shapes of Meta's payments
 // pages (see docs/payments.md for the sources).
 func TestPaymentRequestBodies(t *testing.T) {
 	gateway := OrderDetails{ReferenceID: testReference, Body: "Your order", Footer: "Thank you",
-		Bill: mustBill(t, "INR", bill.Gateway, "50", ""), Settings: PaymentSettings{Gateway: &GatewaySettings{ConfigurationName: "razorpay-prod", Provider: "razorpay"}}}
+		Bill: testBill("INR", 5000, 0), Settings: PaymentSettings{Gateway: &GatewaySettings{ConfigurationName: "razorpay-prod", Provider: "razorpay"}}}
 	pix := OrderDetails{ReferenceID: testReference, GoodsType: "digital-goods", Body: "Seu pedido",
-		Bill:     mustBill(t, "BRL", bill.Pix, "", "99.50"),
+		Bill:     testBill("BRL", 0, 9950),
 		Settings: PaymentSettings{Pix: &PixSettings{Code: "00020101021226700014br.gov.bcb.pix", MerchantName: "Loja", Key: "39580525000189", KeyType: "CNPJ"}}}
-	link := OrderDetails{ReferenceID: testReference, Body: "Your order", Bill: mustBill(t, "SGD", bill.Link, "", ""), Settings: PaymentSettings{LinkURI: "https://pay.example/i/x"}}
+	link := OrderDetails{ReferenceID: testReference, Body: "Your order", Bill: testBill("SGD", 0, 0), Settings: PaymentSettings{LinkURI: "https://pay.example/i/x"}}
 	const (
 		gatewayParams = `{"reference_id":"wao-3f2a9c1b7d4e5f60718293a4b5c6d7e","type":"physical-goods","currency":"INR","total_amount":{"value":114900,"offset":100},` +
 			`"payment_settings":[{"type":"payment_gateway","payment_gateway":{"type":"razorpay","configuration_name":"razorpay-prod"}}],` +
@@ -122,7 +112,7 @@ func TestPaymentRequestBodies(t *testing.T) {
 }
 
 func TestPaymentMessagesRefusedBeforeSending(t *testing.T) {
-	b := mustBill(t, "INR", bill.Gateway, "", "")
+	b := testBill("INR", 0, 0)
 	ok := OrderDetails{ReferenceID: testReference, Body: "x", Bill: b, Settings: PaymentSettings{Gateway: &GatewaySettings{ConfigurationName: "c"}}}
 	with := func(change func(*OrderDetails)) OrderDetails { d := ok; change(&d); return d }
 	tests := []struct {
@@ -186,7 +176,7 @@ func TestLookupPayment(t *testing.T) {
 		t.Errorf("request %s %s auth %q", got.method, got.path, got.auth)
 	}
 	tx := p.Transactions[0]
-	if p.Status != "captured" || p.Amount != (bill.Money{Value: 114900, Offset: 100}) || tx.ID != "pay_1" || tx.Method.Type != "upi" || tx.Refunds[0].Status != "completed" {
+	if p.Status != "captured" || p.Amount != (Amount{Value: 114900, Offset: 100}) || tx.ID != "pay_1" || tx.Method.Type != "upi" || tx.Refunds[0].Status != "completed" {
 		t.Errorf("payment %+v", p)
 	}
 

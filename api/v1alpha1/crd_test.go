@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // These tests prove the CRDs themselves: schema validation, defaults and CEL rules
@@ -124,6 +124,11 @@ func TestInvalidObjectsAreRefused(t *testing.T) {
 			o.Spec.State = "Lost"
 			return o
 		}, `spec.state: Unsupported value: "Lost"`},
+		{"channel name too long for the channel label", func() client.Object {
+			c := newChannel(ns)
+			c.Name = strings.Repeat("c", 64)
+			return c
+		}, "a channel's name is at most 63 characters"},
 		{"channel api not in the enum", func() client.Object {
 			c := newChannel(ns)
 			c.Spec.API = "Business"

@@ -151,6 +151,9 @@ type WhatsAppChannelStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Webhook Path",type=string,JSONPath=`.status.webhookPath`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// The name labels every resource of the channel (commerce.wa.dev/channel), so it
+// must be a valid label value.
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63",message="a channel's name is at most 63 characters: it labels every order and inquiry of the channel (commerce.wa.dev/channel)"
 type WhatsAppChannel struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

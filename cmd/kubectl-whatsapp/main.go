@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/plugin"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/cmd/kubectl-whatsapp/plugin"
 )
 
 func main() {

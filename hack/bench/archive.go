@@ -14,7 +14,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/pgtest"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/pgtest"
 )
 
 // archiving is the archive as the operator runs it (writer, PostgreSQL on

@@ -88,7 +88,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 )
 
 // params are the command-line flags.

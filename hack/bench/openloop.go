@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 )
 
 // openLoop calls fire(i, at) for i in 0..n-1 at the fixed times start + i/rate,

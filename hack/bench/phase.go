@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 )
 
 // op does the i-th operation of a phase: one create, or one webhook request.

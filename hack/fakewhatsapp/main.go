@@ -1,7 +1,7 @@
 // Command fakewhatsapp runs the fake WhatsApp Business API for local demos:
 // point a WhatsAppChannel's spec.apiURL at it, watch each send logged on one
 // line, and drive failures, status webhooks and the customer's replies to
-// product messages with curl (see package internal/fakewhatsapp for the
+// product messages with curl (see package testkit/fakewhatsapp for the
 // /_fake/ admin API).
 //
 //	APP_SECRET=... go run ./hack/fakewhatsapp --webhook-url http://127.0.0.1:8082/webhooks/<path> \
@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 )
 
 func main() {

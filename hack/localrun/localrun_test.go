@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 )
 
 // TestLocalRun is `make run` on a machine with no cluster: it starts the

@@ -23,8 +23,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 )
 
 // localContext names the context in the kubeconfig written for the local control

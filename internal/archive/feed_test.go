@@ -13,8 +13,8 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/archive"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/pgtest"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/pgtest"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // TestTheFeedArchivesEveryVersionTheAPIServerHolds runs the archive in a

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/inf.v0"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // Offset is the offset of every amount the operator sends: the three
@@ -45,31 +46,13 @@ var currencies = map[Method][]string{
 // Currencies are the currencies the method takes.
 func Currencies(m Method) []string { return slices.Clone(currencies[m]) }
 
-// Money is an amount as WhatsApp writes it: Value / Offset in the bill's currency.
-type Money struct {
-	Value  int64 `json:"value"`
-	Offset int64 `json:"offset"`
-}
-
-// Line is one cart item on the bill.
-type Line struct {
-	RetailerID string
-	Quantity   int64
-	// Amount is the unit price.
-	Amount Money
-}
-
-// Bill is what the order_details message shows and charges.
-type Bill struct {
-	Currency string
-	Items    []Line
-	Subtotal Money
-	Tax      Money
-	Shipping Money
-	Discount Money
-	// Total is Subtotal + Tax + Shipping − Discount.
-	Total Money
-}
+// Money, Line and Bill are the WhatsApp client's, so a computed bill is
+// sent as it is.
+type (
+	Money = whatsapp.Amount
+	Line  = whatsapp.BillLine
+	Bill  = whatsapp.Bill
+)
 
 // Request is what the bill is computed from.
 type Request struct {
@@ -175,7 +158,7 @@ func money(d *inf.Dec, what string) (Money, error) {
 // Decimal is the amount m stands for, exactly; false when its offset is not
 // a positive power of ten (WhatsApp documents 100), which no exact decimal
 // string of the API can then hold.
-func (m Money) Decimal() (*inf.Dec, bool) {
+func Decimal(m Money) (*inf.Dec, bool) {
 	if m.Offset == 1 {
 		return inf.NewDec(m.Value, 0), true
 	}
@@ -191,12 +174,6 @@ func (m Money) Decimal() (*inf.Dec, bool) {
 	}
 	return inf.NewDec(m.Value, scale), true
 }
-
-// referencePattern is WhatsApp's rule for a reference_id.
-var referencePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,35}$`)
-
-// ValidReference tells whether WhatsApp accepts s as a reference_id.
-func ValidReference(s string) bool { return referencePattern.MatchString(s) }
 
 // Reference is the reference_id of an order's bill: "wao-" and 31 hex digits
 // of a SHA-256 of the order's namespace, name and uid. It is derived, not

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 func items(cur string, lines ...any) []cart.Item {
@@ -27,20 +28,20 @@ func TestCompute(t *testing.T) {
 		{
 			name: "the format reference's bill",
 			req:  Request{Items: items("INR", 2, "499.50", 1, "100"), Method: Gateway, Shipping: "50"},
-			want: Bill{Currency: "INR", Items: []Line{{"skua", 2, m(49950)}, {"skub", 1, m(10000)}},
+			want: Bill{Currency: "INR", Items: []Line{{RetailerID: "skua", Quantity: 2, Amount: m(49950)}, {RetailerID: "skub", Quantity: 1, Amount: m(10000)}},
 				Subtotal: m(109900), Tax: m(0), Shipping: m(5000), Discount: m(0), Total: m(114900)},
 		},
 		{
 			name: "tax, shipping and discount, exactly",
 			req:  Request{Items: items("BRL", 3, "0.10", 1, "0.20"), Method: Pix, Tax: "0.07", Shipping: "10", Discount: "0.5"},
 			// 0.30 + 0.20 + 0.07 + 10 − 0.50: a float gives 10.069999…
-			want: Bill{Currency: "BRL", Items: []Line{{"skua", 3, m(10)}, {"skub", 1, m(20)}},
+			want: Bill{Currency: "BRL", Items: []Line{{RetailerID: "skua", Quantity: 3, Amount: m(10)}, {RetailerID: "skub", Quantity: 1, Amount: m(20)}},
 				Subtotal: m(50), Tax: m(7), Shipping: m(1000), Discount: m(50), Total: m(1007)},
 		},
 		{
 			name: "a price with trailing zeros beyond cents is whole cents",
 			req:  Request{Items: items("SGD", 1, "7.990000"), Method: Link},
-			want: Bill{Currency: "SGD", Items: []Line{{"skua", 1, m(799)}}, Subtotal: m(799), Tax: m(0), Shipping: m(0), Discount: m(0), Total: m(799)},
+			want: Bill{Currency: "SGD", Items: []Line{{RetailerID: "skua", Quantity: 1, Amount: m(799)}}, Subtotal: m(799), Tax: m(0), Shipping: m(0), Discount: m(0), Total: m(799)},
 		},
 		{
 			name: "a subtotal an int64 of cents cannot hold",
@@ -102,17 +103,17 @@ func TestMoneyDecimal(t *testing.T) {
 		want string
 		ok   bool
 	}{
-		{Money{114900, 100}, "1149.00", true},
-		{Money{5, 100}, "0.05", true},
-		{Money{7, 1}, "7", true},
-		{Money{1250, 1000}, "1.250", true},
-		{Money{5, 3}, "", false},
-		{Money{5, 0}, "", false},
-		{Money{5, -10}, "", false},
+		{Money{Value: 114900, Offset: 100}, "1149.00", true},
+		{Money{Value: 5, Offset: 100}, "0.05", true},
+		{Money{Value: 7, Offset: 1}, "7", true},
+		{Money{Value: 1250, Offset: 1000}, "1.250", true},
+		{Money{Value: 5, Offset: 3}, "", false},
+		{Money{Value: 5, Offset: 0}, "", false},
+		{Money{Value: 5, Offset: -10}, "", false},
 	} {
-		d, ok := tc.m.Decimal()
+		d, ok := Decimal(tc.m)
 		if ok != tc.ok || (ok && d.String() != tc.want) {
-			t.Errorf("%+v.Decimal() = %v, %v; want %s, %v", tc.m, d, ok, tc.want, tc.ok)
+			t.Errorf("%+vDecimal(...) = %v, %v; want %s, %v", tc.m, d, ok, tc.want, tc.ok)
 		}
 	}
 }
@@ -122,7 +123,7 @@ func TestReference(t *testing.T) {
 	if a != Reference("shop", "order-1", "3f2a9c1b-7d4e-5f60-7182-93a4b5c6d7e8") {
 		t.Error("the reference of one order changes between calls")
 	}
-	if !ValidReference(a) || len(a) != 35 {
+	if !whatsapp.ValidReference(a) || len(a) != 35 {
 		t.Errorf("reference %q (%d characters) is not a valid reference_id of 35 characters", a, len(a))
 	}
 	for _, other := range []string{
@@ -136,8 +137,8 @@ func TestReference(t *testing.T) {
 		}
 	}
 	for s, ok := range map[string]bool{"wao-1": true, "A.b_c-9": true, "": false, "has space": false, "ção": false, strings.Repeat("a", 36): false, strings.Repeat("a", 35): true} {
-		if ValidReference(s) != ok {
-			t.Errorf("ValidReference(%q) = %v, want %v", s, !ok, ok)
+		if whatsapp.ValidReference(s) != ok {
+			t.Errorf("whatsapp.ValidReference(%q) = %v, want %v", s, !ok, ok)
 		}
 	}
 }

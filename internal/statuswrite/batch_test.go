@@ -15,7 +15,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // countingClient is the real client with its status writes counted; before,
@@ -119,7 +119,7 @@ func TestBatcherWritesChangesThatArriveTogetherOnce(t *testing.T) {
 	for _, ch := range []func(client.Object){deliver("m1", commercev1alpha1.DeliveryRead), deliver("m2", commercev1alpha1.DeliveryDelivered)} {
 		wg.Go(func() { errs <- b.Write(context.Background(), o, ch) })
 	}
-	testenv.Eventually(t, 10*time.Second, "both later changes waiting behind the first write", func() bool { return waiting() == 3 })
+	testenv.Eventually(t, time.Minute, "both later changes waiting behind the first write", func() bool { return waiting() == 3 })
 	close(release)
 	wg.Wait()
 	for range 3 {

@@ -12,7 +12,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // TestRollout: the Deployment rolls out from the local image, both replicas are

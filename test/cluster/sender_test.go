@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // sender posts webhooks the way Meta does: signed, with a deadline per attempt,

@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // The Helm chart must install what config/default installs. These tests render
@@ -41,7 +41,7 @@ var helmLabels = []string{"helm.sh/chart", "app.kubernetes.io/managed-by", "app.
 // test's own, never the user's.
 func helm(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testenv.Tool(t, "helm"), args...)
 	cmd.Dir = testenv.RepoRoot()
@@ -256,10 +256,8 @@ func TestChartLints(t *testing.T) {
 // run here (there is no kubelet), so nothing waits for them.
 func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t)
+	c := startCluster(t, testenv.WithoutCRDs()) // the install has to bring them
 	ctx := context.Background()
-	// testenv installs the CRDs; remove them, so the install has to.
-	c.mustKubectl(t, nil, "delete", "crd", "--all", "--wait")
 	kube := func(args ...string) []string {
 		return append([]string{"--kubeconfig", c.kubeconfig, "--namespace", systemNamespace}, args...)
 	}

@@ -363,7 +363,7 @@ func TestInstallerManifest(t *testing.T) {
 	if got := len(strings.Fields(stdout)); got != len(objs) {
 		t.Errorf("kubectl get -f install.yaml found %d objects, want %d:\n%s", got, len(objs), stdout)
 	}
-	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=30s",
+	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=2m",
 		"crd/whatsappchannels.commerce.wa.dev", "crd/whatsapporders.commerce.wa.dev", "crd/productinquiries.commerce.wa.dev", "crd/productmessages.commerce.wa.dev")
 
 	// config/samples is applied with -f (no kustomization.yaml there).
@@ -547,13 +547,13 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 	}
 	c.mustKubectl(t, nil, append([]string{"get", "-n", "shop"}, shop...)...)
 
-	c.mustKubectl(t, nil, "delete", "--ignore-not-found", "--timeout=60s", "-k", "config/crd")
+	c.mustKubectl(t, nil, "delete", "--ignore-not-found", "--timeout=3m", "-k", "config/crd")
 	if crds, _ := c.mustKubectl(t, nil, "get", "crd", "-o", "name"); strings.Contains(crds, "commerce.wa.dev") {
 		t.Errorf("uninstall left CRDs:\n%s", crds)
 	}
 	// Installing the CRDs again brings nothing back: the objects were deleted with them.
 	c.mustKubectl(t, nil, "apply", "--server-side", "-k", "config/crd")
-	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=30s", "crd", "-l", "app.kubernetes.io/component=crd")
+	c.mustKubectl(t, nil, "wait", "--for=condition=Established", "--timeout=2m", "crd", "-l", "app.kubernetes.io/component=crd")
 	if left, _ := c.mustKubectl(t, nil, "get", "whatsapp", "-A", "-o", "name"); strings.TrimSpace(left) != "" {
 		t.Errorf("uninstall left objects of the operator's kinds:\n%s", left)
 	}

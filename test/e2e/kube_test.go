@@ -23,7 +23,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // Names config/default gives the operator's objects.
@@ -88,7 +88,9 @@ func kubectlPath(t testing.TB) string {
 // cluster: the commands that need a cluster get --kubeconfig from a cluster.
 func kubectl(t testing.TB, stdin []byte, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	// Sized for a loaded 2-core machine: a kubectl that waits (apply, delete
+	// --wait) shares it with every other test package's control plane.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kubectlPath(t), args...)
 	cmd.Dir = testenv.RepoRoot()
@@ -122,10 +124,10 @@ type cluster struct {
 // startCluster starts etcd and kube-apiserver (with the CRDs installed, as
 // testenv does for every test; applying them again is what an upgrade does) and
 // stops them when the test ends.
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T, opts ...testenv.Option) *cluster {
 	t.Helper()
 	kubectlPath(t) // sets KUBEBUILDER_ASSETS before testenv looks at it
-	env, err := testenv.Start()
+	env, err := testenv.Start(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

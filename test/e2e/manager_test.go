@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 // TestManagerRunsAsItsServiceAccount runs the manager binary with the Deployment's
@@ -69,7 +69,7 @@ func TestManagerRunsAsItsServiceAccount(t *testing.T) {
 	c.namespace(t, "shop")
 	c.mustKubectl(t, nil, "apply", "--server-side", "-n", "shop",
 		"-f", "config/samples/v1_secret_shop.yaml", "-f", "config/samples/commerce_v1alpha1_whatsappchannel.yaml")
-	if _, _, err := c.kubectl(t, nil, "wait", "-n", "shop", "--for=condition=Ready", "--timeout=30s", "whatsappchannel/shop"); err != nil {
+	if _, _, err := c.kubectl(t, nil, "wait", "-n", "shop", "--for=condition=Ready", "--timeout=2m", "whatsappchannel/shop"); err != nil {
 		status, _, _ := c.kubectl(t, nil, "get", "-n", "shop", "whatsappchannel/shop", "-o", "jsonpath={.status}")
 		t.Fatalf("the sample channel did not become Ready: %v\nstatus: %s\nmanager log:\n%s", err, status, logs.head(40))
 	}

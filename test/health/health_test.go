@@ -18,10 +18,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/luahealth"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/test/internal/luahealth"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 var env *testenv.Env

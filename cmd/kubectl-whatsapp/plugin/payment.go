@@ -120,7 +120,7 @@ func (s *session) requestPayment(ctx context.Context, name string, p *commercev1
 	if err != nil {
 		return nil, "", fmt.Errorf("order %s cannot be paid that way: %w", name, err)
 	}
-	total, _ := b.Total.Decimal()
+	total, _ := bill.Decimal(b.Total)
 	line := fmt.Sprintf("order %s: payment of %s %s requested; the operator sends the bill", name, cart.Format(total, b.Currency), b.Currency)
 	if order.Spec.Payment != nil {
 		if equality.Semantic.DeepEqual(order.Spec.Payment, p) {

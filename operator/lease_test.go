@@ -16,8 +16,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
 var env *testenv.Env

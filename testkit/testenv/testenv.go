@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/operator"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 )
 
 // Env is a running control plane and a client for it.
@@ -43,8 +43,17 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
+// Option changes the control plane Start starts.
+type Option func(*envtest.Environment)
+
+// WithoutCRDs starts a control plane without the operator's CRDs, for tests of
+// an installer that must install them itself.
+func WithoutCRDs() Option {
+	return func(e *envtest.Environment) { e.CRDDirectoryPaths, e.ErrorIfCRDPathMissing = nil, false }
+}
+
 // Start starts etcd and kube-apiserver and installs the CRDs from config/crd/bases.
-func Start() (*Env, error) {
+func Start(opts ...Option) (*Env, error) {
 	root := RepoRoot()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		out, err := exec.Command(filepath.Join(root, "hack", "envtest-assets.sh")).Output()
@@ -71,6 +80,9 @@ func Start() (*Env, error) {
 			// test packages start their own control planes at the same time.
 			ControlPlaneStartTimeout: 2 * time.Minute,
 			ControlPlaneStopTimeout:  time.Minute,
+		}
+		for _, o := range opts {
+			o(env)
 		}
 		if cfg, err = env.Start(); err == nil {
 			break

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 

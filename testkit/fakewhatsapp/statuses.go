@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/webhookbody"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -71,7 +71,7 @@ func validateOrderMessage(gen whatsapp.Generation, in *interactiveRequest) strin
 		return "interactive.body is required for type " + in.Type
 	case a.Parameters == nil || a.Parameters.Order == nil:
 		return "interactive.action.parameters.order is required"
-	case !bill.ValidReference(a.Parameters.ReferenceID):
+	case !whatsapp.ValidReference(a.Parameters.ReferenceID):
 		return fmt.Sprintf("reference_id %q is not 1 to 35 of A-Z a-z 0-9 _ - .", a.Parameters.ReferenceID)
 	}
 	p := a.Parameters
