@@ -9,8 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -19,37 +17,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 )
-
-// IndexChannel indexes orders and inquiries by spec.channel in the cache, so a
-// channel turning Ready finds the resources that wait on it.
-const IndexChannel = "spec.channel"
-
-// Messaging is what the reconcilers that talk to customers (orders, inquiries
-// and product messages) are built from.
-type Messaging struct {
-	client.Client
-	// APIReader reads fresh from the API server: before a send, since the
-	// cache may not show what the previous pass recorded, and after a status
-	// write conflict.
-	APIReader client.Reader
-	Recorder  events.EventRecorder
-	Messenger *Messenger
-	Clock     clock.PassiveClock
-	Retention Retention
-}
-
-// reconcileTimeout bounds a reconcile that a shutdown no longer cancels: within
-// the operator's graceful shutdown (20 s), and above the WhatsApp client's 15 s.
-const reconcileTimeout = 18 * time.Second
 
 // uncancelled is the context a reconcile of a resource that messages customers
 // runs in: a shutdown (a rollout, the leader's pod deleted) does not cancel it
 // between a send and the status write that records it, which would leave a
 // message sent but unrecorded for the next leader to send again; the manager's
-// graceful shutdown waits for it instead, for up to reconcileTimeout.
-func uncancelled(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), reconcileTimeout)
+// graceful shutdown waits for it instead, for up to timeout (see
+// operator/timeouts.go for how the timeouts nest).
+func uncancelled(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
 
 // requeueNow asks for another pass at once, without the workqueue's backoff:
@@ -99,20 +77,12 @@ func deliveryNews(before, after []*commercev1alpha1.SentMessage) bool {
 // sentMessages are the records of the messages sent about an order, an
 // inquiry or a product message.
 func sentMessages(o client.Object) []*commercev1alpha1.SentMessage {
-	var msgs []*commercev1alpha1.SentMessage
-	switch x := o.(type) {
-	case *commercev1alpha1.WhatsAppOrder:
-		for i := range x.Status.Notifications {
-			msgs = append(msgs, &x.Status.Notifications[i].SentMessage)
-		}
-	case *commercev1alpha1.ProductInquiry:
-		if x.Status.Reply != nil {
-			msgs = append(msgs, x.Status.Reply)
-		}
-	case *commercev1alpha1.ProductMessage:
-		msgs = append(msgs, &x.Status.SentMessage)
+	if x, ok := o.(interface {
+		SentMessages() []*commercev1alpha1.SentMessage
+	}); ok {
+		return x.SentMessages()
 	}
-	return msgs
+	return nil
 }
 
 // channelTurnedReady passes a channel's update that makes it Ready. Creation is
@@ -132,16 +102,6 @@ func channelReady(o client.Object) bool {
 	return ok && meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady)
 }
 
-// indexByChannel registers IndexChannel for one kind.
-func indexByChannel(mgr ctrl.Manager, obj client.Object, channel func(client.Object) string) error {
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), obj, IndexChannel, func(o client.Object) []string {
-		return []string{channel(o)}
-	}); err != nil {
-		return fmt.Errorf("indexing %T by channel: %w", obj, err)
-	}
-	return nil
-}
-
 // onChannel maps a channel to every resource of list's kind on it. All of them,
 // not only those whose status says they wait: the cache may not show yet that a
 // reconcile in flight is about to wait, and a pass over a settled resource
@@ -149,7 +109,7 @@ func indexByChannel(mgr ctrl.Manager, obj client.Object, channel func(client.Obj
 func onChannel(c client.Reader, newList func() client.ObjectList) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, ch client.Object) []reconcile.Request {
 		list := newList()
-		if err := c.List(ctx, list, client.InNamespace(ch.GetNamespace()), client.MatchingFields{IndexChannel: ch.GetName()}); err != nil {
+		if err := c.List(ctx, list, client.InNamespace(ch.GetNamespace()), client.MatchingFields{index.Channel: ch.GetName()}); err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "listing the resources of a channel that turned Ready", "channel", ch.GetName())
 			return nil
 		}
@@ -202,19 +162,4 @@ func setConditions(into *[]metav1.Condition, generation int64, conds []metav1.Co
 // how they say False.
 func kstatus(conditionType, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: reason, Message: message}
-}
-
-// afterSend is when to look again after a send that did not settle: after
-// WhatsApp's Retry-After, with the workqueue's backoff (an error) when it gave
-// none, or, waiting for the channel, when it turns Ready (its watch wakes the
-// resource; there is no poll).
-func afterSend(res sendResult, what string) (ctrl.Result, error) {
-	switch {
-	case res.RetryAfter > 0:
-		return ctrl.Result{RequeueAfter: res.RetryAfter}, nil
-	case res.Reason == commercev1alpha1.ReasonChannelNotReady:
-		return ctrl.Result{}, nil
-	default:
-		return ctrl.Result{}, fmt.Errorf("%s: %s", what, res.Message)
-	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -70,6 +69,18 @@ type sendResult struct {
 	// Unanswered is a Retrying send that got no answer at all (a timeout, a
 	// reset connection): WhatsApp may have accepted it.
 	Unanswered bool
+	// Err is the send's error as the WhatsApp client returned it (a
+	// *whatsapp.Error keeps its class and code); nil when the send never
+	// reached WhatsApp.
+	Err error
+}
+
+// cause is the error a send that will be retried returns to the workqueue.
+func (r sendResult) cause() error {
+	if r.Err != nil {
+		return r.Err
+	}
+	return errors.New(r.Message)
 }
 
 func (r sendResult) final() bool {
@@ -135,7 +146,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 	if err == nil {
 		return sendResult{MessageID: id, Reason: commercev1alpha1.ReasonSent}
 	}
-	res = &sendResult{Message: err.Error()}
+	res = &sendResult{Message: err.Error(), Err: err}
 	var apiErr *whatsapp.Error
 	if errors.As(err, &apiErr) && apiErr.Code != 0 {
 		res.Error = &commercev1alpha1.MessageError{Code: apiErr.Code, Title: string(apiErr.Class), Message: apiErr.Message}
@@ -182,30 +193,4 @@ func (m *Messenger) call(ch *commercev1alpha1.WhatsAppChannel, token string, cal
 func refusedToken(err error) bool {
 	apiErr, ok := errors.AsType[*whatsapp.Error](err)
 	return ok && apiErr.HTTPStatus == http.StatusUnauthorized
-}
-
-// recipient is who a message to the customer goes to: the phone-number
-// WhatsApp id, or else the business-scoped user id, the current one
-// (currentUserID, from the resource's status, when WhatsApp reported a change)
-// before the one the customer first wrote with. A WhatsApp id that is not a
-// phone number is a user id a sender put in the wrong field: it is sent as
-// one, never in "to".
-func recipient(c commercev1alpha1.Customer, currentUserID string) whatsapp.Recipient {
-	userID := c.UserID
-	if currentUserID != "" {
-		userID = currentUserID
-	}
-	switch {
-	case whatsapp.IsPhoneNumber(c.WaID):
-		return whatsapp.Recipient{WaID: c.WaID, UserID: userID}
-	case userID == "":
-		return whatsapp.Recipient{UserID: c.WaID}
-	}
-	return whatsapp.Recipient{UserID: userID}
-}
-
-// windowClosed reports whether the customer's 24-hour window, opened by the
-// message received at receivedAt, has closed at now.
-func windowClosed(receivedAt metav1.Time, now time.Time) bool {
-	return !now.Before(receivedAt.Add(window))
 }

@@ -46,7 +46,8 @@ func TestInquiryDue(t *testing.T) {
 			time.Hour, settled, commercev1alpha1.InquiryAnswered, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at), "")
+			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), "")
+			answered := asCondition(o, commercev1alpha1.ConditionAnswered)
 			if action != tc.want || phase != tc.wantPhase {
 				t.Errorf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
 			}
@@ -78,7 +79,8 @@ func TestInquiryAnsweredWithProducts(t *testing.T) {
 		{"expired before", testInquiry("", commercev1alpha1.InquiryExpired), 25 * time.Hour, settled, commercev1alpha1.InquiryExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, phase, answered := inquiryDue(tc.q, received.Add(tc.at), "summer-picks")
+			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), "summer-picks")
+			answered := asCondition(o, commercev1alpha1.ConditionAnswered)
 			if action != tc.want || phase != tc.wantPhase {
 				t.Fatalf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
 			}
@@ -101,7 +103,8 @@ func TestReplyOutcome(t *testing.T) {
 		{sendResult{Reason: commercev1alpha1.ReasonRetrying, Message: "rate limited"}, commercev1alpha1.InquiryOpen},
 		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "no channel"}, commercev1alpha1.InquiryOpen},
 	} {
-		phase, answered := replyOutcome(tc.res)
+		phase, o := replyOutcome(tc.res)
+		answered := asCondition(o, commercev1alpha1.ConditionAnswered)
 		if phase != tc.wantPhase || answered.Reason != tc.res.Reason {
 			t.Errorf("%s: phase %s, Answered %s", tc.res.Reason, phase, answered.Reason)
 		}
@@ -116,41 +119,59 @@ func TestReplyOutcome(t *testing.T) {
 }
 
 func TestInquiryConditions(t *testing.T) {
-	answered := func(reason string) *metav1.Condition {
-		return &metav1.Condition{Type: commercev1alpha1.ConditionAnswered, Reason: reason, Message: "rate limited"}
-	}
+	answered := func(of sendOutcome) *outcome { return &outcome{of: of, message: "rate limited"} }
 	for _, tc := range []struct {
 		name                        string
 		phase                       commercev1alpha1.InquiryPhase
-		replySet                    bool
-		answered                    *metav1.Condition
+		answered                    *outcome
 		ready, reconciling, stalled string
 		readyMessage                string
 	}{
-		{"awaiting a reply", commercev1alpha1.InquiryOpen, false, answered(commercev1alpha1.ReasonAwaitingReply), "True", "", "", "phase is Open"},
+		{"awaiting a reply", commercev1alpha1.InquiryOpen, answered(commercev1alpha1.ReasonAwaitingReply), "True", "", "", "phase is Open"},
 		// The bug this shape fixes: "replying: ..." was overwritten by "phase is Open".
-		{"reply retried", commercev1alpha1.InquiryOpen, true, answered(commercev1alpha1.ReasonRetrying), commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonRetrying, "", "replying: rate limited"},
-		{"waiting for the channel", commercev1alpha1.InquiryOpen, true, answered(commercev1alpha1.ReasonChannelNotReady), commercev1alpha1.ReasonChannelNotReady, commercev1alpha1.ReasonChannelNotReady, "", "replying: rate limited"},
-		{"answered", commercev1alpha1.InquiryAnswered, true, answered(commercev1alpha1.ReasonSent), "True", "", "", "phase is Answered"},
-		{"expired unanswered", commercev1alpha1.InquiryExpired, false, answered(commercev1alpha1.ReasonWindowClosed), "True", "", "", "phase is Expired"},
-		{"reply refused, window closed", commercev1alpha1.InquiryExpired, true, answered(commercev1alpha1.ReasonWindowClosed), "True", "", commercev1alpha1.ReasonWindowClosed, "phase is Expired"},
-		{"reply refused for good", commercev1alpha1.InquiryFailed, true, answered(commercev1alpha1.ReasonSendFailed), "True", "", commercev1alpha1.ReasonSendFailed, "phase is Failed"},
+		{"reply retried", commercev1alpha1.InquiryOpen, answered(commercev1alpha1.ReasonRetrying), commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonRetrying, "", "replying: rate limited"},
+		{"waiting for the channel", commercev1alpha1.InquiryOpen, answered(commercev1alpha1.ReasonChannelNotReady), commercev1alpha1.ReasonChannelNotReady, commercev1alpha1.ReasonChannelNotReady, "", "replying: rate limited"},
+		{"answered", commercev1alpha1.InquiryAnswered, answered(commercev1alpha1.ReasonSent), "True", "", "", "phase is Answered"},
+		{"expired unanswered", commercev1alpha1.InquiryExpired, answered(outcomeExpiredUnanswered), "True", "", "", "phase is Expired"},
+		{"reply refused, window closed", commercev1alpha1.InquiryExpired, answered(commercev1alpha1.ReasonWindowClosed), "True", "", commercev1alpha1.ReasonWindowClosed, "phase is Expired"},
+		{"reply refused for good", commercev1alpha1.InquiryFailed, answered(commercev1alpha1.ReasonSendFailed), "True", "", commercev1alpha1.ReasonSendFailed, "phase is Failed"},
+		{"reply failed after WhatsApp took it", commercev1alpha1.InquiryFailed, answered(commercev1alpha1.ReasonDeliveryFailed), "True", "", commercev1alpha1.ReasonDeliveryFailed, "phase is Failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			checkConditions(t, inquiryConditions(tc.phase, tc.replySet, tc.answered), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
+			checkConditions(t, readiness(string(tc.phase), inquiryKind.doing, tc.answered, nil), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
+		})
+	}
+}
+
+// A reply WhatsApp took and then reported failed fails the inquiry, whether
+// the failure came after the reply was recorded or resolved its intent.
+func TestInquiryReplyFailedLater(t *testing.T) {
+	failed := commercev1alpha1.SentMessage{MessageID: "wamid.r", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026, Title: "Message undeliverable"}}
+	intentResolved := failed
+	intentResolved.CallbackData = "cb"
+	for name, q := range map[string]*commercev1alpha1.ProductInquiry{
+		"late, after Answered": withReply(testInquiry("Yes", commercev1alpha1.InquiryAnswered), failed),
+		"resolving the intent": withReply(testInquiry("Yes", commercev1alpha1.InquiryOpen), intentResolved),
+	} {
+		t.Run(name, func(t *testing.T) {
+			action, phase, o := inquiryDue(q, received.Add(time.Hour), "")
+			c := asCondition(o, commercev1alpha1.ConditionAnswered)
+			if action != settled || phase != commercev1alpha1.InquiryFailed || c == nil || c.Status != metav1.ConditionFalse ||
+				c.Reason != commercev1alpha1.ReasonDeliveryFailed || !strings.Contains(c.Message, "131026") {
+				t.Errorf("action %d phase %s Answered %+v, want settled Failed, False DeliveryFailed naming the code", action, phase, c)
+			}
 		})
 	}
 }
 
 func TestInquiryStatusClaimsTheGenerationRead(t *testing.T) {
 	read := testInquiry("", commercev1alpha1.InquiryOpen)
-	s := &inquiryScope{inquiry: read, generation: read.Generation, now: received.Add(time.Hour)}
+	s := &inquiryScope{pass: &pass[*commercev1alpha1.ProductInquiry]{obj: read, generation: read.Generation, now: received.Add(time.Hour)}}
 	s.window()
-	s.conditions = inquiryConditions(s.phase, false, s.answeredCondition())
 	reread := read.DeepCopy()
 	reread.Generation = 2 // a reply was set while this pass ran
 	reread.Spec.Reply = &commercev1alpha1.InquiryReply{Text: "Yes"}
-	s.apply(reread)
+	statusOf(inquiryKind, s, read)(reread)
 	claimsGeneration(t, 1, reread.Status.ObservedGeneration, reread.Status.Conditions)
 }
 

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -22,27 +20,30 @@ const (
 	pmsgSettled pmsgAction = iota
 	// pmsgTrack: spec.messageID names a message another system sent.
 	pmsgTrack
-	// pmsgRefuse: the channel's API generation can never send this message.
-	pmsgRefuse
+	// pmsgFail: the message fails: the channel's API generation can never
+	// send it, or WhatsApp accepted it and then could not deliver it.
+	pmsgFail
 	// pmsgSend: the message is to be sent, in status.form.
 	pmsgSend
 )
 
 // productMessageDue decides what is due for pm on a channel of generation
-// api, and the Sent condition of the actions that send nothing.
-func productMessageDue(pm *commercev1alpha1.ProductMessage, api commercev1alpha1.APIGeneration) (pmsgAction, *metav1.Condition) {
+// api, and the Sent outcome of the actions that send nothing.
+func productMessageDue(pm *commercev1alpha1.ProductMessage, api commercev1alpha1.APIGeneration) (pmsgAction, *outcome) {
 	switch {
+	case failedLater(&pm.Status.SentMessage):
+		return pmsgFail, recordedOutcome(&pm.Status.SentMessage, "the message")
 	case pm.Status.Phase == commercev1alpha1.ProductMessageSent || pm.Status.Phase == commercev1alpha1.ProductMessageFailed:
 		return pmsgSettled, nil
 	case pm.Spec.MessageID != "":
-		return pmsgTrack, condSent(metav1.ConditionTrue, commercev1alpha1.ReasonTracked, "tracking message "+pm.Spec.MessageID+", sent by another system; nothing is sent")
+		return pmsgTrack, outcomeFor(commercev1alpha1.ReasonTracked, "tracking message "+pm.Spec.MessageID+", sent by another system; nothing is sent")
 	case api != commercev1alpha1.APIOnPremises:
 		return pmsgSend, nil
 	case pm.Spec.Catalog != nil:
-		return pmsgRefuse, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonNotSupportedByAPI,
+		return pmsgFail, outcomeFor(commercev1alpha1.ReasonNotSupportedByAPI,
 			"the channel uses the On-Premises API, which has no catalog messages; send the products as product or sections instead")
 	case pm.Spec.To.WaID == "":
-		return pmsgRefuse, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonNotSupportedByAPI,
+		return pmsgFail, outcomeFor(commercev1alpha1.ReasonNotSupportedByAPI,
 			"the channel uses the On-Premises API, which cannot send to a user id; to.waID is required")
 	}
 	return pmsgSend, nil
@@ -84,8 +85,8 @@ func productMessageRequest(pm *commercev1alpha1.ProductMessage, replyTo, cb stri
 type pmsgOutcome struct {
 	phase commercev1alpha1.ProductMessagePhase
 	// form is the form of the next send, Template once the window was found closed.
-	form commercev1alpha1.ProductMessageForm
-	sent *metav1.Condition
+	form    commercev1alpha1.ProductMessageForm
+	outcome *outcome
 	// record is the message to record: the one WhatsApp accepted, or the
 	// record of a final refusal. Nil while a send is retried; keepIntent says
 	// its intent stays pending then (see sendRecord).
@@ -99,10 +100,10 @@ type pmsgOutcome struct {
 // callback data cb. Outside the window the spec's template is tried once;
 // On-Premises has MPM templates (for sections) only.
 func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1alpha1.ProductMessageForm, res sendResult, api commercev1alpha1.APIGeneration, cb string, now time.Time) pmsgOutcome {
-	out := pmsgOutcome{phase: commercev1alpha1.ProductMessagePending, form: form, sent: condSent(metav1.ConditionFalse, res.Reason, res.Message)}
+	out := pmsgOutcome{phase: commercev1alpha1.ProductMessagePending, form: form, outcome: outcomeFor(res.Reason, res.Message)}
 	out.record, out.keepIntent = sendRecord(res, cb, now)
 	failed := func(reason, message string) pmsgOutcome {
-		out.phase, out.sent = commercev1alpha1.ProductMessageFailed, condSent(metav1.ConditionFalse, reason, message)
+		out.phase, out.outcome = commercev1alpha1.ProductMessageFailed, outcomeFor(reason, message)
 		return out
 	}
 	switch res.Reason {
@@ -112,7 +113,7 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 			how = "the window was closed: sent as template " + pm.Spec.Template.Name
 		}
 		out.phase = commercev1alpha1.ProductMessageSent
-		out.sent = condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("%s (message %s)", how, res.MessageID))
+		out.outcome = outcomeFor(commercev1alpha1.ReasonSent, fmt.Sprintf("%s (message %s)", how, res.MessageID))
 	case commercev1alpha1.ReasonWindowClosed:
 		switch {
 		case form == commercev1alpha1.FormTemplate || pm.Spec.Template == nil:
@@ -129,57 +130,37 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 
 // productMessageRecorded judges the record the API server holds of a Pending
 // pm's send before sending again: an intent still waiting for WhatsApp's
-// status (wait > 0, and the Sent condition meanwhile), an intent the receiver
-// resolved (resolved: WhatsApp accepted the message, and the Sent condition),
-// or neither, when the message is to be sent.
-func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) (sent *metav1.Condition, wait time.Duration, resolved bool) {
+// status (Pending, and how long it still waits), an intent the receiver
+// resolved (Sent, or Failed when the status said failed), or neither (nil),
+// when the message is to be sent.
+func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) (*outcome, commercev1alpha1.ProductMessagePhase, time.Duration) {
 	rec := &pm.Status.SentMessage
 	switch wait := intentWait(rec, now); {
 	case rec.Pending() && wait > 0:
-		why := fmt.Sprintf("the message may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", commercev1alpha1.IntentTimeout)
-		return condSent(metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, why), wait, false
+		return recordedOutcome(rec, "the message"), commercev1alpha1.ProductMessagePending, wait
+	case failedLater(rec):
+		return recordedOutcome(rec, "the message"), commercev1alpha1.ProductMessageFailed, 0
 	case rec.CallbackData != "" && rec.MessageID != "":
-		return condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, fmt.Sprintf("WhatsApp's status named the message sent before a restart (message %s)", rec.MessageID)), 0, true
+		return outcomeFor(commercev1alpha1.ReasonSent, fmt.Sprintf("WhatsApp's status named the message sent before a restart (message %s)", rec.MessageID)),
+			commercev1alpha1.ProductMessageSent, 0
 	}
-	return nil, 0, false
-}
-
-// productMessageConditions are Ready and the kstatus conditions of a product
-// message, from its phase and Sent (nil before any). Ready is False, and
-// Reconciling there, while the send is retried or waits (for its channel or its
-// inquiry); Stalled is there once the message failed for good.
-func productMessageConditions(phase commercev1alpha1.ProductMessagePhase, sent *metav1.Condition) []metav1.Condition {
-	ready := metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonUpToDate, Message: "phase is " + string(phase)}
-	switch {
-	case sent == nil:
-		return []metav1.Condition{ready}
-	case phase == commercev1alpha1.ProductMessageFailed:
-		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, sent.Reason, sent.Message)}
-	case phase == commercev1alpha1.ProductMessagePending:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, sent.Reason, "sending: "+sent.Message
-		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionReconciling, sent.Reason, ready.Message)}
-	}
-	return []metav1.Condition{ready}
+	return nil, commercev1alpha1.ProductMessagePending, 0
 }
 
 // inquiryForReply checks the inquiry pm answers and returns the message to
-// reply to, or the Sent condition that keeps pm waiting (the inquiry is not
+// reply to, or the Sent outcome that keeps pm waiting (the inquiry is not
 // there yet) or fails it (the inquiry is on another channel).
-func inquiryForReply(pm *commercev1alpha1.ProductMessage, inquiry *commercev1alpha1.ProductInquiry) (replyTo string, wait, fail *metav1.Condition) {
+func inquiryForReply(pm *commercev1alpha1.ProductMessage, inquiry *commercev1alpha1.ProductInquiry) (replyTo string, wait, fail *outcome) {
 	switch {
 	case pm.Spec.Inquiry == "":
 		return pm.Spec.ReplyToMessageID, nil, nil
 	case inquiry == nil:
-		return "", condSent(metav1.ConditionFalse, commercev1alpha1.ReasonInquiryNotFound, "waiting for ProductInquiry "+pm.Spec.Inquiry), nil
+		return "", outcomeFor(commercev1alpha1.ReasonInquiryNotFound, "waiting for ProductInquiry "+pm.Spec.Inquiry), nil
 	case inquiry.Spec.Channel != pm.Spec.Channel:
-		return "", nil, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonInquiryOnOtherChannel,
+		return "", nil, outcomeFor(commercev1alpha1.ReasonInquiryOnOtherChannel,
 			fmt.Sprintf("ProductInquiry %s arrived on channel %s, not %s", inquiry.Name, inquiry.Spec.Channel, pm.Spec.Channel))
 	}
 	return inquiry.Spec.MessageID, nil, nil
-}
-
-func condSent(status metav1.ConditionStatus, reason, message string) *metav1.Condition {
-	return &metav1.Condition{Type: commercev1alpha1.ConditionSent, Status: status, Reason: reason, Message: message}
 }
 
 // trackedID is the id of the message a ProductMessage is about: the one sent,

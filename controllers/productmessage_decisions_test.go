@@ -41,16 +41,22 @@ func TestProductMessageDue(t *testing.T) {
 		{"tracked", testMessage(func(pm *commercev1alpha1.ProductMessage) { pm.Spec.MessageID = "wamid.x" }), commercev1alpha1.APIOnPremises, pmsgTrack, commercev1alpha1.ReasonTracked},
 		{"catalog on On-Premises", testMessage(func(pm *commercev1alpha1.ProductMessage) {
 			pm.Spec.Sections, pm.Spec.Catalog = nil, &commercev1alpha1.CatalogShowcase{}
-		}), commercev1alpha1.APIOnPremises, pmsgRefuse, commercev1alpha1.ReasonNotSupportedByAPI},
+		}), commercev1alpha1.APIOnPremises, pmsgFail, commercev1alpha1.ReasonNotSupportedByAPI},
 		{"catalog on Cloud", testMessage(func(pm *commercev1alpha1.ProductMessage) {
 			pm.Spec.Sections, pm.Spec.Catalog = nil, &commercev1alpha1.CatalogShowcase{}
 		}), commercev1alpha1.APICloud, pmsgSend, ""},
 		{"user id on On-Premises", testMessage(func(pm *commercev1alpha1.ProductMessage) {
 			pm.Spec.To = commercev1alpha1.Recipient{UserID: "US.1"}
-		}), commercev1alpha1.APIOnPremises, pmsgRefuse, commercev1alpha1.ReasonNotSupportedByAPI},
+		}), commercev1alpha1.APIOnPremises, pmsgFail, commercev1alpha1.ReasonNotSupportedByAPI},
+		// A message WhatsApp took and then reported failed fails, as a reply does.
+		{"failed after WhatsApp took it", testMessage(func(pm *commercev1alpha1.ProductMessage) {
+			pm.Status.Phase = commercev1alpha1.ProductMessageSent
+			pm.Status.SentMessage = commercev1alpha1.SentMessage{MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliveryFailed}
+		}), commercev1alpha1.APICloud, pmsgFail, commercev1alpha1.ReasonDeliveryFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, cond := productMessageDue(tc.pm, tc.api)
+			action, o := productMessageDue(tc.pm, tc.api)
+			cond := asCondition(o, commercev1alpha1.ConditionSent)
 			if action != tc.want {
 				t.Errorf("action %d, want %d", action, tc.want)
 			}
@@ -141,6 +147,7 @@ func TestProductMessageOutcome(t *testing.T) {
 				cb = productMessageRef(tc.pm, tc.form).String()
 			}
 			out := productMessageOutcome(tc.pm, tc.form, tc.res, tc.api, cb, now)
+			sent := asCondition(out.outcome, commercev1alpha1.ConditionSent)
 			if out.record != nil {
 				if out.record.CallbackData != cb {
 					t.Errorf("record's callback data %q, want %q", out.record.CallbackData, cb)
@@ -150,8 +157,8 @@ func TestProductMessageOutcome(t *testing.T) {
 			if wantKeep := cb != "" && tc.res.Unanswered; out.keepIntent != wantKeep {
 				t.Errorf("keepIntent %v, want %v", out.keepIntent, wantKeep)
 			}
-			if out.phase != tc.wantPhase || out.form != tc.wantForm || out.again != tc.wantAgain || out.sent == nil || out.sent.Reason != tc.wantReason {
-				t.Errorf("outcome %+v (Sent %+v), want phase %s form %s again %v reason %s", out, out.sent, tc.wantPhase, tc.wantForm, tc.wantAgain, tc.wantReason)
+			if out.phase != tc.wantPhase || out.form != tc.wantForm || out.again != tc.wantAgain || sent == nil || sent.Reason != tc.wantReason {
+				t.Errorf("outcome %+v (Sent %+v), want phase %s form %s again %v reason %s", out, sent, tc.wantPhase, tc.wantForm, tc.wantAgain, tc.wantReason)
 			}
 			if tc.wantRecord != nil && tc.wantRecord.Error != nil && tc.wantRecord.Error.Message == "" && out.record != nil && out.record.Error != nil {
 				tc.wantRecord.Error.Message = out.record.Error.Message // the message wording is not pinned here
@@ -159,8 +166,8 @@ func TestProductMessageOutcome(t *testing.T) {
 			if !reflect.DeepEqual(out.record, tc.wantRecord) {
 				t.Errorf("record %+v, want %+v", out.record, tc.wantRecord)
 			}
-			if (out.sent.Status == metav1.ConditionTrue) != (tc.wantPhase == commercev1alpha1.ProductMessageSent) {
-				t.Errorf("Sent status %s for phase %s", out.sent.Status, out.phase)
+			if (sent.Status == metav1.ConditionTrue) != (tc.wantPhase == commercev1alpha1.ProductMessageSent) {
+				t.Errorf("Sent status %s for phase %s", sent.Status, out.phase)
 			}
 		})
 	}
@@ -171,23 +178,26 @@ func TestProductMessageRecorded(t *testing.T) {
 	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(d)} }
 	cb := "wco1|ProductMessage|shop-ns|summer|product"
 	for _, tc := range []struct {
-		name         string
-		rec          commercev1alpha1.SentMessage
-		wantReason   string
-		wantWait     time.Duration
-		wantResolved bool
+		name       string
+		rec        commercev1alpha1.SentMessage
+		wantReason string
+		wantWait   time.Duration
+		wantPhase  commercev1alpha1.ProductMessagePhase
 	}{
-		{"nothing recorded: send", commercev1alpha1.SentMessage{}, "", 0, false},
-		{"intent just written: wait for its status", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-30 * time.Second)}, commercev1alpha1.ReasonAwaitingStatus, commercev1alpha1.IntentTimeout - 30*time.Second, false},
-		{"intent waited out the bound: send again", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-commercev1alpha1.IntentTimeout)}, "", 0, false},
-		{"intent resolved by the receiver: sent", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliverySent, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonSent, 0, true},
-		{"On-Premises record without callback data: not an intent", commercev1alpha1.SentMessage{SentAt: at(-time.Second)}, "", 0, false},
+		{"nothing recorded: send", commercev1alpha1.SentMessage{}, "", 0, commercev1alpha1.ProductMessagePending},
+		{"intent just written: wait for its status", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-30 * time.Second)}, commercev1alpha1.ReasonAwaitingStatus, commercev1alpha1.IntentTimeout - 30*time.Second, commercev1alpha1.ProductMessagePending},
+		{"intent waited out the bound: send again", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-commercev1alpha1.IntentTimeout)}, "", 0, commercev1alpha1.ProductMessagePending},
+		{"intent resolved by the receiver: sent", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliverySent, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonSent, 0, commercev1alpha1.ProductMessageSent},
+		// As for a reply: the status said WhatsApp took it, then could not deliver it.
+		{"intent resolved by a failed status: failed", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonDeliveryFailed, 0, commercev1alpha1.ProductMessageFailed},
+		{"On-Premises record without callback data: not an intent", commercev1alpha1.SentMessage{SentAt: at(-time.Second)}, "", 0, commercev1alpha1.ProductMessagePending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pm := testMessage(func(pm *commercev1alpha1.ProductMessage) { pm.Status.SentMessage = tc.rec })
-			cond, wait, resolved := productMessageRecorded(pm, now)
-			if (cond == nil) != (tc.wantReason == "") || (cond != nil && cond.Reason != tc.wantReason) || wait != tc.wantWait || resolved != tc.wantResolved {
-				t.Errorf("got %+v, wait %s, resolved %v; want reason %q, wait %s, resolved %v", cond, wait, resolved, tc.wantReason, tc.wantWait, tc.wantResolved)
+			o, phase, wait := productMessageRecorded(pm, now)
+			cond := asCondition(o, commercev1alpha1.ConditionSent)
+			if (cond == nil) != (tc.wantReason == "") || (cond != nil && cond.Reason != tc.wantReason) || wait != tc.wantWait || phase != tc.wantPhase {
+				t.Errorf("got %+v, wait %s, phase %s; want reason %q, wait %s, phase %s", cond, wait, phase, tc.wantReason, tc.wantWait, tc.wantPhase)
 			}
 		})
 	}
@@ -214,25 +224,27 @@ func TestTemplateNamespace(t *testing.T) {
 }
 
 func TestProductMessageConditions(t *testing.T) {
+	sent := func(reason string) *outcome { return outcomeFor(reason, "x") }
 	for _, tc := range []struct {
 		name          string
 		phase         commercev1alpha1.ProductMessagePhase
-		sent          *metav1.Condition
+		sent          *outcome
 		ready         metav1.ConditionStatus
 		kstatus       string // the kstatus condition present, if any
 		kstatusReason string
 	}{
 		{"before any send", commercev1alpha1.ProductMessagePending, nil, metav1.ConditionTrue, "", ""},
-		{"retrying", commercev1alpha1.ProductMessagePending, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonRetrying, "429"), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonRetrying},
-		{"waiting for the channel", commercev1alpha1.ProductMessagePending, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonChannelNotReady, "x"), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonChannelNotReady},
-		{"waiting for the inquiry", commercev1alpha1.ProductMessagePending, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonInquiryNotFound, "x"), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonInquiryNotFound},
-		{"sent", commercev1alpha1.ProductMessageSent, condSent(metav1.ConditionTrue, commercev1alpha1.ReasonSent, "x"), metav1.ConditionTrue, "", ""},
-		{"tracked", commercev1alpha1.ProductMessageSent, condSent(metav1.ConditionTrue, commercev1alpha1.ReasonTracked, "x"), metav1.ConditionTrue, "", ""},
-		{"window closed", commercev1alpha1.ProductMessageFailed, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonWindowClosed, "x"), metav1.ConditionTrue, commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonWindowClosed},
-		{"refused", commercev1alpha1.ProductMessageFailed, condSent(metav1.ConditionFalse, commercev1alpha1.ReasonSendFailed, "x"), metav1.ConditionTrue, commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonSendFailed},
+		{"retrying", commercev1alpha1.ProductMessagePending, sent(commercev1alpha1.ReasonRetrying), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonRetrying},
+		{"waiting for the channel", commercev1alpha1.ProductMessagePending, sent(commercev1alpha1.ReasonChannelNotReady), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonChannelNotReady},
+		{"waiting for the inquiry", commercev1alpha1.ProductMessagePending, sent(commercev1alpha1.ReasonInquiryNotFound), metav1.ConditionFalse, commercev1alpha1.ConditionReconciling, commercev1alpha1.ReasonInquiryNotFound},
+		{"sent", commercev1alpha1.ProductMessageSent, sent(commercev1alpha1.ReasonSent), metav1.ConditionTrue, "", ""},
+		{"tracked", commercev1alpha1.ProductMessageSent, sent(commercev1alpha1.ReasonTracked), metav1.ConditionTrue, "", ""},
+		{"window closed", commercev1alpha1.ProductMessageFailed, sent(commercev1alpha1.ReasonWindowClosed), metav1.ConditionTrue, commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonWindowClosed},
+		{"refused", commercev1alpha1.ProductMessageFailed, sent(commercev1alpha1.ReasonSendFailed), metav1.ConditionTrue, commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonSendFailed},
+		{"failed after WhatsApp took it", commercev1alpha1.ProductMessageFailed, sent(commercev1alpha1.ReasonDeliveryFailed), metav1.ConditionTrue, commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonDeliveryFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conds := productMessageConditions(tc.phase, tc.sent)
+			conds := readiness(string(tc.phase), productMessageKind.doing, tc.sent, nil)
 			if conds[0].Type != commercev1alpha1.ConditionReady || conds[0].Status != tc.ready {
 				t.Errorf("Ready %+v, want %s", conds[0], tc.ready)
 			}
@@ -259,10 +271,10 @@ func TestInquiryForReply(t *testing.T) {
 	if replyTo, wait, fail := inquiryForReply(answering, inquiry); replyTo != "wamid.q" || wait != nil || fail != nil {
 		t.Errorf("inquiry: %q %v %v", replyTo, wait, fail)
 	}
-	if _, wait, _ := inquiryForReply(answering, nil); wait == nil || wait.Reason != commercev1alpha1.ReasonInquiryNotFound {
+	if _, wait, _ := inquiryForReply(answering, nil); wait == nil || wait.of != commercev1alpha1.ReasonInquiryNotFound {
 		t.Errorf("missing inquiry: wait %+v", wait)
 	}
-	if _, _, fail := inquiryForReply(answering, other); fail == nil || fail.Reason != commercev1alpha1.ReasonInquiryOnOtherChannel || !strings.Contains(fail.Message, "other") {
+	if _, _, fail := inquiryForReply(answering, other); fail == nil || fail.of != commercev1alpha1.ReasonInquiryOnOtherChannel || !strings.Contains(fail.message, "other") {
 		t.Errorf("inquiry on another channel: fail %+v", fail)
 	}
 }

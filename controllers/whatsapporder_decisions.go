@@ -29,6 +29,12 @@ func validation(o *commercev1alpha1.WhatsAppOrder) (commercev1alpha1.OrderPhase,
 		Message: fmt.Sprintf("%d items, total %s %s", sum.ItemCount, sum.Total, sum.Currency)}
 }
 
+// cartBlocks is what holds an order with an invalid cart back (Ready False
+// and Stalled, whatever was sent): the cart, as Validated says it.
+func cartBlocks(validated metav1.Condition) *metav1.Condition {
+	return &metav1.Condition{Reason: commercev1alpha1.ReasonInvalidCart, Message: validated.Message}
+}
+
 // invalidCartReasons maps the cart package's vocabulary to the API's reasons:
 // the API promises these names, the cart package is free to change its own.
 var invalidCartReasons = map[string]string{
@@ -222,13 +228,12 @@ func (n *notificationRecord) applyTo(sent []commercev1alpha1.OrderNotification) 
 	return sent
 }
 
-// notificationOutcome is the CustomerNotified condition a send leads to.
-func notificationOutcome(state commercev1alpha1.OrderState, template string, res sendResult) *metav1.Condition {
-	cond := &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse, Reason: res.Reason, Message: res.Message}
+// notificationOutcome is the CustomerNotified outcome a send leads to.
+func notificationOutcome(state commercev1alpha1.OrderState, template string, res sendResult) *outcome {
 	if res.Reason == commercev1alpha1.ReasonSent {
-		cond.Status, cond.Message = metav1.ConditionTrue, sentMessage(state, template, res.MessageID)
+		return outcomeFor(res.Reason, sentMessage(state, template, res.MessageID))
 	}
-	return cond
+	return outcomeFor(res.Reason, res.Message)
 }
 
 func sentMessage(state commercev1alpha1.OrderState, template, messageID string) string {
@@ -238,70 +243,24 @@ func sentMessage(state commercev1alpha1.OrderState, template, messageID string) 
 	return fmt.Sprintf("told the customer the order is %s (message %s)", state, messageID)
 }
 
-// recordedNotified is the CustomerNotified condition that the records say
+// recordedNotified is the CustomerNotified outcome that the records say
 // when this pass sends nothing: the latest notification decides. Nil when
 // there is none.
-func recordedNotified(sent []commercev1alpha1.OrderNotification) *metav1.Condition {
+func recordedNotified(sent []commercev1alpha1.OrderNotification) *outcome {
 	if len(sent) == 0 {
 		return nil
 	}
 	last := sent[len(sent)-1]
-	cond := &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Status: metav1.ConditionFalse}
-	switch {
-	case last.Pending():
-		cond.Reason, cond.Message = commercev1alpha1.ReasonAwaitingStatus, fmt.Sprintf("the message announcing %s may have been sent before a restart: waiting up to %s for WhatsApp's status before sending it again", last.State, commercev1alpha1.IntentTimeout)
-	case failedLater(&last.SentMessage):
-		cond.Reason, cond.Message = commercev1alpha1.ReasonDeliveryFailed, fmt.Sprintf("WhatsApp accepted the message announcing %s (message %s), then could not deliver it: %s", last.State, last.MessageID, describeError(last.Error))
-	case last.DeliveryStatus == commercev1alpha1.DeliveryFailed && windowCode(last.Error):
-		cond.Reason, cond.Message = commercev1alpha1.ReasonWindowClosed, "WhatsApp refused the message announcing "+string(last.State)+": "+describeError(last.Error)
-	case last.DeliveryStatus == commercev1alpha1.DeliveryFailed:
-		cond.Reason, cond.Message = commercev1alpha1.ReasonSendFailed, "WhatsApp refused the message announcing "+string(last.State)+": "+describeError(last.Error)
-	default:
-		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, commercev1alpha1.ReasonSent, sentMessage(last.State, last.Template, last.MessageID)
+	about := "the message announcing " + string(last.State)
+	if o := recordedOutcome(&last.SentMessage, about); o != nil {
+		return o
 	}
-	return cond
+	return outcomeFor(commercev1alpha1.ReasonSent, sentMessage(last.State, last.Template, last.MessageID))
 }
 
-func describeError(e *commercev1alpha1.MessageError) string {
-	switch {
-	case e == nil:
-		return "no reason given"
-	case e.Code == 0:
-		return e.Message
-	case e.Message != "" && e.Message != e.Title:
-		return fmt.Sprintf("%d %s: %s", e.Code, e.Title, e.Message)
-	}
-	return fmt.Sprintf("%d %s", e.Code, e.Title)
-}
-
-// orderConditions are Ready and the kstatus conditions of an order, from its
-// phase, Validated and CustomerNotified (nil before any). Reconciling is there
-// while a notification is retried or waits for its channel; Stalled while the
-// cart is invalid or the last notification was refused for good. Absent
-// kstatus conditions are removed when written.
-func orderConditions(phase commercev1alpha1.OrderPhase, validated metav1.Condition, notified *metav1.Condition) []metav1.Condition {
-	if validated.Status != metav1.ConditionTrue {
-		return []metav1.Condition{
-			{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: commercev1alpha1.ReasonInvalidCart, Message: validated.Message},
-			kstatus(commercev1alpha1.ConditionStalled, commercev1alpha1.ReasonInvalidCart, validated.Message),
-		}
-	}
-	ready := metav1.Condition{Type: commercev1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonUpToDate, Message: "phase is " + string(phase)}
-	if notified == nil {
-		return []metav1.Condition{ready}
-	}
-	switch notified.Reason {
-	case commercev1alpha1.ReasonRetrying, commercev1alpha1.ReasonChannelNotReady, commercev1alpha1.ReasonAwaitingStatus:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, notified.Reason, "notifying the customer: "+notified.Message
-		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionReconciling, notified.Reason, ready.Message)}
-	case commercev1alpha1.ReasonWindowClosed, commercev1alpha1.ReasonSendFailed, commercev1alpha1.ReasonDeliveryFailed:
-		return []metav1.Condition{ready, kstatus(commercev1alpha1.ConditionStalled, notified.Reason, notified.Message)}
-	}
-	return []metav1.Condition{ready}
-}
-
-func finalOrderPhase(p commercev1alpha1.OrderPhase) bool {
-	return p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderRejected) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderDelivered) || p == commercev1alpha1.OrderPhase(commercev1alpha1.OrderCancelled)
+// finalOrderState reports whether an order in state is over.
+func finalOrderState(s commercev1alpha1.OrderState) bool {
+	return s == commercev1alpha1.OrderRejected || s == commercev1alpha1.OrderDelivered || s == commercev1alpha1.OrderCancelled
 }
 
 func orMessageError(e *commercev1alpha1.MessageError, message string) *commercev1alpha1.MessageError {

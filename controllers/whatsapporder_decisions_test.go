@@ -114,7 +114,7 @@ func TestNotificationOutcome(t *testing.T) {
 		{sendResult{Reason: commercev1alpha1.ReasonRetrying, Message: "rate limited"}, metav1.ConditionFalse},
 		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, Message: "no channel"}, metav1.ConditionFalse},
 	} {
-		cond := notificationOutcome(commercev1alpha1.OrderShipped, "order_update", tc.res)
+		cond := asCondition(notificationOutcome(commercev1alpha1.OrderShipped, "order_update", tc.res), commercev1alpha1.ConditionCustomerNotified)
 		if cond.Type != commercev1alpha1.ConditionCustomerNotified || cond.Status != tc.wantStatus || cond.Reason != tc.res.Reason {
 			t.Errorf("%s: condition %+v", tc.res.Reason, cond)
 		}
@@ -198,7 +198,7 @@ func TestRecordedNotified(t *testing.T) {
 		{"refused", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Message: "bad text"}},
 			metav1.ConditionFalse, commercev1alpha1.ReasonSendFailed, "bad text"},
 	} {
-		got := recordedNotified([]commercev1alpha1.OrderNotification{notif(a, "", tc.last)})
+		got := asCondition(recordedNotified([]commercev1alpha1.OrderNotification{notif(a, "", tc.last)}), commercev1alpha1.ConditionCustomerNotified)
 		if got.Status != tc.wantStatus || got.Reason != tc.wantReason || !strings.Contains(got.Message, tc.wantText) {
 			t.Errorf("%s: %+v, want %s %s mentioning %q", tc.name, got, tc.wantStatus, tc.wantReason, tc.wantText)
 		}
@@ -248,14 +248,12 @@ func TestNotificationRecordApplyTo(t *testing.T) {
 func TestOrderConditions(t *testing.T) {
 	valid := metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionTrue, Reason: commercev1alpha1.ReasonCartValid}
 	invalid := metav1.Condition{Type: commercev1alpha1.ConditionValidated, Status: metav1.ConditionFalse, Reason: commercev1alpha1.ReasonUnknownCurrency, Message: "XYZ"}
-	notified := func(reason string) *metav1.Condition {
-		return &metav1.Condition{Type: commercev1alpha1.ConditionCustomerNotified, Reason: reason, Message: "why"}
-	}
+	notified := func(reason string) *outcome { return outcomeFor(reason, "why") }
 	for _, tc := range []struct {
 		name                        string
 		phase                       commercev1alpha1.OrderPhase
 		validated                   metav1.Condition
-		notified                    *metav1.Condition
+		notified                    *outcome
 		ready, reconciling, stalled string // reasons; "" is absent, for Ready "True"
 		readyMessage                string
 	}{
@@ -269,7 +267,11 @@ func TestOrderConditions(t *testing.T) {
 		{"invalid cart", commercev1alpha1.OrderPhaseInvalid, invalid, notified(commercev1alpha1.ReasonInvalidCart), commercev1alpha1.ReasonInvalidCart, "", commercev1alpha1.ReasonInvalidCart, "XYZ"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			checkConditions(t, orderConditions(tc.phase, tc.validated, tc.notified), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
+			var blocked *metav1.Condition
+			if tc.validated.Status != metav1.ConditionTrue {
+				blocked = cartBlocks(tc.validated)
+			}
+			checkConditions(t, readiness(string(tc.phase), orderKind.doing, tc.notified, blocked), tc.ready, tc.readyMessage, tc.reconciling, tc.stalled)
 		})
 	}
 }
@@ -332,14 +334,13 @@ func TestValidationReasonsAreTheAPIs(t *testing.T) {
 // still claim the generation read, not the re-read one.
 func TestOrderStatusClaimsTheGenerationRead(t *testing.T) {
 	read := testOrder(commercev1alpha1.OrderAccepted)
-	s := &orderScope{order: read, generation: read.Generation, now: received}
+	s := &orderScope{pass: &pass[*commercev1alpha1.WhatsAppOrder]{obj: read, generation: read.Generation, now: received}}
 	s.validate()
-	s.conditions = orderConditions(s.phase, s.validated, s.customerNotified())
 
 	reread := read.DeepCopy()
 	reread.Generation = 2 // spec.state moved on while this pass ran
 	reread.Spec.State = commercev1alpha1.OrderShipped
-	s.apply(reread)
+	statusOf(orderKind, s, read)(reread)
 	claimsGeneration(t, 1, reread.Status.ObservedGeneration, reread.Status.Conditions)
 }
 
@@ -397,9 +398,10 @@ func TestAfterSend(t *testing.T) {
 		// A Secret without an access token is not watched: read again later.
 		{sendResult{Reason: commercev1alpha1.ReasonChannelNotReady, RetryAfter: secretRetry}, secretRetry, false},
 	} {
-		res, err := afterSend(tc.res, "sending")
-		if res.RequeueAfter != tc.wantAfter || (err != nil) != tc.wantErr {
-			t.Errorf("%+v: requeue after %s, err %v; want %s, error %v", tc.res, res.RequeueAfter, err, tc.wantAfter, tc.wantErr)
+		p := &pass[*commercev1alpha1.WhatsAppOrder]{}
+		p.afterSend(tc.res, "sending")
+		if p.result.RequeueAfter != tc.wantAfter || (p.err != nil) != tc.wantErr {
+			t.Errorf("%+v: requeue after %s, err %v; want %s, error %v", tc.res, p.result.RequeueAfter, p.err, tc.wantAfter, tc.wantErr)
 		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/conditionmetrics"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/funnelmetrics"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -109,11 +110,6 @@ type Operator struct {
 	Receiver *webhookreceiver.Receiver
 }
 
-// GracefulShutdownTimeout is how long a stopping operator waits for its parts:
-// within the pod's terminationGracePeriodSeconds (30) once its preStop pause (5)
-// is over.
-const GracefulShutdownTimeout = 20 * time.Second
-
 // Start runs the operator until ctx ends or it fails, and returns once the
 // receiver has answered every request in flight. When the leader lease is lost,
 // controller-runtime stops the manager without its graceful shutdown (so that a
@@ -145,7 +141,7 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 		opts.Clock = clock.RealClock{}
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		opts.HTTPClient = &http.Client{Timeout: SendTimeout}
 	}
 	if opts.Log.GetSink() == nil {
 		opts.Log = ctrl.Log
@@ -203,10 +199,10 @@ func cacheOptions(namespaces []string) cache.Options {
 }
 
 // addEveryReplica adds what runs on every replica, leader or not: the field
-// indexes the receiver looks channels and sent messages up by, the receiver,
+// indexes (the receiver's and the controllers', one registry), the receiver,
 // and the probes.
 func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, error) {
-	if err := webhookreceiver.SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
 	// Every replica has the caches, so every replica can say how many resources
@@ -281,7 +277,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	}
 	messaging := func(name string) controllers.Messaging {
 		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
-			Messenger: messenger, Clock: opts.Clock, Retention: retention}
+			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout}
 	}
 	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)

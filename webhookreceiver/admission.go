@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -27,34 +28,49 @@ var shed = prometheus.NewCounter(prometheus.CounterOpts{
 
 func init() { metrics.Registry.MustRegister(shed) }
 
-// admission bounds the bodies being stored at once.
+// admission bounds the bodies being stored at once, in all and per
+// namespace (tenantShares), so that one tenant's bodies, however many, leave
+// the others' stores room to start.
 type admission struct {
-	slots chan struct{}
-	wait  time.Duration
+	all     *semaphore.Weighted
+	tenants *shares
+	wait    time.Duration
 }
 
 func newAdmission(maxStores int, wait time.Duration) *admission {
-	return &admission{slots: make(chan struct{}, maxStores), wait: wait}
+	return &admission{
+		all:     semaphore.NewWeighted(int64(maxStores)),
+		tenants: newShares(int64(max(maxStores/tenantShares, 1))),
+		wait:    wait,
+	}
 }
 
-// enter takes a slot, waiting at most a.wait (or until ctx ends) for one to
-// be free, and reports whether it got one; a caller that did calls leave.
-func (a *admission) enter(ctx context.Context) bool {
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	default:
+// enter takes a slot for a body sent to a channel of namespace, waiting at
+// most a.wait (or until ctx ends) for one to be free, and returns how to give
+// it back; ok is false when there was none.
+func (a *admission) enter(ctx context.Context, namespace string) (leave func(), ok bool) {
+	// Most bodies find room at once: no timer for them.
+	if leave, ok := a.take(namespace, (*semaphore.Weighted).TryAcquire); ok {
+		return leave, true
 	}
-	t := time.NewTimer(a.wait)
-	defer t.Stop()
-	select {
-	case a.slots <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-ctx.Done():
+	ctx, cancel := context.WithTimeout(ctx, a.wait)
+	defer cancel()
+	if leave, ok := a.take(namespace, func(sem *semaphore.Weighted, n int64) bool { return sem.Acquire(ctx, n) == nil }); ok {
+		return leave, true
 	}
 	shed.Inc()
-	return false
+	return nil, false
 }
 
-func (a *admission) leave() { <-a.slots }
+// take takes one of namespace's slots, then one of all, with acquire.
+func (a *admission) take(namespace string, acquire func(*semaphore.Weighted, int64) bool) (leave func(), ok bool) {
+	leaveTenant, ok := a.tenants.take(namespace, 1, acquire)
+	if !ok {
+		return nil, false
+	}
+	if !acquire(a.all, 1) {
+		leaveTenant()
+		return nil, false
+	}
+	return func() { a.all.Release(1); leaveTenant() }, true
+}

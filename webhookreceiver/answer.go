@@ -27,6 +27,8 @@ const (
 	// cannot be read or is not a webhook of the channel's API.
 	verdictBadRequest
 	verdictTooLarge
+	// verdictSlowBody: the body did not arrive within bodyReadTimeout.
+	verdictSlowBody
 	verdictBadSignature
 	// verdictVerifyRefused: a wrong verify token, or none configured.
 	verdictVerifyRefused
@@ -42,7 +44,8 @@ const (
 // answers is the one place that turns a verdict into an HTTP status. WhatsApp
 // resends whatever is not answered 200 for up to a week, so 200 means stored,
 // 503 (with Retry-After) means "send again later", and 4xx means "this will
-// never be stored". A channel that is not Ready waits on a person; an API
+// never be stored", but for 408: the body did not arrive in time, which
+// depends on the link rather than on the body. A channel that is not Ready waits on a person; an API
 // server that refused waits on the cluster.
 var answers = map[verdict]struct {
 	code       int
@@ -56,6 +59,7 @@ var answers = map[verdict]struct {
 	verdictClusterUnavailable: {http.StatusServiceUnavailable, 10 * time.Second},
 	verdictBadRequest:         {http.StatusBadRequest, 0},
 	verdictTooLarge:           {http.StatusRequestEntityTooLarge, 0},
+	verdictSlowBody:           {http.StatusRequestTimeout, 0},
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
@@ -80,7 +84,7 @@ func refuse(v verdict, format string, args ...any) response {
 // part is then deduplicated. Elements that can never be stored do not: they
 // are kept, listed in the answer, and retrying would never store them.
 func (rep *report) verdict() verdict {
-	if rep.Failed > 0 || rep.NotYetRecorded > 0 {
+	if rep.Failed > 0 || rep.NotYetRecorded > 0 || rep.PastDeadline > 0 {
 		return verdictSomeFailed
 	}
 	return verdictStored

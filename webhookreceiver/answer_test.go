@@ -9,7 +9,7 @@ import (
 // Every verdict has an answer, and every "send again later" says when: an
 // answer WhatsApp would not retry, or would retry at once, loses or floods.
 func TestEveryVerdictHasAnAnswer(t *testing.T) {
-	for v := verdictStored; v <= verdictSomeFailed; v++ {
+	for v := verdictStored; v <= verdictBusy; v++ {
 		a, ok := answers[v]
 		if !ok || http.StatusText(a.code) == "" {
 			t.Errorf("verdict %d has no answer", v)
@@ -40,6 +40,7 @@ func TestReportVerdict(t *testing.T) {
 		// another one can never be stored.
 		{"one failed, one never storable", report{Failed: 1, Refused: []refusal{{Path: "p", Reason: "r", ConfigMap: "c"}}}, verdictSomeFailed},
 		{"a status whose record is not visible yet", report{Updated: 3, NotYetRecorded: 1}, verdictSomeFailed},
+		{"time up before every element was tried", report{Created: 2, PastDeadline: 1}, verdictSomeFailed},
 	} {
 		if got := tc.rep.verdict(); got != tc.want {
 			t.Errorf("%s: verdict %d, want %d", tc.name, got, tc.want)

@@ -129,7 +129,7 @@ func TestNeverStorableElementsAreAcknowledgedAndKept(t *testing.T) {
 				t.Fatalf("answer %d %s, want 200", r.code, r.body)
 			}
 			var rep struct {
-				Refused []struct{ Path, MessageID, Reason, ConfigMap string }
+				Refused []struct{ Path, MessageID, Reason, ConfigMap, Kept string }
 			}
 			if err := json.Unmarshal([]byte(r.body), &rep); err != nil || len(rep.Refused) != 1 {
 				t.Fatalf("answer %s lists no refused element (%v)", r.body, err)
@@ -142,12 +142,10 @@ func TestNeverStorableElementsAreAcknowledgedAndKept(t *testing.T) {
 			if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: got.ConfigMap}, &cm); err != nil {
 				t.Fatalf("the refused element's ConfigMap: %v", err)
 			}
-			raw, err := payload.Raw(tc.body, got.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cm.Data[webhookreceiver.RefusedKeyElement] != string(raw) || cm.Data[webhookreceiver.RefusedKeyReason] != got.Reason ||
-				cm.Data[webhookreceiver.RefusedKeyPath] != got.Path || cm.Data[webhookreceiver.RefusedKeyMessageID] != got.MessageID {
+			raw := payload.Locate(tc.body, []string{got.Path})[0]
+			index := refusedIndex(t, &cm)
+			if len(index) != 1 || index[0].Path != got.Path || index[0].Reason != got.Reason || index[0].MessageID != got.MessageID ||
+				index[0].Kept != "whole" || got.Kept != "whole" || cm.Data[index[0].Key] != string(raw) {
 				t.Errorf("ConfigMap data %v does not keep the element %s verbatim with %+v", cm.Data, raw, got)
 			}
 			if cm.Labels[commercev1alpha1.LabelChannel] != "shop" || cm.Labels[webhookreceiver.LabelRefused] != "true" {
@@ -177,6 +175,22 @@ func TestNeverStorableElementsAreAcknowledgedAndKept(t *testing.T) {
 	if len(kept.Items) != len(cases) {
 		t.Errorf("%d ConfigMaps kept for %d refused elements, each posted twice", len(kept.Items), len(cases))
 	}
+}
+
+// refusedEntry is a line of a refused body's ConfigMap's index.
+type refusedEntry struct {
+	Path, MessageID, Reason, Key, Kept string
+	Bytes                              int
+}
+
+// refusedIndex reads the index of what the body of cm refused.
+func refusedIndex(t *testing.T, cm *corev1.ConfigMap) []refusedEntry {
+	t.Helper()
+	var index []refusedEntry
+	if err := json.Unmarshal([]byte(cm.Data[webhookreceiver.RefusedKeyIndex]), &index); err != nil {
+		t.Fatalf("ConfigMap %s: %s is not a JSON list: %v", cm.Name, webhookreceiver.RefusedKeyIndex, err)
+	}
+	return index
 }
 
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -16,19 +14,7 @@ func TestChannelNotReadyAnswers503(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	// Removing the app secret makes a Cloud channel not Ready; its path stays
 	// published so that WhatsApp retries instead of getting a 404.
-	var secret corev1.Secret
-	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ch.Namespace, Name: "wa"}, &secret); err != nil {
-		t.Fatal(err)
-	}
-	delete(secret.Data, commercev1alpha1.SecretKeyAppSecret)
-	if err := env.Client.Update(ctx, &secret); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the channel to turn not Ready", func() bool {
-		_ = mgrCache.Get(ctx, client.ObjectKeyFromObject(ch), ch)
-		c := meta.FindStatusCondition(ch.Status.Conditions, commercev1alpha1.ConditionReady)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "MissingSecretKey"
-	})
+	withoutAppSecret(t, ch)
 	r := post(t, ch.Status.WebhookPath, sample(t, "cloud-order-multi-item.json"), appSecret)
 	if r.code != http.StatusServiceUnavailable || r.retryAfter == "" {
 		t.Fatalf("answer %d (Retry-After %q), want 503 with Retry-After", r.code, r.retryAfter)

@@ -2,6 +2,8 @@ package webhookreceiver_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -55,5 +57,65 @@ func TestAnswersWhileTheAPIServerHangs(t *testing.T) {
 	deadline := <-hanging.deadlines
 	if deadline.IsZero() || deadline.Sub(sent) > 5*time.Second {
 		t.Fatalf("the store's deadline was %s after the request (zero: none); want within 5s", deadline.Sub(sent))
+	}
+}
+
+// slowWrites is the operator's client in front of an API server that takes
+// each create, one at a time, delay after it is asked.
+type slowWrites struct {
+	client.Client
+	delay time.Duration
+}
+
+func (s slowWrites) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.Client.Create(ctx, obj, opts...)
+}
+
+// A body whose elements cannot all be stored before the deadline is answered
+// 503 with Retry-After, never 200: the elements left are not even started,
+// and reported so. What was stored stays stored, and the redelivery the 503
+// asks for stores the rest, each order once.
+func TestStoreLoopStopsAtItsDeadline(t *testing.T) {
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	receiver := webhookreceiver.New(webhookreceiver.Options{Client: slowWrites{Client: mgrCache, delay: 300 * time.Millisecond},
+		APIReader: env.Client, Log: logr.Discard(), Workers: 1})
+	srv := httptest.NewServer(receiver.Handler())
+	defer srv.Close()
+
+	const n = 30 // 9 s of creates, one at a time, for a 5 s answer
+	carts := map[string][]cart.Item{}
+	for i := range n {
+		carts[fmt.Sprintf("late-%02d", i)] = []cart.Item{item(1, "5", "USD")}
+	}
+	body := cloudOrders(carts)
+	req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, srv.URL+ch.Status.WebhookPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := send(t, req)
+	var rep struct{ Created, Duplicates, Failed, PastDeadline int }
+	if r.code != http.StatusServiceUnavailable || r.retryAfter == "" || json.Unmarshal([]byte(r.body), &rep) != nil {
+		t.Fatalf("answer %d, Retry-After %q, %s; want 503 with Retry-After and a report", r.code, r.retryAfter, r.body)
+	}
+	if rep.PastDeadline == 0 || rep.Created+rep.Failed+rep.PastDeadline != n {
+		t.Fatalf("report %+v; want every order accounted for, some past the deadline", rep)
+	}
+	if got := len(orders(t, ch.Namespace)); got < rep.Created {
+		t.Fatalf("%d orders stored, but the answer says %d were created", got, rep.Created)
+	}
+	created := rep.Created
+
+	again := post(t, ch.Status.WebhookPath, body, appSecret)
+	rep = struct{ Created, Duplicates, Failed, PastDeadline int }{}
+	if again.code != http.StatusOK || json.Unmarshal([]byte(again.body), &rep) != nil || rep.Created+rep.Duplicates != n || rep.Duplicates < created {
+		t.Fatalf("redelivery answered %d %s; want 200, the %d stored before found as duplicates, the rest created", again.code, again.body, created)
+	}
+	if got := len(orders(t, ch.Namespace)); got != n {
+		t.Fatalf("%d orders stored, want %d", got, n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -28,6 +30,14 @@ import (
 const (
 	answerWithin = 5 * time.Second
 	storeBudget  = answerWithin - time.Second
+	// bodyReadTimeout is how long a body may take to arrive, counted from
+	// the request's arrival: Meta's largest (3 MiB) over a link of 1 MiB/s
+	// (8.4 Mbit/s, slow for a sender in a data centre, and an ingress that
+	// buffers bodies hands them on far faster), which leaves a second of
+	// storeBudget to store it. A body that cannot arrive in time could not be
+	// stored in time either; cutting it off is what bounds how long an
+	// upload, honest or not, holds its room in the body budget.
+	bodyReadTimeout = 3 * time.Second
 )
 
 // Handler returns the receiver's HTTP handler, instrumented with the
@@ -41,6 +51,11 @@ func (r *Receiver) Handler() http.Handler {
 
 // handle works out the answer to one request.
 func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
+	// Set first, as it also bounds how long the server goes on reading the
+	// body of a request refused before its body was read. Where a connection
+	// has no deadlines to set, the server's ReadTimeout is the bound.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	// Everything the request waits for (the API server above all) shares one
 	// deadline, so the answer is out in time, also when nothing answers. A
 	// sender that hangs up does not cancel it: what is being stored is stored.
@@ -49,15 +64,18 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if req.Method != http.MethodGet && req.Method != http.MethodPost {
 		return refuse(verdictWrongMethod, "method %s not allowed; WhatsApp uses GET for verification and POST for webhooks", req.Method)
 	}
+	// Until a request has proven itself with the channel's signature, its
+	// answer does not say which channel (namespace, name) serves the path.
 	ch, err := r.channelAt(ctx, req.URL.Path)
 	if err != nil {
-		return refuse(verdictClusterUnavailable, "looking up the channel: %v", err)
+		r.opts.Log.Error(err, "looking up a webhook path's channel")
+		return refuse(verdictClusterUnavailable, "the channel could not be looked up now")
 	}
 	if ch == nil {
 		return refuse(verdictUnknownPath, "no WhatsAppChannel serves this path")
 	}
 	if !meta.IsStatusConditionTrue(ch.Status.Conditions, commercev1alpha1.ConditionReady) {
-		return refuse(verdictChannelNotReady, "channel %s/%s is not Ready", ch.Namespace, ch.Name)
+		return refuse(verdictChannelNotReady, "the channel is not Ready")
 	}
 	vals, fetched, err := r.secrets.Get(ctx, ch, r.opts.SecretResyncPeriod)
 	if err != nil {
@@ -81,7 +99,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	if reserved < 0 {
 		reserved = MaxBodyBytes
 	}
-	release, ok := r.budget.reserve(reserved)
+	release, ok := r.budget.reserve(ch.Namespace, reserved)
 	if !ok {
 		return refuse(verdictBusy, "too many bodies in flight; send again later")
 	}
@@ -92,8 +110,15 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 		if errors.As(err, &tooLarge) {
 			return refuse(verdictTooLarge, "body larger than %d bytes", MaxBodyBytes)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return refuse(verdictSlowBody, "the body did not arrive within %s", bodyReadTimeout)
+		}
 		return refuse(verdictBadRequest, "reading body: %v", err)
 	}
+	// The body is in. What the server reads from now on only tells whether
+	// the sender hung up, and a timeout there would end the connection's
+	// context for nothing.
+	_ = rc.SetReadDeadline(time.Time{})
 	if err := r.verify(ctx, ch, vals, fetched, body, req.Header.Get(hubsignature.Header)); err != nil {
 		reason := signatureReason(err)
 		signatureFailures.WithLabelValues(reason).Inc()
@@ -102,13 +127,13 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	}
 	parsed, err := payload.Parse(body, formatOf(ch))
 	if err != nil {
-		r.log(ch).Info("webhook body refused", "error", err.Error())
-		return refuse(verdictBadRequest, "%v", err)
+		return r.refuseBody(ctx, ch, body, err)
 	}
-	if !r.admission.enter(ctx) {
+	leave, ok := r.admission.enter(ctx, ch.Namespace)
+	if !ok {
 		return refuse(verdictBusy, "the receiver is storing as many bodies as it admits; send again later")
 	}
-	defer r.admission.leave()
+	defer leave()
 	rep := r.store(ctx, ch, body, parsed.Elements)
 	return response{verdict: rep.verdict(), report: rep}
 }
@@ -138,7 +163,7 @@ func (r *Receiver) channelAt(ctx context.Context, path string) (*commercev1alpha
 		return nil, nil
 	}
 	var list commercev1alpha1.WhatsAppChannelList
-	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{IndexWebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.opts.Client.List(ctx, &list, client.MatchingFields{index.WebhookPath: path}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	if len(list.Items) == 0 {

@@ -19,6 +19,9 @@ const (
 	OutcomeWrongPhoneNumber = "wrong_phone_number"
 	OutcomeInvalid          = "invalid"
 	OutcomeFailed           = "failed"
+	// OutcomePastDeadline: not tried, the body's time being up; the body is
+	// answered 503.
+	OutcomePastDeadline = "past_deadline"
 )
 
 // The request metrics are filled by promhttp, whose "method" label knows the
@@ -53,8 +56,12 @@ var (
 	}, []string{"status", "outcome"})
 	refusedKept = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_refused_elements_kept_total",
-		Help: "Webhook elements that can never be stored, kept verbatim in a ConfigMap for inspection (redeliveries not counted again).",
+		Help: "Webhook elements that can never be stored, kept whole and verbatim in their body's ConfigMap for inspection (redeliveries not counted again).",
 	})
+	refusedNotKept = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_refused_elements_not_kept_total",
+		Help: "Webhook elements that can never be stored and did not fit whole in their body's ConfigMap, by what it holds of them: cut (their first bytes), listed (path and reason only), no (counted here and listed in the answer only).",
+	}, []string{"kept"})
 	signatureFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_signature_failures_total",
 		Help: "Webhook deliveries refused for their X-Hub-Signature-256, by reason.",
@@ -62,5 +69,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, pricedMessages, paymentStatuses, refusedKept, signatureFailures)
+	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, pricedMessages, paymentStatuses, refusedKept, refusedNotKept, signatureFailures)
 }

@@ -9,20 +9,10 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/payment"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
-
-// IndexPaymentReference finds an order by the reference_id of its bill.
-const IndexPaymentReference = "status.payment.referenceID"
-
-// PaymentReferenceIndex is the value of IndexPaymentReference for an order.
-func PaymentReferenceIndex(o client.Object) []string {
-	if p := o.(*commercev1alpha1.WhatsAppOrder).Status.Payment; p != nil && p.ReferenceID != "" {
-		return []string{p.ReferenceID}
-	}
-	return nil
-}
 
 // applyPayment records WhatsApp's news about a bill's payment on the order
 // of the channel whose bill has that reference, by payment.Apply's rules.
@@ -38,7 +28,7 @@ func (r *Receiver) applyPayment(ctx context.Context, ch *commercev1alpha1.WhatsA
 		}
 	}()
 	var orders commercev1alpha1.WhatsAppOrderList
-	if err := r.opts.Client.List(ctx, &orders, client.InNamespace(ch.Namespace), client.MatchingFields{IndexPaymentReference: p.ReferenceID}); err != nil {
+	if err := r.opts.Client.List(ctx, &orders, client.InNamespace(ch.Namespace), client.MatchingFields{index.PaymentReference: p.ReferenceID}); err != nil {
 		return "", fmt.Errorf("looking up the order of payment reference %s: %w", p.ReferenceID, err)
 	}
 	var target *commercev1alpha1.WhatsAppOrder

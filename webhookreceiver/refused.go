@@ -1,9 +1,17 @@
 package webhookreceiver
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +29,11 @@ import (
 // namespace, where `kubectl get configmaps -l commerce.wa.dev/refused=true`
 // finds it, for the channel's retention. An Event would say the same for an
 // hour only.
+//
+// One ConfigMap holds all that a body refused, whatever their number: its
+// cost is one write per body, and its size is bounded by maxKeptBytes. What
+// does not fit is said in the ConfigMap, the answer and the metrics, never
+// left out silently.
 const (
 	// LabelRefused marks the ConfigMaps holding refused elements.
 	LabelRefused = "commerce.wa.dev/refused"
@@ -28,83 +41,225 @@ const (
 	// (RFC 3339): the channel's retention after it was first refused.
 	AnnotationExpires = "commerce.wa.dev/expires-at"
 
-	// The keys of a refused element's ConfigMap.
-	RefusedKeyElement   = "element.json"
-	RefusedKeyReason    = "reason"
-	RefusedKeyPath      = "path"
-	RefusedKeyMessageID = "messageID"
+	// RefusedKeyIndex is the data key of the JSON list of what the body
+	// refused (refusedEntry), in body order; each entry names the data key
+	// holding its element verbatim, refusedElementKey(i).
+	RefusedKeyIndex = "refused.json"
+	// RefusedKeyTruncated says, in words, what the ConfigMap does not hold.
 	RefusedKeyTruncated = "truncated"
 
-	// maxKeptBytes keeps a ConfigMap under the API server's 1 MiB: a larger
-	// element is kept up to this size, and says so.
+	// maxKeptBytes keeps a ConfigMap under the API server's 1 MiB, metadata
+	// and all.
 	maxKeptBytes = 900 << 10
 )
 
-// +kubebuilder:rbac:groups="",resources=configmaps,verbs=list;create;delete
+// Kept says how much of a refused element its ConfigMap holds.
+const (
+	keptWhole = "whole"
+	// keptCut: the element's first bytes; it did not fit whole.
+	keptCut = "cut"
+	// keptListed: only its path, id and reason; the body refused more than fits.
+	keptListed = "listed"
+	// keptNot: not even listed: it is in the answer and the metrics only.
+	keptNot = "no"
+)
 
-// refuse keeps an element that can never be stored. The ConfigMap is named
-// from the channel and the element's message id (its JSON when it has none),
-// so a redelivery finds the one it created before. Only when it cannot be
-// written is the element failed, for WhatsApp to send the body again.
-func (r *Receiver) refuse(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, el *payload.Element) result {
-	log := r.log(ch).WithValues("element", el.Path, "messageID", el.MessageID)
-	log.Info("webhook element can never be stored; keeping it", "reason", el.Reason)
-	raw, err := payload.Raw(body, el.Path)
-	if err != nil {
-		// Paths come from the parser of the same body; keep what is known.
-		raw = nil
-		log.Error(err, "locating the refused element in its body")
-	}
-	cm := refusedConfigMap(ch, el, raw, time.Now())
-	if err := r.opts.Client.Create(ctx, cm); err != nil && !apierrors.IsAlreadyExists(err) {
-		log.Error(err, "keeping the refused element")
-		return result{outcome: OutcomeFailed}
-	} else if err == nil {
-		refusedKept.Inc()
-	}
-	return result{outcome: OutcomeInvalid, kept: cm.Name}
+// refusedElementKey is the data key of the i-th refused element's JSON.
+func refusedElementKey(i int) string { return "element-" + strconv.Itoa(i) + ".json" }
+
+// refusedEntry is one line of RefusedKeyIndex.
+type refusedEntry struct {
+	// Path is where the element is in the body; "" for the body itself.
+	Path      string `json:"path"`
+	MessageID string `json:"messageID,omitempty"`
+	Reason    string `json:"reason"`
+	// Bytes is the size of the element as sent.
+	Bytes int `json:"bytes"`
+	// Key is the data key holding the element, or its first bytes when Kept
+	// is keptCut; empty when it is not held.
+	Key  string `json:"key,omitempty"`
+	Kept string `json:"kept"`
 }
 
-func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, el *payload.Element, raw []byte, now time.Time) *corev1.ConfigMap {
-	key := el.MessageID
-	if key == "" {
-		key = "path:" + el.Path + "\x00" + string(raw)
+// refusedEntryOverhead is the fixed part of an index entry's size: its member names
+// and punctuation, to which its values' lengths are added.
+const refusedEntryOverhead = len(`{"path":"","messageID":"","reason":"","bytes":0000000,"key":"element-00000.json","kept":"listed"},`)
+
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=list;create;delete
+
+// keepRefused keeps what a body refused, the elements els whose JSON in body
+// is raws (the body itself for a body refused whole), in one ConfigMap named
+// after the channel, the body and the paths refused, so that a redelivery
+// finds the one it created before. It returns the ConfigMap's name and how
+// much of each element it holds; an error when it cannot be written, for
+// the body to be answered 503 and sent again.
+func (r *Receiver) keepRefused(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*payload.Element, raws []json.RawMessage) (string, []string, error) {
+	log := r.log(ch).WithValues("refused", len(els), "first", els[0].Path, "reason", els[0].Reason)
+	log.Info("webhook elements can never be stored; keeping them")
+	cm, kept := refusedConfigMap(ch, body, els, raws, time.Now())
+	if err := r.opts.Client.Create(ctx, cm); err != nil && !apierrors.IsAlreadyExists(err) {
+		log.Error(err, "keeping the refused elements of a webhook body")
+		return "", nil, err
+	} else if err == nil {
+		for _, k := range kept {
+			if k == keptWhole {
+				refusedKept.Inc()
+			} else {
+				refusedNotKept.WithLabelValues(k).Inc()
+			}
+		}
 	}
-	data := map[string]string{
-		RefusedKeyElement: string(raw),
-		RefusedKeyReason:  el.Reason,
-		RefusedKeyPath:    el.Path,
+	return cm.Name, kept, nil
+}
+
+// refuseBody answers a body Parse refused. One over its bounds is refused
+// whole (413), but may be WhatsApp's all the same: it is kept like a refused
+// element, as much of it as fits, so a person can see what it was.
+func (r *Receiver) refuseBody(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, err error) response {
+	r.log(ch).Info("webhook body refused", "error", err.Error(), "bytes", len(body))
+	var be *payload.BodyError
+	if !errors.As(err, &be) || !be.OverLimit {
+		return refuse(verdictBadRequest, "%v", err)
 	}
-	if el.MessageID != "" {
-		data[RefusedKeyMessageID] = el.MessageID
+	whole := &payload.Element{Kind: payload.KindInvalid, Reason: be.Message}
+	name, kept, err := r.keepRefused(ctx, ch, body, []*payload.Element{whole}, []json.RawMessage{body})
+	if err != nil {
+		return refuse(verdictClusterUnavailable, "the body is refused whole, and could not be kept for inspection now")
 	}
-	if len(raw) > maxKeptBytes {
-		data[RefusedKeyElement] = string(raw[:maxKeptBytes])
-		data[RefusedKeyTruncated] = fmt.Sprintf("the element is %d bytes; the first %d are kept", len(raw), maxKeptBytes)
+	r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonWebhookBodyOverLimit, "Receive",
+		"a webhook body of %d bytes was refused whole: %s; kept (%s) in ConfigMap %s", len(body), be.Message, kept[0], name)
+	return refuse(verdictTooLarge, "%s; the body is kept (%s) in ConfigMap %s", be.Message, kept[0], name)
+}
+
+// refusedConfigMap lays out the ConfigMap for refused elements els, whose
+// JSON is raws, listing and keeping them in body order while they fit in
+// maxKeptBytes: an element too large for what is left is cut to it, and once
+// nothing is left the others are listed only, then not at all.
+func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*payload.Element, raws []json.RawMessage, now time.Time) (*corev1.ConfigMap, []string) {
+	cm := &corev1.ConfigMap{Data: map[string]string{}}
+	index := make([]refusedEntry, 0, len(els))
+	kept := make([]string, len(els))
+	left := maxKeptBytes - len(RefusedKeyIndex) - len(RefusedKeyTruncated) - 1024 // the truncated note
+	for i, el := range els {
+		e := refusedEntry{Path: el.Path, MessageID: el.MessageID, Reason: el.Reason, Bytes: len(raws[i]), Kept: keptListed}
+		need := refusedEntryOverhead + jsonLen(e.Path) + jsonLen(e.MessageID) + jsonLen(e.Reason)
+		if need > left {
+			for j := i; j < len(els); j++ {
+				kept[j] = keptNot
+			}
+			break
+		}
+		left -= need
+		if n := min(len(raws[i]), left-len(refusedElementKey(i))); n > 0 {
+			e.Key, e.Kept = refusedElementKey(i), keptWhole
+			if n < len(raws[i]) {
+				e.Kept = keptCut
+			}
+			for n < len(raws[i]) && n > 0 && !utf8.RuneStart(raws[i][n]) {
+				n-- // cut between characters
+			}
+			keep(cm, e.Key, raws[i][:n])
+			left -= len(e.Key) + n
+		}
+		kept[i] = e.Kept
+		index = append(index, e)
 	}
+	// Marshalled without HTML escaping, the index is no longer than counted.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(index)
+	cm.Data[RefusedKeyIndex] = buf.String()
+	if note := truncationNote(els, kept); note != "" {
+		cm.Data[RefusedKeyTruncated] = note
+	}
+
 	// At least the channel's retention; without one set, the default, as
 	// with an archive: a refused element is no resource to keep for good.
 	retention, _ := ch.RetentionPeriod(true)
 	labels := labels(ch.Name, commercev1alpha1.Customer{})
 	labels[LabelRefused] = "true"
-	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:   ch.Namespace,
-			Name:        refusedName(ch.Name, key),
-			Labels:      labels,
-			Annotations: map[string]string{AnnotationExpires: now.Add(retention).UTC().Format(time.RFC3339)},
-			// Deleting the channel deletes what it refused.
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: commercev1alpha1.GroupVersion.String(), Kind: "WhatsAppChannel", Name: ch.Name, UID: ch.UID,
-			}},
-		},
-		Data: data,
+	cm.ObjectMeta = metav1.ObjectMeta{
+		Namespace:   ch.Namespace,
+		Name:        refusedName(ch.Name, body, els),
+		Labels:      labels,
+		Annotations: map[string]string{AnnotationExpires: now.Add(retention).UTC().Format(time.RFC3339)},
+		// Deleting the channel deletes what it refused.
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: commercev1alpha1.GroupVersion.String(), Kind: "WhatsAppChannel", Name: ch.Name, UID: ch.UID,
+		}},
 	}
+	return cm, kept
 }
 
-// refusedName is "<channel>-refused-<hash>", from the channel and key.
-func refusedName(channel, key string) string {
-	return hashedName(channel, "-refused-", key)
+// keep puts raw under key: in data, or in binaryData when it is not UTF-8
+// (JSON strings may hold any bytes), which a string would not keep verbatim.
+func keep(cm *corev1.ConfigMap, key string, raw []byte) {
+	if utf8.Valid(raw) {
+		cm.Data[key] = string(raw)
+		return
+	}
+	if cm.BinaryData == nil {
+		cm.BinaryData = map[string][]byte{}
+	}
+	cm.BinaryData[key] = raw
+}
+
+// jsonLen bounds the length of s as a JSON string, quotes aside.
+func jsonLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\':
+			n += 5
+		case c >= utf8.RuneSelf:
+			// Invalid UTF-8 becomes \ufffd, U+2028 and U+2029 \u2028.
+			n += 2
+		}
+	}
+	return n
+}
+
+// truncationNote says what of els the ConfigMap does not hold whole, or ""
+// when it holds everything.
+func truncationNote(els []*payload.Element, kept []string) string {
+	count := map[string]int{}
+	first := map[string]string{}
+	for i, k := range kept {
+		if _, ok := first[k]; !ok {
+			first[k] = els[i].Path
+		}
+		count[k]++
+	}
+	var parts []string
+	for _, k := range []string{keptCut, keptListed, keptNot} {
+		if count[k] == 0 {
+			continue
+		}
+		what := map[string]string{
+			keptCut:    "kept cut to their first bytes",
+			keptListed: "listed without their JSON",
+			keptNot:    "not listed here (the webhook's answer and the receiver's metrics count them)",
+		}[k]
+		parts = append(parts, fmt.Sprintf("%d %s, the first at %q", count[k], what, first[k]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d refused elements do not fit in %d bytes: %s", len(els)-count[keptWhole], maxKeptBytes, strings.Join(parts, "; "))
+}
+
+// refusedName is "<channel>-refused-<hash>", from the channel, the body and
+// the paths it refused: a redelivery that refuses the same finds the same
+// ConfigMap, one that refuses more (the API server refused one more element
+// this time) makes another.
+func refusedName(channel string, body []byte, els []*payload.Element) string {
+	h := sha256.New()
+	h.Write(body)
+	for _, el := range els {
+		h.Write([]byte("\x00" + el.Path))
+	}
+	return hashedName(channel, "-refused-", hex.EncodeToString(h.Sum(nil)))
 }
 
 // RefusedSweeper deletes the ConfigMaps of refused elements once their

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
@@ -193,7 +194,7 @@ func orderThatSent(t *testing.T, ch *commercev1alpha1.WhatsAppChannel, messageID
 	}
 	eventually(t, "the sent message in the cache index", func() bool {
 		var list commercev1alpha1.WhatsAppOrderList
-		_ = mgrCache.List(ctx, &list, client.MatchingFields{webhookreceiver.IndexSentMessage: messageID}, client.InNamespace(ch.Namespace))
+		_ = mgrCache.List(ctx, &list, client.MatchingFields{index.SentMessage: messageID}, client.InNamespace(ch.Namespace))
 		return len(list.Items) == 1
 	})
 	return o

@@ -13,6 +13,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
@@ -199,7 +200,7 @@ func recordFor(o messageSender, st *payload.Status) *commercev1alpha1.SentMessag
 // sentBy finds the order, inquiry or product message of the channel that
 // recorded sending messageID, through the cache's index.
 func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, messageID string) (messageSender, error) {
-	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexSentMessage: messageID}}
+	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{index.SentMessage: messageID}}
 	var orders commercev1alpha1.WhatsAppOrderList
 	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
 		return nil, fmt.Errorf("looking up the order that sent %s: %w", messageID, err)

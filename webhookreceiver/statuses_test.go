@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 )
 
 // cloudStatuses is a Cloud webhook body carrying statuses (status names, with
@@ -70,7 +70,7 @@ func TestConcurrentStatusesAreAllApplied(t *testing.T) {
 	}
 	eventually(t, "every sent message in the cache index", func() bool {
 		var list commercev1alpha1.WhatsAppOrderList
-		_ = mgrCache.List(ctx, &list, client.MatchingFields{webhookreceiver.IndexSentMessage: ids[2]}, client.InNamespace(ch.Namespace))
+		_ = mgrCache.List(ctx, &list, client.MatchingFields{index.SentMessage: ids[2]}, client.InNamespace(ch.Namespace))
 		return len(list.Items) == 1
 	})
 	var bodies [][]byte

@@ -34,7 +34,11 @@ type report struct {
 	// is not visible yet: the body is answered 503 to have them sent again.
 	NotYetRecorded int `json:"notYetRecorded"`
 	Failed         int `json:"failed"`
-	// Refused are the elements that can never be stored, each kept verbatim.
+	// PastDeadline are the elements not even tried: the body's time was up.
+	// The body is answered 503, for WhatsApp to send it again.
+	PastDeadline int `json:"pastDeadline"`
+	// Refused are the elements that can never be stored, kept in one
+	// ConfigMap for the body.
 	Refused []refusal `json:"refused,omitempty"`
 }
 
@@ -43,38 +47,62 @@ type refusal struct {
 	Path      string `json:"path"`
 	MessageID string `json:"messageID,omitempty"`
 	Reason    string `json:"reason"`
-	// ConfigMap holds the element as it was sent, its path and the reason.
+	// ConfigMap holds what the body refused: the elements as they were sent,
+	// their paths and reasons.
 	ConfigMap string `json:"configMap"`
+	// Kept is how much of the element the ConfigMap holds: whole, cut (its
+	// first bytes), listed (path and reason only) or no (only this answer and
+	// the metrics tell of it).
+	Kept string `json:"kept"`
 }
 
 // result is what became of one element.
 type result struct {
 	outcome string
-	// kept names the ConfigMap an element that can never be stored is kept in.
-	kept string
+	// configMap names the ConfigMap an element that can never be stored is
+	// kept in, and kept how much of it.
+	configMap, kept string
 }
 
 // store stores every element of a body, several at a time, and reports what
-// happened to each. One element's failure never stops the others.
+// happened to each. One element's failure never stops the others. Past the
+// deadline of ctx no element is started: those left are reported
+// PastDeadline, and the body answered 503.
 func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, elems []payload.Element) *report {
 	results := make([]result, len(elems))
-	if len(elems) == 1 {
+	pastDeadline := func(from int) {
+		for i := from; i < len(elems); i++ {
+			results[i] = result{outcome: OutcomePastDeadline}
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		pastDeadline(0)
+	case len(elems) == 1:
 		// Most bodies hold one message: store it on the request's goroutine,
 		// whose stack is already grown, instead of a fresh one.
-		results[0] = r.storeElement(ctx, ch, body, &elems[0])
-	} else {
+		results[0] = r.storeElement(ctx, ch, &elems[0])
+	default:
 		sem := make(chan struct{}, r.opts.Workers)
 		var wg sync.WaitGroup
 		for i := range elems {
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				pastDeadline(i)
+				break
+			}
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				results[i] = r.storeElement(ctx, ch, body, &elems[i])
+				results[i] = r.storeElement(ctx, ch, &elems[i])
 			}()
 		}
 		wg.Wait()
 	}
+	r.keepInvalid(ctx, ch, body, elems, results)
 
 	rep := &report{}
 	for i, res := range results {
@@ -97,8 +125,10 @@ func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChann
 			rep.NotYetRecorded++
 		case OutcomeFailed:
 			rep.Failed++
+		case OutcomePastDeadline:
+			rep.PastDeadline++
 		case OutcomeInvalid:
-			rep.Refused = append(rep.Refused, refusal{Path: el.Path, MessageID: el.MessageID, Reason: el.Reason, ConfigMap: res.kept})
+			rep.Refused = append(rep.Refused, refusal{Path: el.Path, MessageID: el.MessageID, Reason: el.Reason, ConfigMap: res.configMap, Kept: res.kept})
 		default:
 			rep.Ignored++
 		}
@@ -106,13 +136,44 @@ func (r *Receiver) store(ctx context.Context, ch *commercev1alpha1.WhatsAppChann
 	if len(rep.Refused) > 0 {
 		first := rep.Refused[0]
 		r.opts.Recorder.Eventf(ch, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidWebhookElement, "Receive",
-			"%d element(s) of a webhook can never be stored and are kept in ConfigMaps labelled %s=true, first %s (ConfigMap %s): %s",
-			len(rep.Refused), LabelRefused, first.Path, first.ConfigMap, first.Reason)
+			"%d element(s) of a webhook can never be stored and are kept in ConfigMap %s (labelled %s=true), first %s: %s",
+			len(rep.Refused), first.ConfigMap, LabelRefused, first.Path, first.Reason)
 	}
 	return rep
 }
 
-func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, el *payload.Element) result {
+// keepInvalid keeps the elements of a body that can never be stored, all in
+// one ConfigMap, located in the body in one pass. When that cannot be
+// written they are failed instead, for WhatsApp to send the body again.
+func (r *Receiver) keepInvalid(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, elems []payload.Element, results []result) {
+	var (
+		at    []int
+		els   []*payload.Element
+		paths []string
+	)
+	for i := range results {
+		if results[i].outcome == OutcomeInvalid {
+			at = append(at, i)
+			els = append(els, &elems[i])
+			paths = append(paths, elems[i].Path)
+		}
+	}
+	if len(at) == 0 {
+		return
+	}
+	name, kept, err := r.keepRefused(ctx, ch, body, els, payload.Locate(body, paths))
+	for k, i := range at {
+		if err != nil {
+			results[i] = result{outcome: OutcomeFailed}
+			continue
+		}
+		results[i].configMap, results[i].kept = name, kept[k]
+	}
+}
+
+// storeElement stores one element. One that can never be stored is only
+// reported OutcomeInvalid: store keeps them all together.
+func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, el *payload.Element) result {
 	// Built only when something is logged; the common path logs nothing.
 	log := func() logr.Logger {
 		return r.log(ch).WithValues("element", el.Path, "messageID", el.MessageID)
@@ -130,7 +191,7 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 		return result{outcome: OutcomeWrongPhoneNumber}
 	}
 	if el.Kind == payload.KindInvalid {
-		return r.refuse(ctx, ch, body, el)
+		return result{outcome: OutcomeInvalid}
 	}
 	var (
 		outcome string
@@ -153,7 +214,7 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 	var refused *refusedError
 	if errors.As(err, &refused) {
 		el.Reason = "the API server refuses it: " + refused.Error()
-		return r.refuse(ctx, ch, body, el)
+		return result{outcome: OutcomeInvalid}
 	}
 	if err != nil {
 		log().Error(err, "storing webhook element")

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
@@ -17,7 +18,7 @@ import (
 // messages go to the new id. Finished ones keep what they had: nothing more
 // is sent about them.
 func (r *Receiver) applyUserIDChange(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, c *payload.UserIDChange) (string, error) {
-	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{IndexCustomerUserID: c.Previous}}
+	match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{index.CustomerUserID: c.Previous}}
 	var orders commercev1alpha1.WhatsAppOrderList
 	if err := r.opts.Client.List(ctx, &orders, match...); err != nil {
 		return "", fmt.Errorf("looking up the orders of user %s: %w", c.Previous, err)

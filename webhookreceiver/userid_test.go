@@ -9,8 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -93,7 +93,7 @@ func waitIndexed(t *testing.T, ns, userID string, orders, inquiries int) {
 	eventually(t, "the customer's resources in the cache index", func() bool {
 		var ol commercev1alpha1.WhatsAppOrderList
 		var ql commercev1alpha1.ProductInquiryList
-		match := []client.ListOption{client.InNamespace(ns), client.MatchingFields{webhookreceiver.IndexCustomerUserID: userID}}
+		match := []client.ListOption{client.InNamespace(ns), client.MatchingFields{index.CustomerUserID: userID}}
 		if mgrCache.List(ctx, &ol, match...) != nil || mgrCache.List(ctx, &ql, match...) != nil {
 			return false
 		}

@@ -55,9 +55,6 @@ type Config struct {
 	// AccessToken is the bearer token. It is sent only in the Authorization
 	// header and never appears in errors.
 	AccessToken string
-	// TemplateNamespace is the On-Premises template namespace, which that
-	// generation requires on template messages; Cloud ignores it.
-	TemplateNamespace string
 	// HTTPClient defaults to http.DefaultClient.
 	HTTPClient *http.Client
 	// Timeout applies when a call's context has no deadline; zero means
@@ -71,11 +68,10 @@ type Client struct {
 	endpoint   string
 	// number is the Cloud phone number's Graph URL, under which payments are
 	// looked up; empty for On-Premises.
-	number    string
-	token     string
-	namespace string
-	http      *http.Client
-	timeout   time.Duration
+	number  string
+	token   string
+	http    *http.Client
+	timeout time.Duration
 }
 
 // New validates cfg and returns a Client for it.
@@ -83,7 +79,6 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		generation: cfg.Generation,
 		token:      cfg.AccessToken,
-		namespace:  cfg.TemplateNamespace,
 		http:       cfg.HTTPClient,
 		timeout:    cfg.Timeout,
 	}

@@ -83,7 +83,7 @@ func cloudClient(t *testing.T, srv *httptest.Server) *Client {
 }
 
 func onPremClient(t *testing.T, srv *httptest.Server) *Client {
-	return mustClient(t, Config{Generation: OnPremises, BaseURL: srv.URL + "/", AccessToken: testToken, TemplateNamespace: "ns-1234"})
+	return mustClient(t, Config{Generation: OnPremises, BaseURL: srv.URL + "/", AccessToken: testToken})
 }
 
 func TestSendRequestShape(t *testing.T) {
@@ -145,7 +145,7 @@ func TestSendRequestShape(t *testing.T) {
 			name:   "on-premises template",
 			onPrem: true,
 			send: func(c *Client) (string, error) {
-				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "12064001000"}}, TemplateRef{Name: "order_update", Language: "en"}, []string{"A-17"})
+				return c.SendTemplate(t.Context(), Send{To: Recipient{WaID: "12064001000"}}, TemplateRef{Name: "order_update", Language: "en", Namespace: "ns-1234"}, []string{"A-17"})
 			},
 			wantPath: "/v1/messages",
 			wantBody: `{"recipient_type":"individual","to":"12064001000","type":"template","template":{"namespace":"ns-1234","name":"order_update","language":{"policy":"deterministic","code":"en"},"components":[{"type":"body","parameters":[{"type":"text","text":"A-17"}]}]}}`,

@@ -120,17 +120,13 @@ func (c *Client) SendTemplate(ctx context.Context, s Send, t TemplateRef, params
 	return c.post(ctx, msg)
 }
 
-// template names a template in this generation's terms; an empty namespace
-// means the client's configured one.
+// template names a template in this generation's terms.
 func (c *Client) template(name, languageCode, namespace string) *template {
 	t := &template{Name: name, Language: language{Code: languageCode}}
 	if c.generation == OnPremises {
 		// On-Premises requires the namespace and a language policy; only
 		// "deterministic" is supported.
 		t.Namespace = namespace
-		if t.Namespace == "" {
-			t.Namespace = c.namespace
-		}
 		t.Language.Policy = "deterministic"
 	}
 	return t

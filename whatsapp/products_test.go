@@ -126,7 +126,7 @@ func TestProductMessageRequestBodies(t *testing.T) {
 			send: func(c *Client) (string, error) {
 				p := twoShelfs
 				p.Sections = p.Sections[1:]
-				return c.SendProductTemplate(t.Context(), toSheena, TemplateRef{Name: "abandoned_cart", Language: "en"}, p)
+				return c.SendProductTemplate(t.Context(), toSheena, TemplateRef{Name: "abandoned_cart", Language: "en", Namespace: "ns-1234"}, p)
 			},
 			wantBody: `{"recipient_type":"individual","to":"16505551234","type":"template","template":{"namespace":"ns-1234","name":"abandoned_cart","language":{"policy":"deterministic","code":"en"},"components":[{"type":"button","sub_type":"mpm","index":0,"parameters":[{"type":"action","action":{"thumbnail_product_retailer_id":"hat0001","sections":[{"title":"Hats","product_items":[{"product_retailer_id":"hat0001"}]}]}}]}]}}`,
 		},

@@ -29,8 +29,7 @@ type Send struct {
 }
 
 // TemplateRef names an approved template. Namespace is required by
-// On-Premises and ignored by Cloud; when empty the client's configured
-// TemplateNamespace is used.
+// On-Premises and ignored by Cloud.
 type TemplateRef struct {
 	Name, Language, Namespace string
 }

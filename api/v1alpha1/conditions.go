@@ -154,8 +154,14 @@ const (
 	ReasonPhaseChanged = "PhaseChanged"
 	// ReasonRetentionExpired: a finished resource was deleted.
 	ReasonRetentionExpired = "RetentionExpired"
+	// ReasonReplyNotSent: an inquiry's spec.reply.text was not sent, since a
+	// ProductMessage answered the inquiry.
+	ReasonReplyNotSent = "ReplyNotSent"
 	// ReasonInvalidWebhookElement: part of a webhook body can never be stored.
 	ReasonInvalidWebhookElement = "InvalidWebhookElement"
+	// ReasonWebhookBodyOverLimit: a webhook body was refused whole for holding
+	// more elements than the receiver takes in one body.
+	ReasonWebhookBodyOverLimit = "WebhookBodyOverLimit"
 	// ReasonUnexpectedPhoneNumber: a Cloud webhook entry for another number.
 	ReasonUnexpectedPhoneNumber = "UnexpectedPhoneNumber"
 )

@@ -11,15 +11,20 @@ import (
 	"time"
 )
 
-// WriteTimeout bounds a handler's whole answer: the webhook receiver stores a
-// body in less (see its storeTimeout).
+// WriteTimeout bounds a handler's whole answer: the webhook receiver answers
+// in less (within 5 s).
 const WriteTimeout = 40 * time.Second
 
 const (
 	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	// readTimeout bounds how long a request, body included, may hold a
+	// connection and whatever its handler reserved for it, for handlers
+	// that set no tighter deadline of their own (the webhook receiver does).
+	// Every client of these servers sends a request of at most a few MiB
+	// from nearby.
+	readTimeout    = 10 * time.Second
+	idleTimeout    = 120 * time.Second
+	maxHeaderBytes = 64 << 10
 	// shutdownTimeout is how long requests in flight may take to finish once
 	// the server is told to stop.
 	shutdownTimeout = 30 * time.Second

@@ -47,7 +47,7 @@ func cloudClient(t *testing.T, s *Server, token string) *whatsapp.Client {
 
 func onPremClient(t *testing.T, s *Server, token string) *whatsapp.Client {
 	t.Helper()
-	c, err := whatsapp.New(whatsapp.Config{Generation: whatsapp.OnPremises, BaseURL: s.URL(), AccessToken: token, TemplateNamespace: "ns"})
+	c, err := whatsapp.New(whatsapp.Config{Generation: whatsapp.OnPremises, BaseURL: s.URL(), AccessToken: token})
 	if err != nil {
 		t.Fatalf("whatsapp.New: %v", err)
 	}

@@ -27,7 +27,7 @@ func TestProductMessagesAreRecorded(t *testing.T) {
 	single := whatsapp.Products{Kind: whatsapp.SingleProduct, CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4", Body: "Best seller", Footer: "Free delivery"}
 	catalog := whatsapp.Products{Kind: whatsapp.CatalogMessage, ProductRetailerID: "di9ozbzfi4", Body: "Our catalog"}
 	byUserID := whatsapp.Send{To: whatsapp.Recipient{UserID: "US.13491208655302741918"}, CallbackData: "pmsg/shop/a", ReplyTo: "wamid.q"}
-	mpm := whatsapp.TemplateRef{Name: "abandoned_cart", Language: "en_US"}
+	mpm := whatsapp.TemplateRef{Name: "abandoned_cart", Language: "en_US", Namespace: "ns"}
 
 	sends := []struct {
 		name string

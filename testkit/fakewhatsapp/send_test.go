@@ -42,7 +42,7 @@ func TestClientAndFakeAgree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("on-premises SendText: %v", err)
 	}
-	opTmplID, err := onPrem.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, whatsapp.TemplateRef{Name: "hello_world", Language: "en"}, nil)
+	opTmplID, err := onPrem.SendTemplate(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: "12064001000"}}, whatsapp.TemplateRef{Name: "hello_world", Language: "en", Namespace: "ns"}, nil)
 	if err != nil {
 		t.Fatalf("on-premises SendTemplate: %v", err)
 	}

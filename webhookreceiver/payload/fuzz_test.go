@@ -2,6 +2,7 @@ package payload
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -47,7 +48,9 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		paths := map[string]bool{}
+		all := make([]string, len(d.Elements))
 		for i, e := range d.Elements {
+			all[i] = e.Path
 			if msg := checkElement(e, onPrem); msg != "" {
 				t.Fatalf("element %d (%s): %s\n%s", i, e.Path, msg, dump(e))
 			}
@@ -57,6 +60,12 @@ func FuzzParse(f *testing.F) {
 			paths[e.Path] = true
 			if e.Kind == KindOrder {
 				checkResent(t, e.Order)
+			}
+		}
+		// Every element can be kept verbatim: Locate finds JSON at its path.
+		for i, raw := range Locate(body, all) {
+			if !json.Valid(raw) {
+				t.Fatalf("Locate(%s) = %q, not the element's JSON", all[i], raw)
 			}
 		}
 	})

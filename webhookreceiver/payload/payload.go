@@ -51,6 +51,10 @@ func (f Format) String() string {
 // resends it: the receiver answers 400.
 type BodyError struct {
 	Message string
+	// OverLimit is set for a body over a bound of this package
+	// (MaxArrayMembers): the receiver answers 413, as for a body over its
+	// size limit.
+	OverLimit bool
 }
 
 func (e *BodyError) Error() string { return "invalid webhook body: " + e.Message }
@@ -62,7 +66,18 @@ func bodyErrorf(format string, args ...any) *BodyError {
 // Parse reads one webhook body of format f. Every error it returns for a body
 // is a *BodyError. A format other than Cloud or OnPremises is the caller's
 // bug and gets a plain error, before the body is looked at.
+//
+// A body of more than MaxArrayMembers array members is refused whole, before
+// anything of it is decoded: what Parse costs is bounded by the body's bytes
+// and that bound together.
 func Parse(body []byte, f Format) (*Body, error) {
+	if f != Cloud && f != OnPremises {
+		return nil, fmt.Errorf("payload: unknown format %v", f)
+	}
+	if countArrayMembers(body, MaxArrayMembers) > MaxArrayMembers {
+		return nil, &BodyError{OverLimit: true, Message: fmt.Sprintf(
+			"body holds more than %d array members (elements, cart items and the like); WhatsApp batches at most about 1,000 updates in one body", MaxArrayMembers)}
+	}
 	switch f {
 	case Cloud:
 		return parseCloud(body)
