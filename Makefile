@@ -37,10 +37,12 @@ generate: ## Generate the DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: chart-sync
-chart-sync: manifests ## Copy the CRDs and ClusterRoles of config/ into the Helm chart.
-	rm -f $(CHART)/crds/*.yaml $(CHART)/files/rbac/*.yaml
+chart-sync: manifests ## Copy the CRDs, ClusterRoles and admission policies of config/ into the Helm chart.
+	rm -f $(CHART)/crds/*.yaml $(CHART)/files/rbac/*.yaml $(CHART)/files/policy/*.yaml
 	cp config/crd/bases/*.yaml $(CHART)/crds/
 	cp $$(grep -lx 'kind: ClusterRole' config/rbac/*.yaml) $(CHART)/files/rbac/
+	mkdir -p $(CHART)/files/policy
+	cp $$(grep -lx 'kind: ValidatingAdmissionPolicy' config/policy/*.yaml) $(CHART)/files/policy/
 
 .PHONY: verify-generated
 verify-generated: manifests generate chart-sync ## Fail when committed generated files are stale.

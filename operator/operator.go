@@ -150,11 +150,17 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	receiver, err := addEveryReplica(mgr, opts)
+	// One cache of the channels' secrets for the receiver and the messenger,
+	// which drops a channel's values once it is deleted.
+	secrets := channelsecret.NewCache(mgr.GetAPIReader())
+	if err := secrets.ForgetDeleted(context.Background(), mgr.GetCache()); err != nil {
+		return nil, err
+	}
+	receiver, err := addEveryReplica(mgr, opts, secrets)
 	if err != nil {
 		return nil, err
 	}
-	if err := addLeaderOnly(mgr, opts); err != nil {
+	if err := addLeaderOnly(mgr, opts, secrets); err != nil {
 		return nil, err
 	}
 	return &Operator{Manager: mgr, Receiver: receiver}, nil
@@ -201,7 +207,7 @@ func cacheOptions(namespaces []string) cache.Options {
 // addEveryReplica adds what runs on every replica, leader or not: the field
 // indexes (the receiver's and the controllers', one registry), the receiver,
 // and the probes.
-func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver, error) {
+func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache) (*webhookreceiver.Receiver, error) {
 	if err := index.Register(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return nil, err
 	}
@@ -215,6 +221,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 	}
 	receiver := webhookreceiver.New(webhookreceiver.Options{
 		Addr:               opts.WebhookAddr,
+		Secrets:            secrets,
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
 		Recorder:           mgr.GetEventRecorder("whatsapp-webhook-receiver"),
@@ -248,7 +255,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options) (*webhookreceiver.Receiver,
 // sweeper of expired refused webhook elements, and, unless opts leave them out,
 // the order, inquiry and product message reconcilers, which message customers,
 // with the archive their retention waits for when there is one.
-func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
+func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
@@ -266,7 +273,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options) error {
 	if opts.WithoutCustomerReconcilers {
 		return nil
 	}
-	messenger := &controllers.Messenger{Secrets: channelsecret.NewCache(mgr.GetAPIReader()), SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient}
+	messenger := &controllers.Messenger{Secrets: secrets, SecretMaxAge: opts.SecretResyncPeriod, HTTPClient: opts.HTTPClient}
 	retention := controllers.Retention{ArchiveRecheck: opts.ArchiveRecheck}
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.

@@ -11,11 +11,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
@@ -209,27 +213,21 @@ func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
 	}
 }
 
-// TestSweeperDeletesExpiredRefusedElements runs one sweep against the real
-// API server: what expired goes, what has not (or was edited to have no
-// expiry) stays.
-func TestSweeperDeletesExpiredRefusedElements(t *testing.T) {
-	ns := env.Namespace(t)
-	now := time.Now()
-	mk := func(name, expires string) {
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
-			Labels: map[string]string{webhookreceiver.LabelRefused: "true"}, Annotations: map[string]string{webhookreceiver.AnnotationExpires: expires}}}
-		mustCreate(t, cm)
+// refusedElement creates a ConfigMap labelled as a refused element, expiring
+// at expires, owned by ch when it is not nil.
+func refusedElement(t *testing.T, ns, name, expires string, ch *commercev1alpha1.WhatsAppChannel) {
+	t.Helper()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+		Labels: map[string]string{webhookreceiver.LabelRefused: "true"}, Annotations: map[string]string{webhookreceiver.AnnotationExpires: expires}}}
+	if ch != nil {
+		cm.OwnerReferences = []metav1.OwnerReference{{APIVersion: commercev1alpha1.GroupVersion.String(), Kind: "WhatsAppChannel", Name: ch.Name, UID: ch.UID}}
 	}
-	mk("expired", now.Add(-time.Minute).UTC().Format(time.RFC3339))
-	mk("kept", now.Add(time.Hour).UTC().Format(time.RFC3339))
-	mk("edited", "keep me")
-	mustCreate(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unrelated",
-		Annotations: map[string]string{webhookreceiver.AnnotationExpires: now.Add(-time.Hour).UTC().Format(time.RFC3339)}}})
-	s := &webhookreceiver.RefusedSweeper{Client: env.Client, Reader: env.Client, Namespaces: []string{ns}}
-	n, err := s.Sweep(ctx, now)
-	if err != nil || n != 1 {
-		t.Fatalf("Sweep = %d, %v; want 1 deleted", n, err)
-	}
+	mustCreate(t, cm)
+}
+
+// configMapsLeft lists the names of the ConfigMaps in ns, sorted.
+func configMapsLeft(t *testing.T, ns string) []string {
+	t.Helper()
 	var left corev1.ConfigMapList
 	if err := env.Client.List(ctx, &left, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -241,5 +239,73 @@ func TestSweeperDeletesExpiredRefusedElements(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	assertEqual(t, "ConfigMaps left", names, []string{"edited", "kept", "unrelated"})
+	return names
+}
+
+// TestSweeperDeletesExpiredRefusedElements runs one sweep against the real
+// API server: what expired goes, what has not (or was edited to have no
+// expiry) stays, and so does a tenant's own ConfigMap that carries the label
+// and an expiry but no channel owns.
+func TestSweeperDeletesExpiredRefusedElements(t *testing.T) {
+	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	ns := ch.Namespace
+	now := time.Now()
+	expired := now.Add(-time.Minute).UTC().Format(time.RFC3339)
+	refusedElement(t, ns, "expired", expired, ch)
+	refusedElement(t, ns, "kept", now.Add(time.Hour).UTC().Format(time.RFC3339), ch)
+	refusedElement(t, ns, "edited", "keep me", ch)
+	refusedElement(t, ns, "tenants-own", expired, nil)
+	mustCreate(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unrelated",
+		Annotations: map[string]string{webhookreceiver.AnnotationExpires: expired}}})
+	s := &webhookreceiver.RefusedSweeper{Client: env.Client, Reader: env.Client, Namespaces: []string{ns}}
+	n, err := s.Sweep(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 deleted", n, err)
+	}
+	assertEqual(t, "ConfigMaps left", configMapsLeft(t, ns), []string{"edited", "kept", "tenants-own", "unrelated"})
+}
+
+// TestSweeperGoesOnPastAFailedDelete sweeps as an identity the API server
+// lets delete only some of the expired elements: the one it refuses is
+// reported, and the others are still deleted, in the same namespace and the next.
+func TestSweeperGoesOnPastAFailedDelete(t *testing.T) {
+	first := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	second := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
+	expired := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	for _, ch := range []*commercev1alpha1.WhatsAppChannel{first, second} {
+		for _, name := range []string{"a-refused", "b-refused", "c-refused"} {
+			refusedElement(t, ch.Namespace, name, expired, ch)
+		}
+		// The sweeper may delete b and c, not a (listed first).
+		mustCreate(t, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ch.Namespace, Name: "sweeper"},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"delete"},
+				ResourceNames: []string{"b-refused", "c-refused"}}}})
+		mustCreate(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ch.Namespace, Name: "sweeper"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "sweeper"},
+			Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "sweeper"}}})
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "sweeper"}
+	sweeper, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &webhookreceiver.RefusedSweeper{Client: sweeper, Reader: env.Client, Namespaces: []string{first.Namespace, second.Namespace}}
+	deleted := 0
+	var errs []error
+	// The API server's authorizer learns of new Roles from its informers: sweep
+	// until it lets the sweeper delete what the Role allows.
+	testenv.Eventually(t, 30*time.Second, "the sweeper to delete b and c in both namespaces", func() bool {
+		n, err := s.Sweep(ctx, time.Now())
+		deleted += n
+		errs = append(errs, err)
+		return deleted == 4
+	})
+	last := errs[len(errs)-1]
+	for _, ns := range []string{first.Namespace, second.Namespace} {
+		assertEqual(t, "ConfigMaps left in "+ns, configMapsLeft(t, ns), []string{"a-refused"})
+		if !apierrors.IsForbidden(last) || !strings.Contains(last.Error(), ns+"/a-refused") {
+			t.Errorf("Sweep's error %v; want the refused delete of %s/a-refused", last, ns)
+		}
+	}
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// SecretResyncPeriod is how long a channel's secrets are used before they
 	// are read again; zero reads them on every request.
 	SecretResyncPeriod time.Duration
+	// Secrets caches the channels' secrets; one of the Receiver's own, reading
+	// through APIReader, if nil.
+	Secrets *channelsecret.Cache
 	// BodyBudget bounds the bytes of request bodies held at once; beyond it
 	// requests are answered 503. DefaultBodyBudget if zero.
 	BodyBudget int64
@@ -96,9 +99,12 @@ func New(opts Options) *Receiver {
 	if opts.AdmissionWait <= 0 {
 		opts.AdmissionWait = DefaultAdmissionWait
 	}
+	if opts.Secrets == nil {
+		opts.Secrets = channelsecret.NewCache(opts.APIReader)
+	}
 	return &Receiver{
 		opts:      opts,
-		secrets:   channelsecret.NewCache(opts.APIReader),
+		secrets:   opts.Secrets,
 		budget:    newBodyBudget(opts.BodyBudget),
 		statuses:  &statuswrite.Batcher{Client: opts.Client, Reader: opts.APIReader, Window: opts.StatusWindow, Timeout: storeBudget},
 		admission: newAdmission(opts.MaxStores, opts.AdmissionWait),

@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -296,30 +297,51 @@ func (s *RefusedSweeper) Start(ctx context.Context) error {
 }
 
 // Sweep deletes the refused elements' ConfigMaps that expired by now and
-// says how many it deleted. A ConfigMap whose expiry cannot be read is kept:
-// a person may have edited it to keep it.
+// says how many it deleted. Only ConfigMaps a channel owns are the operator's
+// (anyone who may edit ConfigMaps can put the label on one of their own). A
+// ConfigMap whose expiry cannot be read is kept: a person may have edited it
+// to keep it. A ConfigMap that cannot be deleted does not keep the others:
+// the errors are returned together once every namespace was swept.
 func (s *RefusedSweeper) Sweep(ctx context.Context, now time.Time) (int, error) {
 	namespaces := s.Namespaces
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	deleted := 0
+	var errs []error
 	for _, ns := range namespaces {
 		var list corev1.ConfigMapList
 		if err := s.Reader.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels{LabelRefused: "true"}); err != nil {
-			return deleted, fmt.Errorf("listing refused webhook elements: %w", err)
+			errs = append(errs, fmt.Errorf("listing refused webhook elements: %w", err))
+			continue
 		}
 		for i := range list.Items {
 			cm := &list.Items[i]
+			if !ownedByChannel(cm) {
+				continue
+			}
 			expires, err := time.Parse(time.RFC3339, cm.Annotations[AnnotationExpires])
 			if err != nil || now.Before(expires) {
 				continue
 			}
 			if err := s.Client.Delete(ctx, cm, client.Preconditions{UID: &cm.UID}); err != nil && !apierrors.IsNotFound(err) {
-				return deleted, fmt.Errorf("deleting refused webhook element %s/%s: %w", cm.Namespace, cm.Name, err)
+				errs = append(errs, fmt.Errorf("deleting refused webhook element %s/%s: %w", cm.Namespace, cm.Name, err))
+				continue
 			}
 			deleted++
 		}
 	}
-	return deleted, nil
+	return deleted, errors.Join(errs...)
+}
+
+// ownedByChannel tells whether a WhatsAppChannel owns cm, as it owns every
+// refused element's ConfigMap the receiver makes.
+func ownedByChannel(cm *corev1.ConfigMap) bool {
+	for _, ref := range cm.OwnerReferences {
+		gv, err := schema.ParseGroupVersion(ref.APIVersion)
+		if err == nil && gv.Group == commercev1alpha1.GroupVersion.Group && ref.Kind == "WhatsAppChannel" {
+			return true
+		}
+	}
+	return false
 }

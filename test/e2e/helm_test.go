@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -138,23 +138,42 @@ func TestChartRendersConfigDefault(t *testing.T) {
 // components.
 func TestChartRendersTheComponents(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	overlay := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %[1]s/default\ncomponents:\n- %[1]s/components/network-policy\n- %[1]s/components/prometheus\n- %[1]s/components/archive\n", filepath.ToSlash(rel))
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "network-policy", "prometheus", "archive")
 	kustomize := index(t, objs)
 	delete(kustomize, "Namespace//"+systemNamespace)
 	sameObjects(t, kustomize, helmTemplate(t, "networkPolicy.enabled=true", "metrics.serviceMonitor.enabled=true",
 		"archive.existingSecret="+namePrefix+"archive"))
 }
 
-// TestChartCopiesConfig proves the chart's CRDs and ClusterRoles are
+// TestNamespacedInstallGrantsSecretsPerNamespace renders config/default with
+// the namespaced component, and the chart with watchNamespaces: both watch
+// "shop" only, grant Secrets and ConfigMaps by a Role there, and leave them out
+// of the cluster-wide ClusterRole.
+func TestNamespacedInstallGrantsSecretsPerNamespace(t *testing.T) {
+	t.Parallel()
+	_, objs := renderOverlay(t, "namespaced")
+	kustomize := index(t, objs)
+	delete(kustomize, "Namespace//"+systemNamespace)
+	chart := helmTemplate(t, "watchNamespaces={shop}")
+	sameObjects(t, kustomize, chart)
+
+	var clusterRole rbacv1.ClusterRole
+	chart.get(t, "ClusterRole//"+namePrefix+"manager-role", &clusterRole)
+	granted := rulesOf(clusterRole.Rules)
+	for _, r := range []string{" secrets", " configmaps"} {
+		if verbs, ok := granted[r]; ok {
+			t.Errorf("the namespaced install's ClusterRole grants %v on%s cluster-wide", verbs, r)
+		}
+	}
+	var role rbacv1.Role
+	chart.get(t, "Role/shop/"+namePrefix+"manager-role", &role)
+	granted = rulesOf(role.Rules)
+	if !reflect.DeepEqual(granted, ruleSet{" secrets": {"get"}, " configmaps": {"create", "delete", "list"}}) {
+		t.Errorf("the Role in shop grants %v; want Secrets read by name and refused elements kept", granted)
+	}
+}
+
+// TestChartCopiesConfig proves the chart's CRDs, ClusterRoles and admission policies are
 // config/'s files as they are (`make chart-sync` copies them).
 func TestChartCopiesConfig(t *testing.T) {
 	t.Parallel()
@@ -179,6 +198,9 @@ func TestChartCopiesConfig(t *testing.T) {
 	compare("CRDs", "config/crd/bases", chartDir+"/crds", nil)
 	compare("ClusterRoles", "config/rbac", chartDir+"/files/rbac", func(_ string, data []byte) bool {
 		return bytes.Contains(data, []byte("\nkind: ClusterRole\n"))
+	})
+	compare("admission policies", "config/policy", chartDir+"/files/policy", func(_ string, data []byte) bool {
+		return bytes.Contains(data, []byte("\nkind: ValidatingAdmissionPolicy\n"))
 	})
 }
 

@@ -47,6 +47,8 @@ var defaultObjects = []string{
 	"ClusterRole//" + namePrefix + "productmessage-admin-role",
 	"ClusterRole//" + namePrefix + "productmessage-editor-role",
 	"ClusterRole//" + namePrefix + "productmessage-viewer-role",
+	"ValidatingAdmissionPolicy//" + namePrefix + "whatsapporder-decisions-only",
+	"ValidatingAdmissionPolicyBinding//" + namePrefix + "whatsapporder-decisions-only",
 	"Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver",
 	"Service/" + systemNamespace + "/" + namePrefix + "metrics",
 	"Deployment/" + systemNamespace + "/" + namePrefix + "controller-manager",
@@ -59,7 +61,8 @@ const (
 	receiverKey   = "Service/" + systemNamespace + "/" + namePrefix + "webhook-receiver"
 )
 
-var clusterScoped = map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true}
+var clusterScoped = map[string]bool{"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true}
 
 // TestDefaultRenders checks what config/default renders, object by object: the
 // names, the namespace, the Deployment as the issue specifies it, and that the
@@ -280,7 +283,8 @@ func checkUserRoles(t *testing.T, idx objects) {
 	}
 	var decider rbacv1.ClusterRole
 	idx.get(t, "ClusterRole//"+namePrefix+"whatsapporder-decider-role", &decider)
-	want := ruleSet{"commerce.wa.dev whatsapporders": {"get", "list", "patch", "update", "watch"}}
+	// decide marks a decider for config/policy's admission policy.
+	want := ruleSet{"commerce.wa.dev whatsapporders": {"decide", "get", "list", "patch", "update", "watch"}}
 	if got := rulesOf(decider.Rules); !reflect.DeepEqual(got, want) {
 		t.Errorf("ClusterRole %s grants %v, want %v", decider.Name, got, want)
 	}
@@ -422,18 +426,7 @@ func TestInstallerManifest(t *testing.T) {
 // to the Prometheus Operator) is applied to a fresh cluster.
 func TestComponentsOverlay(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel = filepath.ToSlash(rel)
-	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
-		"components:\n- " + rel + "/components/network-policy\n- " + rel + "/components/prometheus\n"
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "network-policy", "prometheus")
 	idx := index(t, objs)
 	const (
 		npKey = "NetworkPolicy/" + systemNamespace + "/" + namePrefix + "controller-manager"
@@ -564,18 +557,7 @@ func TestUndeployKeepsOrdersUninstallDeletesThem(t *testing.T) {
 // nothing else changes.
 func TestArchiveComponent(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	rel, err := filepath.Rel(dir, repoPath("config"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel = filepath.ToSlash(rel)
-	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\n" +
-		"components:\n- " + rel + "/components/archive\n"
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, objs := render(t, dir)
+	_, objs := renderOverlay(t, "archive")
 	idx := index(t, objs)
 	if got := idx.keys(); !reflect.DeepEqual(got, sortedUnique(slices.Clone(defaultObjects))) {
 		t.Errorf("the overlay renders\n  %s\nwant the objects of config/default", strings.Join(got, "\n  "))

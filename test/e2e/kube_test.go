@@ -201,6 +201,26 @@ func render(t testing.TB, dir string) ([]byte, []*unstructured.Unstructured) {
 	return []byte(stdout), decodeObjects(t, []byte(stdout))
 }
 
+// renderOverlay renders an overlay of config/default with the named
+// components of config/components, as a user's own kustomization would.
+func renderOverlay(t testing.TB, components ...string) ([]byte, []*unstructured.Unstructured) {
+	t.Helper()
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, repoPath("config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel = filepath.ToSlash(rel)
+	overlay := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- " + rel + "/default\ncomponents:\n"
+	for _, c := range components {
+		overlay += "- " + rel + "/components/" + c + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return render(t, dir)
+}
+
 // decodeObjects parses a multi-document YAML stream.
 func decodeObjects(t testing.TB, data []byte) []*unstructured.Unstructured {
 	t.Helper()

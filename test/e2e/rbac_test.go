@@ -286,6 +286,7 @@ func TestInstalledPermissions(t *testing.T) {
 			{"watch", orders, shop, true},
 			{"update", orders, shop, true},
 			{"patch", orders, shop, true},
+			{"decide", orders, shop, true},
 			{"get", orders, other, false},
 			{"list", orders, all, false},
 			{"create", orders, shop, false},

@@ -33,3 +33,11 @@ control-plane: controller-manager
 {{ include "wco.fullname" . }}-archive
 {{- end -}}
 {{- end -}}
+
+{{/*
+Whether a rule of the manager's ClusterRole is about Secrets or ConfigMaps,
+which watchNamespaces grants by a Role in each namespace instead.
+*/}}
+{{- define "wco.isNamespacedRule" -}}
+{{- if and (has "" .apiGroups) (or (has "secrets" .resources) (has "configmaps" .resources)) }}true{{ end -}}
+{{- end -}}
