@@ -50,6 +50,10 @@ var (
 		Name: "whatsapp_sent_messages_priced_total",
 		Help: "Messages the operator sent, counted once WhatsApp reports what they are billed as, by pricing category.",
 	}, []string{"category"})
+	paymentStatuses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whatsapp_receiver_payment_statuses_total",
+		Help: "Payment statuses WhatsApp reported for bills, by status (pending, captured, failed) and outcome (updated, unchanged, unmatched_status).",
+	}, []string{"status", "outcome"})
 	refusedKept = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "whatsapp_receiver_refused_elements_kept_total",
 		Help: "Webhook elements that can never be stored, kept whole and verbatim in their body's ConfigMap for inspection (redeliveries not counted again).",
@@ -65,5 +69,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, pricedMessages, refusedKept, refusedNotKept, signatureFailures)
+	metrics.Registry.MustRegister(deliveries, requestDuration, requestsInFlight, elements, pricedMessages, paymentStatuses, refusedKept, refusedNotKept, signatureFailures)
 }

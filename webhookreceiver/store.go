@@ -204,6 +204,8 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &commercev1alpha1.ProductInquiry{})
 	case payload.KindStatus:
 		outcome, err = r.applyStatus(ctx, ch, el.Status)
+	case payload.KindPayment:
+		outcome, err = r.applyPayment(ctx, ch, el.Payment)
 	case payload.KindUserIDChange:
 		outcome, err = r.applyUserIDChange(ctx, ch, el.UserIDChange)
 	default:

@@ -66,9 +66,12 @@ type Config struct {
 type Client struct {
 	generation Generation
 	endpoint   string
-	token      string
-	http       *http.Client
-	timeout    time.Duration
+	// number is the Cloud phone number's Graph URL, under which payments are
+	// looked up; empty for On-Premises.
+	number  string
+	token   string
+	http    *http.Client
+	timeout time.Duration
 }
 
 // New validates cfg and returns a Client for it.
@@ -118,7 +121,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	base = strings.TrimSuffix(base, "/")
 	if c.generation == Cloud {
-		c.endpoint = base + "/" + url.PathEscape(cfg.PhoneNumberID) + "/messages"
+		c.number = base + "/" + url.PathEscape(cfg.PhoneNumberID)
+		c.endpoint = c.number + "/messages"
 	} else {
 		c.endpoint = base + "/v1/messages"
 	}

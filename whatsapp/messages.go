@@ -64,11 +64,14 @@ type component struct {
 	Parameters []parameter `json:"parameters"`
 }
 
-// parameter is a text parameter, or the action parameter of a product button.
+// parameter is a text parameter, the action parameter of a product or
+// order_details button (a *buttonAction or an orderDetailsButton), or the
+// order_status parameter of an order status template.
 type parameter struct {
-	Type   string        `json:"type"`
-	Text   string        `json:"text,omitempty"`
-	Action *buttonAction `json:"action,omitempty"`
+	Type        string             `json:"type"`
+	Text        string             `json:"text,omitempty"`
+	Action      any                `json:"action,omitempty"`
+	OrderStatus *orderStatusParams `json:"order_status,omitempty"`
 }
 
 // SendText sends a free-form text message, addressed and threaded as s

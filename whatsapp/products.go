@@ -70,7 +70,8 @@ type interactive struct {
 	Header *interactiveHeader `json:"header,omitempty"`
 	Body   *interactiveText   `json:"body,omitempty"`
 	Footer *interactiveText   `json:"footer,omitempty"`
-	Action productAction      `json:"action"`
+	// Action is a productAction, or a paymentAction for the order messages.
+	Action any `json:"action"`
 }
 
 type interactiveText struct {
@@ -125,7 +126,8 @@ func (c *Client) SendProducts(ctx context.Context, s Send, p Products) (string, 
 	if err != nil {
 		return "", err
 	}
-	in := &interactive{Type: string(p.Kind), Action: productAction{CatalogID: p.CatalogID}}
+	in := &interactive{Type: string(p.Kind)}
+	action := productAction{CatalogID: p.CatalogID}
 	if p.Body != "" {
 		in.Body = &interactiveText{Text: p.Body}
 	}
@@ -134,18 +136,19 @@ func (c *Client) SendProducts(ctx context.Context, s Send, p Products) (string, 
 	}
 	switch p.Kind {
 	case SingleProduct:
-		in.Action.ProductRetailerID = p.ProductRetailerID
+		action.ProductRetailerID = p.ProductRetailerID
 	case MultiProduct:
 		in.Header = &interactiveHeader{Type: "text", Text: p.Header}
-		in.Action.Sections = sections(p.Sections)
+		action.Sections = sections(p.Sections)
 	case CatalogMessage:
 		// A catalog message has no catalog_id: it opens the catalog connected
 		// to the sending number.
-		in.Action = productAction{Name: "catalog_message"}
+		action = productAction{Name: "catalog_message"}
 		if p.ProductRetailerID != "" {
-			in.Action.Parameters = &catalogParameter{ThumbnailProductRetailerID: p.ProductRetailerID}
+			action.Parameters = &catalogParameter{ThumbnailProductRetailerID: p.ProductRetailerID}
 		}
 	}
+	in.Action = action
 	msg.Interactive = in
 	return c.post(ctx, msg)
 }

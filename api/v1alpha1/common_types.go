@@ -106,11 +106,11 @@ func (m *SentMessage) Pending() bool {
 }
 
 // SentMessage returns the record of the message with the given id that the
-// operator sent about this order, or nil.
+// operator sent about this order (a notification or the bill), or nil.
 func (o *WhatsAppOrder) SentMessage(messageID string) *SentMessage {
-	for i := range o.Status.Notifications {
-		if o.Status.Notifications[i].MessageID == messageID {
-			return &o.Status.Notifications[i].SentMessage
+	for _, m := range o.SentMessages() {
+		if m.MessageID == messageID {
+			return m
 		}
 	}
 	return nil

@@ -23,6 +23,30 @@ const (
 	ConditionCustomerNotified = "CustomerNotified"
 )
 
+// ConditionPaid (WhatsAppOrder with spec.payment) is True once the payment is
+// captured; False with the reasons below before.
+const ConditionPaid = "Paid"
+
+// Reasons of Paid, and of the Events of a payment.
+const (
+	// ReasonPaymentRequested: the bill is sent; no payment reported yet.
+	ReasonPaymentRequested = "PaymentRequested"
+	// ReasonPaymentPending: the customer started paying.
+	ReasonPaymentPending = "PaymentPending"
+	// ReasonPaymentCaptured (Paid=True): the payment is captured.
+	ReasonPaymentCaptured = "PaymentCaptured"
+	// ReasonPaymentFailed: the last attempt failed (a Warning event); the
+	// customer may try again.
+	ReasonPaymentFailed = "PaymentFailed"
+	// ReasonPaymentRefunded: a refund was reported (an Event; Paid stays True).
+	ReasonPaymentRefunded = "PaymentRefunded"
+	// ReasonPaymentNotPossible: the order can never be paid as asked (a
+	// currency the method does not take, a fraction of a cent, a negative
+	// total, an Invalid or final order, an On-Premises channel, no payment
+	// configuration); nothing is sent and the message says why.
+	ReasonPaymentNotPossible = "PaymentNotPossible"
+)
+
 // ConditionAnswered (ProductInquiry) tells whether the reply reached WhatsApp.
 const ConditionAnswered = "Answered"
 

@@ -241,6 +241,13 @@ type ProductMessageStatus struct {
 	// +listType=map
 	// +listMapKey=currency
 	Revenue []Revenue `json:"revenue,omitempty"`
+	// PaidRevenue is the exact sum, per currency, of the payments captured for
+	// the orders replying to it (status.payment), but those refunded in full;
+	// currencies in alphabetical order.
+	// +optional
+	// +listType=map
+	// +listMapKey=currency
+	PaidRevenue []Revenue `json:"paidRevenue,omitempty"`
 	// RevenueSummary is revenue in one line ("85 EUR, 15.98 USD"), for kubectl.
 	// +optional
 	RevenueSummary string `json:"revenueSummary,omitempty"`

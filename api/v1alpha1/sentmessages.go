@@ -4,11 +4,15 @@ package v1alpha1
 // way, so the webhook receiver routes status webhooks to any of them by the
 // kind named in a message's callback data, without knowing the kind.
 
-// SentMessages are the records of the messages sent about this order.
+// SentMessages are the records of the messages sent about this order: the
+// notifications, then the bill (order_details) when one was asked for.
 func (o *WhatsAppOrder) SentMessages() []*SentMessage {
-	out := make([]*SentMessage, len(o.Status.Notifications))
+	out := make([]*SentMessage, 0, len(o.Status.Notifications)+1)
 	for i := range o.Status.Notifications {
-		out[i] = &o.Status.Notifications[i].SentMessage
+		out = append(out, &o.Status.Notifications[i].SentMessage)
+	}
+	if o.Status.Payment != nil {
+		out = append(out, &o.Status.Payment.SentMessage)
 	}
 	return out
 }

@@ -66,6 +66,11 @@ type WhatsAppChannelSpec struct {
 	// the channel asks for it here.
 	// +optional
 	Retention *metav1.Duration `json:"retention,omitempty"`
+
+	// Payments are the channel's defaults for orders that ask the customer to
+	// pay (WhatsApp's Payments API, Cloud only).
+	// +optional
+	Payments *ChannelPayments `json:"payments,omitempty"`
 }
 
 // NotificationSettings configures the messages sent to customers.

@@ -32,6 +32,8 @@ const OrderPhaseInvalid OrderPhase = "Invalid"
 // +kubebuilder:validation:XValidation:rule="self.items == oldSelf.items",message="items are immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.text) == has(oldSelf.text) && (!has(self.text) || self.text == oldSelf.text)",message="text is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.replyToMessageID) == has(oldSelf.replyToMessageID) && (!has(self.replyToMessageID) || self.replyToMessageID == oldSelf.replyToMessageID)",message="replyToMessageID is immutable"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.payment) || (has(self.payment) && self.payment == oldSelf.payment)",message="payment is immutable once set"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.payment) || !has(self.payment) || !(oldSelf.state in ['Rejected', 'Delivered', 'Cancelled'] || self.state in ['Rejected', 'Delivered', 'Cancelled'])",message="payment cannot be requested for an order in a final state"
 type WhatsAppOrderSpec struct {
 	// Channel is the name of the WhatsAppChannel the order arrived on.
 	// +kubebuilder:validation:MinLength=1
@@ -70,6 +72,12 @@ type WhatsAppOrderSpec struct {
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (oldSelf == 'Pending' && self in ['Accepted', 'Rejected', 'Cancelled']) || (oldSelf == 'Accepted' && self in ['Shipped', 'Cancelled']) || (oldSelf == 'Shipped' && self == 'Delivered')",messageExpression="'state cannot move from ' + oldSelf + ' to ' + self + ': ' + (oldSelf in ['Rejected', 'Delivered', 'Cancelled'] ? oldSelf + ' is final' : 'from ' + oldSelf + ' it can move to ' + {'Pending': 'Accepted, Rejected or Cancelled', 'Accepted': 'Shipped or Cancelled', 'Shipped': 'Delivered'}[oldSelf])"
 	State OrderState `json:"state,omitempty"`
+
+	// Payment asks the customer to pay inside WhatsApp. It is set once, by
+	// people or another controller, while the order is not final, and never
+	// changes after.
+	// +optional
+	Payment *OrderPayment `json:"payment,omitempty"`
 }
 
 // OrderItem is one line of the cart.
@@ -135,7 +143,10 @@ type WhatsAppOrderStatus struct {
 	// +optional
 	// +listType=atomic
 	Notifications []OrderNotification `json:"notifications,omitempty"`
-	// Conditions: Validated, CustomerNotified, Ready; Reconciling and Stalled while true.
+	// Payment is the bill sent for spec.payment and its payment's progress.
+	// +optional
+	Payment *OrderPaymentStatus `json:"payment,omitempty"`
+	// Conditions: Validated, CustomerNotified, Paid (with a payment), Ready; Reconciling and Stalled while true.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -157,7 +168,12 @@ type WhatsAppOrderStatus struct {
 // +kubebuilder:printcolumn:name="Channel",type=string,JSONPath=`.spec.channel`,priority=1
 // +kubebuilder:printcolumn:name="Notified",type=string,JSONPath=`.status.conditions[?(@.type=="CustomerNotified")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Delivery",type=string,JSONPath=`.status.notifications[-1:].deliveryStatus`,priority=1
+// +kubebuilder:printcolumn:name="Payment",type=string,JSONPath=`.status.payment.status`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// WhatsApp refuses to cancel the order card of a payment that is captured or
+// pending, so the API server refuses the move that would need it. The rule is
+// on the object, not spec.state, because only there can it read the status.
+// +kubebuilder:validation:XValidation:rule="oldSelf.spec.state == self.spec.state || !(self.spec.state in ['Rejected', 'Cancelled']) || !has(self.status) || !has(self.status.payment) || !has(self.status.payment.status) || !(self.status.payment.status in ['Captured', 'Pending']) || (has(self.status.payment.refundedInFull) && self.status.payment.refundedInFull)",messageExpression="'state cannot move to ' + self.spec.state + ': the payment ' + self.status.payment.referenceID + ' is ' + self.status.payment.status + ' and WhatsApp refuses to cancel it; refund it in full first (status.payment.refundedInFull)'",reason=FieldValueForbidden
 type WhatsAppOrder struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -190,6 +190,10 @@ func enqueue(t *testing.T, a *archive.Archive, objs ...client.Object) {
 func TestRowsMatchTheResourcesFieldForField(t *testing.T) {
 	a := start(t, pgtest.Database(t, serverURL), archive.Options{})
 	o := order("order-1", 1042, commercev1alpha1.OrderAccepted)
+	// The document is the whole resource: the payment comes with it.
+	o.Spec.Payment = &commercev1alpha1.OrderPayment{Gateway: &commercev1alpha1.GatewayPayment{ConfigurationName: "razorpay-prod"}, Shipping: "50"}
+	o.Status.Payment = &commercev1alpha1.OrderPaymentStatus{ReferenceID: "wao-3f2a9c1b7d4e5f60718293a4b5c6d7e", Status: commercev1alpha1.PaymentCaptured,
+		TransactionID: "pay_1", Amount: "1049", Currency: "INR", Refunds: []commercev1alpha1.PaymentRefund{{ID: "rfnd_1", Amount: "49", Status: "completed"}}}
 	i := inquiry("inquiry-1", 1043)
 	enqueue(t, a.Archive, o, i)
 	waitArchived(t, a.Archive, o, i)

@@ -75,15 +75,8 @@ func (l *Ledger) Add(items []Item) error {
 	if err != nil {
 		return err
 	}
-	if l.sums == nil {
-		l.sums, l.units = map[string]*inf.Dec{}, map[string]currency.Unit{}
-	}
-	cur := items[0].Currency
-	if l.sums[cur] == nil {
-		l.sums[cur], l.units[cur] = new(inf.Dec), unit
-	}
 	total, _ := sum(items)
-	l.sums[cur].Add(l.sums[cur], total)
+	l.add(items[0].Currency, unit, total)
 	return nil
 }
 
@@ -110,4 +103,41 @@ func render(d *inf.Dec, minor inf.Scale) string {
 			return exact.String()
 		}
 	}
+}
+
+// AddAmount adds an exact decimal amount (a payment, "1149" or "15.98") to
+// its currency's sum. An amount that is not a non-negative decimal, or a
+// currency x/text does not know, is refused and not added.
+func (l *Ledger) AddAmount(code, amount string) error {
+	unit, err := parseCurrency(code)
+	if err != nil {
+		return newError(ReasonUnknownCurrency, "%v", err)
+	}
+	if !pricePattern.MatchString(amount) {
+		return newError(ReasonInvalidPrice, "amount %q is not a non-negative decimal", amount)
+	}
+	d, _ := new(inf.Dec).SetString(amount)
+	l.add(code, unit, d)
+	return nil
+}
+
+func (l *Ledger) add(code string, unit currency.Unit, d *inf.Dec) {
+	if l.sums == nil {
+		l.sums, l.units = map[string]*inf.Dec{}, map[string]currency.Unit{}
+	}
+	if l.sums[code] == nil {
+		l.sums[code], l.units[code] = new(inf.Dec), unit
+	}
+	l.sums[code].Add(l.sums[code], d)
+}
+
+// Format renders an exact amount of a currency as Summarize renders a total
+// ("1149", "15.98"); a currency x/text does not know is rendered with two
+// minor units.
+func Format(d *inf.Dec, code string) string {
+	minor := inf.Scale(2)
+	if unit, err := parseCurrency(code); err == nil {
+		minor = minorUnits(unit)
+	}
+	return render(d, minor)
 }

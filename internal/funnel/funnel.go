@@ -18,6 +18,9 @@ type Tally struct {
 	Revenue []commercev1alpha1.Revenue
 	// Summary is Revenue in one line, "12.50 EUR, 85 USD", for kubectl.
 	Summary string
+	// PaidRevenue is the exact sum per currency of the payments captured for
+	// those orders and not refunded in full, currencies in alphabetical order.
+	PaidRevenue []commercev1alpha1.Revenue
 }
 
 // Count tallies the orders and the number of inquiries replying to one
@@ -25,10 +28,16 @@ type Tally struct {
 // in Revenue: not Rejected or Cancelled by the business, and not Invalid (a
 // cart that fails validation, judged from the spec exactly as the order
 // controller judges it, so the revenue does not wait for that controller).
+// PaidRevenue counts the payments captured for any of the orders.
 func Count(orders []commercev1alpha1.WhatsAppOrder, inquiries int) Tally {
-	var ledger cart.Ledger
+	var ledger, paid cart.Ledger
 	for i := range orders {
 		o := &orders[i]
+		if p := o.Status.Payment; p != nil && p.Status == commercev1alpha1.PaymentCaptured && !p.RefundedInFull {
+			// What WhatsApp reported, whatever the business decided since; an
+			// amount the receiver could not read is not guessed.
+			_ = paid.AddAmount(p.Currency, p.Amount)
+		}
 		if o.Spec.State == commercev1alpha1.OrderRejected || o.Spec.State == commercev1alpha1.OrderCancelled {
 			continue
 		}
@@ -42,5 +51,8 @@ func Count(orders []commercev1alpha1.WhatsAppOrder, inquiries int) Tally {
 		summary = append(summary, a.Total+" "+a.Currency)
 	}
 	t.Summary = strings.Join(summary, ", ")
+	for _, a := range paid.Totals() {
+		t.PaidRevenue = append(t.PaidRevenue, commercev1alpha1.Revenue{Currency: a.Currency, Total: a.Total})
+	}
 	return t
 }

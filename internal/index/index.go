@@ -35,6 +35,9 @@ const (
 	// status.customerUserID once WhatsApp reported a change, else
 	// spec.customer.userID.
 	CustomerUserID = "status.customerUserID"
+	// PaymentReference: which order a bill's reference_id is
+	// (status.payment.referenceID): a payment status webhook's order.
+	PaymentReference = "status.payment.referenceID"
 )
 
 // entry is one index of one kind.
@@ -63,6 +66,15 @@ var registry = []entry{
 	{pmsg, Inquiry, InquiryOf},
 	{order, CustomerUserID, CustomerUserIDOf},
 	{inquiry, CustomerUserID, CustomerUserIDOf},
+	{order, PaymentReference, PaymentReferenceOf},
+}
+
+// PaymentReferenceOf is the reference_id of an order's bill, once recorded.
+func PaymentReferenceOf(o client.Object) []string {
+	if order, ok := o.(*commercev1alpha1.WhatsAppOrder); ok && order.Status.Payment != nil {
+		return nonEmpty(order.Status.Payment.ReferenceID)
+	}
+	return nil
 }
 
 // Register registers every index with the cache. Call it once per manager,

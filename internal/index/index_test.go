@@ -83,6 +83,7 @@ func TestRegister(t *testing.T) {
 		"WhatsAppOrder spec.replyToMessageID": true, "ProductInquiry spec.replyToMessageID": true,
 		"ProductMessage spec.inquiry":         true,
 		"WhatsAppOrder status.customerUserID": true, "ProductInquiry status.customerUserID": true,
+		"WhatsAppOrder status.payment.referenceID": true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("registered %v, want %v", got, want)

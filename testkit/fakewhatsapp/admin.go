@@ -170,3 +170,35 @@ func (s *Server) handleCatalog(w http.ResponseWriter, r *http.Request) {
 	s.SetCatalog(q.Get("id"), strings.Split(q.Get("products"), ",")...)
 	fmt.Fprintf(w, "catalog %s holds %s\n", q.Get("id"), q.Get("products"))
 }
+
+// handlePay plays the customer who received the bill reference (default:
+// the latest one): payer is pay, fail or fail-then-pay.
+func (s *Server) handlePay(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ref := q.Get("reference")
+	if ref == "" {
+		ref = s.lastBill()
+	}
+	if ref == "" {
+		http.Error(w, "no bill has been sent yet", http.StatusNotFound)
+		return
+	}
+	payer := Payer(orDefault(q.Get("payer"), string(Pays)))
+	if err := s.Pay(r.Context(), s.opts.WebhookURL, s.opts.AppSecret, ref, payer); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintf(w, "customer answered bill %s: %s\n", ref, payer)
+}
+
+// lastBill is the reference of the latest accepted order_details message.
+func (s *Server) lastBill() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sent) - 1; i >= 0; i-- {
+		if in := s.sent[i].Interactive; in != nil && in.Type == "order_details" {
+			return in.ReferenceID
+		}
+	}
+	return ""
+}

@@ -36,6 +36,11 @@
 //	                                              ID (without id: the latest one) with an order or
 //	                                              an inquiry, a signed webhook whose context.id is
 //	                                              that message's id, to Options.WebhookURL
+//	POST /_fake/pay?reference=REF&payer=fail-then-pay
+//	                                              play the customer who received the bill REF
+//	                                              (without reference: the latest one): payer is
+//	                                              pay (pending, captured), fail (failed) or
+//	                                              fail-then-pay (failed, pending, captured)
 //
 // Modes are window-closed, rate-limited, server-error and permanent; count
 // defaults to 1. statuses defaults to sent,delivered,read. The id must be

@@ -147,7 +147,7 @@ func (s *Server) setFailure(mode FailureMode, n int) error {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sent, s.early, s.failure, s.failLeft, s.then, s.undeliverableLeft = nil, nil, "", 0, nil, 0
+	s.sent, s.early, s.failure, s.failLeft, s.then, s.undeliverableLeft, s.bills = nil, nil, "", 0, nil, 0, nil
 }
 
 // takeFailure consumes one pending failure, if any, and returns its answer.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
@@ -21,6 +22,12 @@ type Interactive struct {
 	Header            string    `json:"header,omitempty"`
 	Body              string    `json:"body,omitempty"`
 	Footer            string    `json:"footer,omitempty"`
+	// ReferenceID, OrderStatus, Currency and Total are an order_details
+	// (bill) or order_status message's.
+	ReferenceID string      `json:"referenceID,omitempty"`
+	OrderStatus string      `json:"orderStatus,omitempty"`
+	Currency    string      `json:"currency,omitempty"`
+	Total       *bill.Money `json:"total,omitempty"`
 }
 
 // Section is one section of a multi-product message or MPM template.
@@ -52,8 +59,10 @@ type interactiveRequest struct {
 		CatalogID         string           `json:"catalog_id"`
 		ProductRetailerID string           `json:"product_retailer_id"`
 		Sections          []sectionRequest `json:"sections"`
-		Parameters        *struct {
+		// Parameters are a catalog message's, or the order messages'.
+		Parameters *struct {
 			ThumbnailProductRetailerID string `json:"thumbnail_product_retailer_id"`
+			orderParameters
 		} `json:"parameters"`
 	} `json:"action"`
 }
@@ -160,6 +169,8 @@ func validateInteractive(gen whatsapp.Generation, in *interactiveRequest) string
 			return "interactive.action.catalog_id is required for type product_list"
 		}
 		return validateSections(a.Sections, "interactive.action.sections")
+	case "order_details", "order_status":
+		return validateOrderMessage(gen, in)
 	case "catalog_message":
 		switch {
 		case gen == whatsapp.OnPremises:
@@ -285,6 +296,10 @@ func recordInteractive(in *interactiveRequest) *Interactive {
 	out := &Interactive{Type: in.Type, CatalogID: in.Action.CatalogID, ProductRetailerID: in.Action.ProductRetailerID, Sections: recordSections(in.Action.Sections)}
 	if p := in.Action.Parameters; p != nil {
 		out.ProductRetailerID = p.ThumbnailProductRetailerID
+		out.ReferenceID, out.Currency, out.Total = p.ReferenceID, p.Currency, p.TotalAmount
+		if p.Order != nil {
+			out.OrderStatus = p.Order.Status
+		}
 	}
 	if in.Header != nil {
 		out.Header = in.Header.Text

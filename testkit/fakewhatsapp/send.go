@@ -145,6 +145,11 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 		writeAPIError(w, gen, unknownProduct(gen, details))
 		return
 	}
+	if details := s.billRefusal(&req); details != "" {
+		s.log.Info("send refused: payments", "generation", gen, "problem", details)
+		writeAPIError(w, gen, invalidParameter(gen, details))
+		return
+	}
 	if failure, ok := s.takeFailure(gen); ok {
 		s.log.Info("send refused: injected failure", "generation", gen, "to", req.To, "code", failure.code, "status", failure.status)
 		writeAPIError(w, gen, failure)
@@ -153,6 +158,7 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	m := record(gen, phoneNumberID, &req)
 	s.mu.Lock()
 	s.sent = append(s.sent, m)
+	s.noteBill(m, &req)
 	s.mu.Unlock()
 	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)

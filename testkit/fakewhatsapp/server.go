@@ -86,6 +86,8 @@ type Server struct {
 	undeliverableLeft int
 	// catalogs are the known catalogs' products; nil accepts any id.
 	catalogs map[string][]string
+	// bills are the accepted order_details messages by reference_id.
+	bills map[string]*billState
 }
 
 // New returns a Server that is not listening yet; call Start.
@@ -122,6 +124,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_fake/statuses", s.handleStatuses)
 	mux.HandleFunc("POST /_fake/reply", s.handleReply)
 	mux.HandleFunc("POST /_fake/catalogs", s.handleCatalog)
+	mux.HandleFunc("POST /_fake/pay", s.handlePay)
 	return mux
 }
 

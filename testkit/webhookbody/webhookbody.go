@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -93,6 +94,35 @@ func (b *Body) Status(s payload.Status) *Body {
 	}
 	b.statuses = append(b.statuses, st)
 	return b
+}
+
+// Payment adds the payment status p of a bill (Cloud only: a statuses[]
+// element of type payment, as Meta's payments pages show it).
+func (b *Body) Payment(p payload.Payment) *Body {
+	wp := &wirePayment{ReferenceID: p.ReferenceID, Amount: moneyOf(p.Amount), Currency: p.Currency}
+	if p.TransactionID != "" || p.TransactionStatus != "" {
+		t := &transaction{ID: p.TransactionID, Type: p.TransactionType, Status: p.TransactionStatus, Amount: wp.Amount, Currency: p.Currency}
+		if p.Method != "" {
+			t.Method = &paymentMethod{Type: p.Method}
+		}
+		if p.ErrorCode != "" || p.ErrorReason != "" {
+			t.Error = &paymentError{Code: p.ErrorCode, Reason: p.ErrorReason}
+		}
+		for _, r := range p.Refunds {
+			t.Refunds = append(t.Refunds, refund{ID: r.ID, Amount: moneyOf(r.Amount), Status: r.Status})
+		}
+		wp.Transaction = t
+	}
+	b.statuses = append(b.statuses, status{ID: p.MessageID, Status: p.Status, Timestamp: unix(p.Timestamp), RecipientID: p.RecipientID,
+		RecipientUserID: p.RecipientUserID, Type: "payment", Payment: wp})
+	return b
+}
+
+func moneyOf(m *payload.Money) *bill.Money {
+	if m == nil {
+		return nil
+	}
+	return &bill.Money{Value: m.Value, Offset: m.Offset}
 }
 
 // UserIDChange adds WhatsApp's system message that a customer's user id
@@ -257,6 +287,8 @@ type (
 		Timestamp       string        `json:"timestamp"`
 		RecipientID     string        `json:"recipient_id,omitempty"`
 		RecipientUserID string        `json:"recipient_user_id,omitempty"`
+		Type            string        `json:"type,omitempty"`
+		Payment         *wirePayment  `json:"payment,omitempty"`
 		CallbackData    string        `json:"biz_opaque_callback_data,omitempty"`
 		Pricing         *pricing      `json:"pricing,omitempty"`
 		Errors          []statusError `json:"errors,omitempty"`
@@ -275,6 +307,34 @@ type (
 	}
 	errorData struct {
 		Details string `json:"details"`
+	}
+	wirePayment struct {
+		ReferenceID string       `json:"reference_id"`
+		Amount      *bill.Money  `json:"amount,omitempty"`
+		Currency    string       `json:"currency,omitempty"`
+		Transaction *transaction `json:"transaction,omitempty"`
+	}
+	transaction struct {
+		ID       string         `json:"id"`
+		Type     string         `json:"type,omitempty"`
+		Status   string         `json:"status"`
+		Method   *paymentMethod `json:"method,omitempty"`
+		Amount   *bill.Money    `json:"amount,omitempty"`
+		Currency string         `json:"currency,omitempty"`
+		Error    *paymentError  `json:"error,omitempty"`
+		Refunds  []refund       `json:"refunds,omitempty"`
+	}
+	paymentMethod struct {
+		Type string `json:"type"`
+	}
+	paymentError struct {
+		Code   string `json:"code"`
+		Reason string `json:"reason"`
+	}
+	refund struct {
+		ID     string      `json:"id"`
+		Amount *bill.Money `json:"amount,omitempty"`
+		Status string      `json:"status"`
 	}
 )
 

@@ -158,3 +158,21 @@ func TestSignedRequest(t *testing.T) {
 		t.Errorf("a body signed with no secret carries %s", hubsignature.Header)
 	}
 }
+
+func TestTheParserReadsThePaymentsItWrites(t *testing.T) {
+	at := time.Unix(1750096325, 0).UTC()
+	paid := payload.Payment{MessageID: "wamid.bill", RecipientID: "919999999999", Status: "captured", Timestamp: at, ReferenceID: "wao-1",
+		Amount: &payload.Money{Value: 114900, Offset: 100}, Currency: "INR", TransactionID: "pay_1", TransactionType: "razorpay", TransactionStatus: "success", Method: "upi",
+		Refunds: []payload.Refund{{ID: "rfnd_1", Amount: &payload.Money{Value: 100, Offset: 100}, Status: "completed"}}}
+	failed := payload.Payment{MessageID: "wamid.bill", Status: "failed", Timestamp: at, ReferenceID: "wao-1", TransactionID: "pay_0", TransactionStatus: "failed",
+		ErrorCode: "4001", ErrorReason: "declined"}
+	parsed, err := payload.Parse(webhookbody.New(whatsapp.Cloud, phone).Payment(failed).Payment(paid).Bytes(), payload.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []payload.Payment{failed, paid} {
+		if el := parsed.Elements[i]; el.Kind != payload.KindPayment || !reflect.DeepEqual(*el.Payment, want) {
+			t.Errorf("element %d read back as %s %+v (%s), want %+v", i, el.Kind, el.Payment, el.Reason, want)
+		}
+	}
+}

@@ -163,6 +163,18 @@ func checkElement(e Element, onPrem bool) string {
 		case onPrem && routed:
 			return "status routing does not match the generation"
 		}
+	case KindPayment:
+		p := e.Payment
+		switch {
+		case p == nil || e.Order != nil || e.Inquiry != nil || e.Status != nil:
+			return "a payment element must carry exactly a Payment"
+		case p.MessageID != e.MessageID || p.ReferenceID == "":
+			return "payment without its message or reference id"
+		case !paymentStatuses[p.Status] || p.Timestamp.IsZero():
+			return "payment with an unknown status or no timestamp"
+		case p.Amount != nil && p.Amount.Offset < 1:
+			return "payment amount without a positive offset"
+		}
 	case KindUserIDChange:
 		c := e.UserIDChange
 		switch {
@@ -174,7 +186,7 @@ func checkElement(e Element, onPrem bool) string {
 			return "user id change routing does not match the generation"
 		}
 	case KindIgnored, KindInvalid:
-		if e.Reason == "" || e.Order != nil || e.Inquiry != nil || e.Status != nil || e.UserIDChange != nil {
+		if e.Reason == "" || e.Order != nil || e.Inquiry != nil || e.Status != nil || e.UserIDChange != nil || e.Payment != nil {
 			return "ignored and invalid elements need a reason and no payload"
 		}
 	default:

@@ -57,6 +57,7 @@ const (
 	productMsg = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGA9wcm9kdWN0X2lucXVpcnkA"
 	orderID    = "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA="
 	catalogID  = "194836987003835"
+	billID     = "wamid.HBgMOTE5OTk5OTk5OTk5FQIAERgSMzI1QjVGQjVBQzY0QTQ4NkIA"
 )
 
 var (
@@ -97,6 +98,17 @@ func TestSamples(t *testing.T) {
 			statusElem("entry[0].changes[1].value.statuses[0]", pnID, Status{
 				MessageID: orderID, RecipientID: "16505551234", Status: "sent", Timestamp: unix(1750030073),
 			}),
+		},
+		"cloud-payment-captured.json": {
+			{Kind: KindPayment, Path: "entry[0].changes[0].value.statuses[0]", PhoneNumberID: pnID, MessageID: billID, Payment: &Payment{
+				MessageID: billID, RecipientID: "919999999999", Status: "captured", Timestamp: unix(1746500005), ReferenceID: "wao-3f2a9c1b7d4e5f60718293a4b5c6d7e",
+				Amount: &Money{Value: 114900, Offset: 100}, Currency: "INR", TransactionID: "order_SdrcSSqobZ7voR", TransactionType: "razorpay", TransactionStatus: "success", Method: "upi",
+			}},
+			{Kind: KindPayment, Path: "entry[0].changes[0].value.statuses[1]", PhoneNumberID: pnID, MessageID: billID, Payment: &Payment{
+				MessageID: billID, RecipientID: "919999999999", Status: "failed", Timestamp: unix(1746500001), ReferenceID: "wao-3f2a9c1b7d4e5f60718293a4b5c6d7e",
+				Amount: &Money{Value: 114900, Offset: 100}, Currency: "INR", TransactionID: "order_SdrcSSqobZ7voQ", TransactionType: "razorpay", TransactionStatus: "failed",
+				ErrorCode: "BAD_REQUEST_ERROR", ErrorReason: "Payment failed",
+			}},
 		},
 		"cloud-errors.json": {{
 			Kind: KindIgnored, Path: "entry[0].changes[0].value.errors[0]", PhoneNumberID: pnID,

@@ -17,12 +17,16 @@ type wireStatus struct {
 	ID          string `json:"id"`
 	RecipientID string `json:"recipient_id"`
 	// RecipientUserID is the business-scoped id, sent when the number is withheld.
-	RecipientUserID string          `json:"recipient_user_id"`
-	Status          string          `json:"status"`
-	Timestamp       json.RawMessage `json:"timestamp"`
-	Errors          []wireError     `json:"errors"`
-	CallbackData    string          `json:"biz_opaque_callback_data"`
-	Pricing         struct {
+	RecipientUserID string `json:"recipient_user_id"`
+	Status          string `json:"status"`
+	// Type is "payment" for a payment status, which is about the bill's
+	// payment and never a delivery status of the bill.
+	Type         string          `json:"type"`
+	Payment      json.RawMessage `json:"payment"`
+	Timestamp    json.RawMessage `json:"timestamp"`
+	Errors       []wireError     `json:"errors"`
+	CallbackData string          `json:"biz_opaque_callback_data"`
+	Pricing      struct {
 		Category string `json:"category"`
 	} `json:"pricing"`
 	flaw
@@ -39,6 +43,9 @@ func (w *wireStatus) element() Element {
 	}
 	if w.Status == "" {
 		return invalidf(w.ID, "status has no status value")
+	}
+	if w.Type == "payment" {
+		return w.payment()
 	}
 	if !knownStatuses[w.Status] {
 		return ignoredf(w.ID, "status value %q is not one WhatsApp documents", w.Status)

@@ -24,6 +24,10 @@ const (
 	KindInquiry Kind = "Inquiry"
 	// KindStatus is news about a message the business sent; Element.Status is set.
 	KindStatus Kind = "Status"
+	// KindPayment is news about the payment of a bill (order_details) the
+	// business sent: a statuses[] element of type "payment"; Element.Payment
+	// is set. It is never a delivery status.
+	KindPayment Kind = "Payment"
 	// KindUserIDChange is WhatsApp's system message that a customer's
 	// business-scoped user id changed; Element.UserIDChange is set.
 	KindUserIDChange Kind = "UserIDChange"
@@ -51,6 +55,7 @@ type Element struct {
 	Order     *Order
 	Inquiry   *Inquiry
 	Status    *Status
+	Payment   *Payment
 	// UserIDChange is set for KindUserIDChange.
 	UserIDChange *UserIDChange
 	// Reason says, for people, why the element is Ignored or Invalid.

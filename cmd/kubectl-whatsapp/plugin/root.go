@@ -37,7 +37,7 @@ namespace, or the one given with -n.`,
 	for _, verb := range orderVerbs {
 		cmd.AddCommand(r.orderCommand(verb))
 	}
-	cmd.AddCommand(r.replyCommand(), r.webhookURLCommand(), r.traceCommand(), r.sendProductCommand(), r.funnelCommand())
+	cmd.AddCommand(r.replyCommand(), r.webhookURLCommand(), r.traceCommand(), r.sendProductCommand(), r.funnelCommand(), r.requestPaymentCommand())
 	return cmd
 }
 

@@ -20,7 +20,8 @@ import (
 // traceEntry is one thing that happened to an order.
 type traceEntry struct {
 	Time time.Time `json:"time"`
-	// Source is where it was read: order, product-message, notification or event.
+	// Source is where it was read: order, product-message, notification,
+	// payment or event.
 	Source string `json:"source"`
 	What   string `json:"what"`
 }
@@ -90,6 +91,9 @@ func orderTrace(order *commercev1alpha1.WhatsAppOrder, pm *productMessage, event
 			add(timeOf(n.UpdatedAt), "notification", "the %s message was %s%s", n.State, n.DeliveryStatus, errorSuffix(n.Error))
 		}
 	}
+	if p := order.Status.Payment; p != nil {
+		paymentTrace(p, add)
+	}
 	for _, e := range events {
 		what := fmt.Sprintf("%s %s: %s", e.Type, e.Reason, e.Message)
 		if n := eventCount(&e); n > 1 {
@@ -102,6 +106,38 @@ func orderTrace(order *commercev1alpha1.WhatsAppOrder, pm *productMessage, event
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Time.Before(entries[j].Time) })
 	return entries
+}
+
+// paymentTrace tells the steps of the order's payment: the bill sent and
+// its delivery, then the payment's latest state as WhatsApp reported it.
+func paymentTrace(p *commercev1alpha1.OrderPaymentStatus, add func(time.Time, string, string, ...any)) {
+	add(timeOf(p.SentAt), "payment", "sent the bill %s (message %s)", p.ReferenceID, orEmpty(p.MessageID, "not sent"))
+	if p.DeliveryStatus != "" && p.DeliveryStatus != commercev1alpha1.DeliverySent {
+		add(timeOf(p.UpdatedAt), "payment", "the bill was %s%s", p.DeliveryStatus, errorSuffix(p.Error))
+	}
+	if p.PaymentUpdatedAt == nil {
+		return
+	}
+	what := fmt.Sprintf("the payment is %s", p.Status)
+	if p.Amount != "" {
+		what += fmt.Sprintf(": %s %s", p.Amount, p.Currency)
+	}
+	if p.TransactionID != "" {
+		what += fmt.Sprintf(", transaction %s", p.TransactionID)
+	}
+	if p.Method != "" {
+		what += " by " + p.Method
+	}
+	if e := p.TransactionError; e != nil {
+		what += fmt.Sprintf(" (%s %s)", e.Code, e.Reason)
+	}
+	add(p.PaymentUpdatedAt.Time, "payment", "%s", what)
+	for _, r := range p.Refunds {
+		add(p.PaymentUpdatedAt.Time, "payment", "refund %s of %s %s: %s", r.ID, r.Amount, p.Currency, orEmpty(r.Status, "reported"))
+	}
+	if p.RefundedInFull {
+		add(p.PaymentUpdatedAt.Time, "payment", "refunded in full: the order may be rejected or cancelled")
+	}
 }
 
 func printTrace(out io.Writer, entries []traceEntry) error {
