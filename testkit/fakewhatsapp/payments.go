@@ -2,8 +2,10 @@ package fakewhatsapp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
@@ -247,4 +249,53 @@ func currencyOf(m SentMessage) string {
 		return m.Interactive.Currency
 	}
 	return ""
+}
+
+// PayUnreported plays the customer who pays the bill referenceID while
+// WhatsApp's payment webhook is lost: nothing is posted, and only the
+// payment lookup tells.
+func (s *Server) PayUnreported(referenceID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bills[referenceID]
+	if !ok {
+		return fmt.Errorf("fakewhatsapp: no bill with reference %q was sent", referenceID)
+	}
+	b.payment = "captured"
+	return nil
+}
+
+// Lookups counts the payment lookups answered, by reference.
+func (s *Server) Lookups(referenceID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups[referenceID]
+}
+
+// handleLookup answers the payment lookup as WhatsApp does: the bill's
+// payment, or no payment while the customer has not paid.
+func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeAPIError(w, whatsapp.Cloud, apiError{status: http.StatusUnauthorized, code: 190, message: "Invalid OAuth access token"})
+		return
+	}
+	ref := r.PathValue("reference")
+	s.mu.Lock()
+	if s.lookups == nil {
+		s.lookups = map[string]int{}
+	}
+	s.lookups[ref]++
+	b := s.bills[ref]
+	var payments []whatsapp.Payment
+	if b != nil && b.payment != "" {
+		p := whatsapp.Payment{ReferenceID: ref, Status: b.payment, Currency: currencyOf(b.message), Amount: b.total}
+		t := whatsapp.PaymentTransaction{ID: "pay_fake_lookup", Type: "razorpay", Status: map[string]string{"pending": "pending", "captured": "success", "failed": "failed"}[b.payment],
+			Created: b.message.Time.Unix(), Updated: b.message.Time.Unix() + 1}
+		t.Method.Type = "upi"
+		p.Transactions = append(p.Transactions, t)
+		payments = append(payments, p)
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"payments": payments})
 }
