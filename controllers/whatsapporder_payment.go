@@ -287,6 +287,13 @@ func (s *orderScope) pay(ctx context.Context) bool {
 		s.lookup(ctx)
 		return false
 	case s.bill.kind == stepAwait:
+		// The intent may be this operator's own, settled a moment ago: the
+		// API server says (as for notifications).
+		var fresh commercev1alpha1.WhatsAppOrder
+		if s.freshRead(ctx, &fresh, "billing") && nextBill(&fresh, s.channel, s.state, s.now, s.m.PaymentLookupAfter).kind != stepAwait {
+			s.result = requeueNow()
+			return true
+		}
 		s.result = ctrl.Result{RequeueAfter: s.bill.wait}
 		return true
 	case s.bill.kind == stepNone:

@@ -56,6 +56,8 @@ type orderParameters struct {
 type billState struct {
 	message SentMessage
 	total   bill.Money
+	// currency is the bill's, whether it went as a message or a template.
+	currency string
 	// payment is the last payment status posted: "", pending, captured or failed.
 	payment string
 }
@@ -140,8 +142,12 @@ func value(m *bill.Money) int64 {
 	return m.Value
 }
 
-// orderParams are the order message parameters of an interactive send, or nil.
+// orderParams are the order message parameters of an interactive send, or
+// of a template's ORDER_DETAILS button, or nil.
 func orderParams(req *sendRequest) (string, *orderParameters) {
+	if b := templateButton(req); b != nil && b.subType == "order_details" && b.action != nil && b.action.OrderDetails != nil {
+		return "order_details", b.action.OrderDetails
+	}
 	in := req.Interactive
 	if in == nil || (in.Type != "order_details" && in.Type != "order_status") || in.Action == nil || in.Action.Parameters == nil {
 		return "", nil
@@ -179,7 +185,7 @@ func (s *Server) noteBill(m SentMessage, req *sendRequest) {
 	if s.bills == nil {
 		s.bills = map[string]*billState{}
 	}
-	s.bills[p.ReferenceID] = &billState{message: m, total: *p.TotalAmount}
+	s.bills[p.ReferenceID] = &billState{message: m, total: *p.TotalAmount, currency: p.Currency}
 }
 
 // Payer is how the customer the fake plays answers a bill.
@@ -211,8 +217,9 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	b, ok := s.bills[referenceID]
 	var m SentMessage
 	var total bill.Money
+	var currency string
 	if ok {
-		m, total = b.message, b.total
+		m, total, currency = b.message, b.total, b.currency
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -223,7 +230,7 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	start := time.Now().Truncate(time.Second)
 	for i, st := range statuses {
 		p := payload.Payment{MessageID: m.MessageID, Status: st, Timestamp: start.Add(time.Duration(i) * time.Second), ReferenceID: referenceID,
-			Amount: &payload.Money{Value: total.Value, Offset: total.Offset}, Currency: currencyOf(m), TransactionID: fmt.Sprintf("pay_fake_%d", i),
+			Amount: &payload.Money{Value: total.Value, Offset: total.Offset}, Currency: currency, TransactionID: fmt.Sprintf("pay_fake_%d", i),
 			TransactionType: "razorpay", TransactionStatus: map[string]string{"pending": "pending", "captured": "success", "failed": "failed"}[st], Method: "upi"}
 		if st == "failed" {
 			p.ErrorCode, p.ErrorReason = "BAD_REQUEST_ERROR", "Payment failed"
@@ -242,13 +249,6 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	}
 	s.log.Info("customer answered the bill", "reference_id", referenceID, "payer", string(payer))
 	return nil
-}
-
-func currencyOf(m SentMessage) string {
-	if m.Interactive != nil {
-		return m.Interactive.Currency
-	}
-	return ""
 }
 
 // PayUnreported plays the customer who pays the bill referenceID while
@@ -288,7 +288,7 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	b := s.bills[ref]
 	var payments []whatsapp.Payment
 	if b != nil && b.payment != "" {
-		p := whatsapp.Payment{ReferenceID: ref, Status: b.payment, Currency: currencyOf(b.message), Amount: b.total}
+		p := whatsapp.Payment{ReferenceID: ref, Status: b.payment, Currency: b.currency, Amount: b.total}
 		t := whatsapp.PaymentTransaction{ID: "pay_fake_lookup", Type: "razorpay", Status: map[string]string{"pending": "pending", "captured": "success", "failed": "failed"}[b.payment],
 			Created: b.message.Time.Unix(), Updated: b.message.Time.Unix() + 1}
 		t.Method.Type = "upi"
