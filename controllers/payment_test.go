@@ -222,4 +222,3 @@ func TestPaymentLookup(t *testing.T) {
 		t.Fatalf("a captured payment was looked up again (%d lookups, then %d)", lookups, n)
 	}
 }
-
