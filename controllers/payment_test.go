@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
@@ -220,5 +222,39 @@ func TestPaymentLookup(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := w.fake.Lookups(ref); n != lookups {
 		t.Fatalf("a captured payment was looked up again (%d lookups, then %d)", lookups, n)
+	}
+}
+
+// WhatsApp reports nothing about Pix or link payments: the business records
+// the payment once (spec.recordedPayment), and the bill is captured.
+func TestRecordedPayment(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APICloud)
+	brl := []commercev1alpha1.OrderItem{{ProductRetailerID: "camiseta", Quantity: 2, ItemPrice: "49.95", Currency: "BRL"}}
+	order := w.billedOrder("pix", brl, &commercev1alpha1.OrderPayment{Pix: &commercev1alpha1.PixPayment{
+		Code: "00020101021226700014br.gov.bcb.pix", MerchantName: "Loja Exemplo", Key: "39580525000189", KeyType: "CNPJ"}})
+	w.waitOrder(order, "the bill recorded", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return o.Status.Payment != nil && o.Status.Payment.MessageID != ""
+	})
+	paidAt := metav1.NewTime(w.clock.Now().Add(time.Minute))
+	record := func(tx string) error {
+		patch := fmt.Appendf(nil, `{"spec":{"recordedPayment":{"transactionID":%q,"paidAt":%q}}}`, tx, paidAt.UTC().Format(time.RFC3339))
+		return env.Client.Patch(ctx, order, client.RawPatch("application/merge-patch+json", patch))
+	}
+	must(t, record("E18236120202612071500s0123456789"))
+	w.waitOrder(order, "Paid", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionPaid)
+	})
+	if st := order.Status.Payment; st.Status != commercev1alpha1.PaymentCaptured || st.Amount != "99.90" || st.Currency != "BRL" || st.TransactionID != "E18236120202612071500s0123456789" {
+		t.Fatalf("status.payment %+v, want captured 99.90 BRL", st)
+	}
+	w.eventually("a PaymentCaptured event", func() bool { return w.hasEvent(order, corev1.EventTypeNormal, commercev1alpha1.ReasonPaymentCaptured) })
+	if err := record("another"); err == nil || !strings.Contains(err.Error(), "recordedPayment is immutable once set") {
+		t.Fatalf("changing the recorded payment: %v, want refused as immutable", err)
+	}
+
+	gw := w.billedOrder("gateway", inrCart, &commercev1alpha1.OrderPayment{Gateway: &commercev1alpha1.GatewayPayment{ConfigurationName: "razorpay-test"}})
+	patch := fmt.Appendf(nil, `{"spec":{"recordedPayment":{"transactionID":"x","paidAt":%q}}}`, paidAt.UTC().Format(time.RFC3339))
+	if err := env.Client.Patch(ctx, gw, client.RawPatch("application/merge-patch+json", patch)); err == nil || !strings.Contains(err.Error(), "a gateway payment is reported by WhatsApp") {
+		t.Fatalf("recording a gateway payment: %v, want refused", err)
 	}
 }

@@ -48,13 +48,14 @@ type orderScope struct {
 	record *notificationRecord
 	// Decided by pay: the step; why the bill did not go (a refusal, or the
 	// send's failure); the bill's record to merge and its reference; what
-	// the payment lookup found; the Paid condition written.
+	// the payment lookup found or the business recorded; the Paid condition
+	// written.
 	bill       billStep
 	billFailed *outcome
 	billRecord *commercev1alpha1.SentMessage
 	billKeep   bool
 	billRef    string
-	lookedUp   *payment.Report
+	reported   *payment.Report
 	paidCond   *metav1.Condition
 }
 

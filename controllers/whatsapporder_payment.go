@@ -209,6 +209,21 @@ func lookupReport(p whatsapp.Payment, now time.Time) payment.Report {
 	return r
 }
 
+// recordedReport is the capture the business recorded for a pix or link
+// bill WhatsApp accepted (spec.recordedPayment), of the bill's total; nil
+// when there is none.
+func recordedReport(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel) *payment.Report {
+	rec, st := o.Spec.RecordedPayment, o.Status.Payment
+	if rec == nil || o.Spec.Payment == nil || o.Spec.Payment.Gateway != nil || st == nil || st.MessageID == "" {
+		return nil
+	}
+	r := payment.Report{Status: "captured", At: rec.PaidAt.Time, TransactionID: rec.TransactionID}
+	if d, _, refusal := billFor(o, ch, rec.PaidAt.Time); refusal == "" {
+		r.Amount, r.Currency = exactAmount(d.Bill.Total, d.Bill.Currency), d.Bill.Currency
+	}
+	return &r
+}
+
 // exactAmount is m as an exact decimal, "" when no decimal holds it.
 func exactAmount(m whatsapp.Amount, currency string) string {
 	d, ok := bill.Decimal(m)
@@ -301,6 +316,7 @@ func (s *orderScope) pay(ctx context.Context) bool {
 			if o := recordedOutcome(&st.SentMessage, "the bill"); o != nil && !st.Pending() {
 				s.billFailed = o
 			}
+			s.reported = recordedReport(s.obj, s.channel)
 		}
 		return false
 	}
@@ -365,7 +381,7 @@ func (s *orderScope) lookup(ctx context.Context) {
 		log.Info("payment lookup failed", "reference", st.ReferenceID, "outcome", res.Reason, "error", res.Message)
 	case found:
 		r := lookupReport(p, s.now)
-		s.lookedUp = &r
+		s.reported = &r
 		log.Info("payment lookup", "reference", st.ReferenceID, "status", p.Status)
 	default:
 		log.Info("payment lookup: no payment yet", "reference", st.ReferenceID)
@@ -391,8 +407,8 @@ func (s *orderScope) applyPayment(o *commercev1alpha1.WhatsAppOrder) {
 			o.Status.Payment.SentMessage = *merged
 		}
 	}
-	if s.lookedUp != nil && o.Status.Payment != nil {
-		payment.Apply(o.Status.Payment, *s.lookedUp)
+	if s.reported != nil && o.Status.Payment != nil {
+		payment.Apply(o.Status.Payment, *s.reported)
 	}
 }
 
@@ -415,8 +431,8 @@ func (s *orderScope) paid() *metav1.Condition {
 	if s.billRecord != nil {
 		after.SentMessage = *s.billRecord
 	}
-	if s.lookedUp != nil {
-		payment.Apply(after, *s.lookedUp)
+	if s.reported != nil {
+		payment.Apply(after, *s.reported)
 	}
 	c := paidCondition(after, nil)
 	return &c
