@@ -131,3 +131,43 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// The same for bills: killing the operator between WhatsApp accepting an
+// order_details message and its record, five times over, bills every order
+// once: the intent in status.payment is resolved by the status WhatsApp
+// posts with its callback data.
+func TestCrashBetweenSendAndRecordSendsEveryBillOnce(t *testing.T) {
+	ks := &killSwitch{kill: make(chan struct{}, 1)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
+		ks.next = next
+		return ks
+	}}, withGateway)
+	const kills = 5
+	var orders []*commercev1alpha1.WhatsAppOrder
+	for i := range kills {
+		ks.armed.Store(true)
+		orders = append(orders, w.billedOrder(fmt.Sprintf("crash-bill-%d", i), inrCart, &commercev1alpha1.OrderPayment{Gateway: &commercev1alpha1.GatewayPayment{}}))
+		select {
+		case <-ks.kill:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("kill %d: the bill was never sent", i)
+		}
+		w.restart()
+	}
+	for _, o := range orders {
+		w.waitOrder(o, "the bill recorded", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return o.Status.Payment != nil && o.Status.Payment.MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d bills, one per order", kills), func() bool { return len(w.sentOfType("order_details")) == kills })
+	byReference := map[string][]fakewhatsapp.SentMessage{}
+	for _, m := range w.sentOfType("order_details") {
+		byReference[m.Interactive.ReferenceID] = append(byReference[m.Interactive.ReferenceID], m)
+	}
+	for _, o := range orders {
+		st := o.Status.Payment
+		if sent := byReference[st.ReferenceID]; len(sent) != 1 || sent[0].MessageID != st.MessageID || sent[0].CallbackData != st.CallbackData {
+			t.Errorf("%s records bill %s (%s); the fake got %+v", o.Name, st.MessageID, st.ReferenceID, sent)
+		}
+	}
+}
