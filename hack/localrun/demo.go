@@ -101,11 +101,12 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 	if err := os.WriteFile(secretFile, []byte(appSecret), 0o600); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(orderFile, demoOrder(time.Now()), 0o644); err != nil {
+	now := time.Now()
+	if err := os.WriteFile(orderFile, demoOrder(fmt.Sprintf("wamid.demo-%d", now.Unix()), "Sheena Nelson", now, demoCart), 0o644); err != nil {
 		return nil, err
 	}
 	paidOrderFile := filepath.Join(stateDir, "demo-order-inr.json")
-	if err := os.WriteFile(paidOrderFile, demoOrderINR(time.Now()), 0o644); err != nil {
+	if err := os.WriteFile(paidOrderFile, demoOrder(fmt.Sprintf("wamid.demo-inr-%d", now.Unix()), "Priya Sharma", now, demoCartINR), 0o644); err != nil {
 		return nil, err
 	}
 	fmt.Printf(`Demo: namespace %s has a Ready channel "shop" whose WhatsApp API is a fake on http://%s
@@ -172,34 +173,30 @@ func demoProductMessage(now time.Time) *commercev1alpha1.ProductMessage {
 	}
 }
 
-// demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
-// window is open and the notification goes out as text.
-func demoOrder(now time.Time) []byte {
+// demoCart is the order to decide: 2 x 7.99 + 1 x 25 USD.
+var demoCart = []cart.Item{
+	{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+	{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
+}
+
+// demoCartINR is the order to bill through India's payment gateway (INR
+// only): 2 x 499.50 + 1 x 150 INR.
+var demoCartINR = []cart.Item{
+	{ProductRetailerID: "kurta-blue", Quantity: 2, ItemPrice: "499.50", Currency: "INR"},
+	{ProductRetailerID: "dupatta", Quantity: 1, ItemPrice: "150", Currency: "INR"},
+}
+
+// demoOrder is a Cloud order webhook of items from the demo customer,
+// stamped now, so the customer's 24-hour window is open and the
+// notification goes out as text.
+func demoOrder(messageID, customer string, now time.Time, items []cart.Item) []byte {
 	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
-		MessageID: fmt.Sprintf("wamid.demo-%d", now.Unix()),
-		Customer:  payload.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
+		MessageID: messageID,
+		Customer:  payload.Customer{WaID: demoCustomer, Name: customer},
 		Timestamp: now,
 		CatalogID: "194836987003835",
 		Text:      "Love these!",
-		Items: []cart.Item{
-			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
-			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
-		},
-	}).Bytes()
-}
-
-// demoOrderINR is a Cloud order webhook in INR, stamped now, for the
-// payment walk-through: 2 x 499.50 + 1 x 150 INR.
-func demoOrderINR(now time.Time) []byte {
-	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
-		MessageID: fmt.Sprintf("wamid.demo-inr-%d", now.Unix()),
-		Customer:  payload.Customer{WaID: demoCustomer, Name: "Priya Sharma"},
-		Timestamp: now,
-		CatalogID: "194836987003835",
-		Items: []cart.Item{
-			{ProductRetailerID: "kurta-blue", Quantity: 2, ItemPrice: "499.50", Currency: "INR"},
-			{ProductRetailerID: "dupatta", Quantity: 1, ItemPrice: "150", Currency: "INR"},
-		},
+		Items:     items,
 	}).Bytes()
 }
 
