@@ -132,7 +132,7 @@ func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *commerc
 // instead of a 404.
 func webhookPath(ch *commercev1alpha1.WhatsAppChannel, token []byte, secretErr *channelsecret.Error) string {
 	if secretErr == nil || secretErr.Reason == commercev1alpha1.ReasonMissingSecretKey && len(token) > 0 {
-		return channelsecret.WebhookPath(token, ch.Namespace, ch.Name)
+		return commercev1alpha1.WebhookPath(token, ch.Namespace, ch.Name)
 	}
 	return ch.Status.WebhookPath
 }

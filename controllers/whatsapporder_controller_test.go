@@ -18,7 +18,6 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -39,7 +38,7 @@ func (w *world) placeOrder(messageID string) *commercev1alpha1.WhatsAppOrder {
 		},
 	}))
 	order := &commercev1alpha1.WhatsAppOrder{}
-	key := client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}
+	key := client.ObjectKey{Namespace: w.ns, Name: commercev1alpha1.ResourceName("shop", messageID)}
 	must(w.t, env.Client.Get(ctx, key, order))
 	return order
 }

@@ -60,7 +60,7 @@ func inquiryFor(ch *commercev1alpha1.WhatsAppChannel, q *payload.Inquiry) *comme
 func objectMeta(ch *commercev1alpha1.WhatsAppChannel, messageID string, customer commercev1alpha1.Customer) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Namespace: ch.Namespace,
-		Name:      ResourceName(ch.Name, messageID),
+		Name:      commercev1alpha1.ResourceName(ch.Name, messageID),
 		Labels:    labels(ch.Name, customer),
 	}
 }

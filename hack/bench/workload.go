@@ -10,7 +10,6 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -90,7 +89,7 @@ func orderObject(namespace string, spec commercev1alpha1.WhatsAppOrderSpec) *com
 	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: namespace,
-			Name:      webhookreceiver.ResourceName(spec.Channel, spec.MessageID),
+			Name:      commercev1alpha1.ResourceName(spec.Channel, spec.MessageID),
 			Labels:    orderLabels(spec),
 		},
 		Spec: spec,

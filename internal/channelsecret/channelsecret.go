@@ -1,6 +1,5 @@
 // Package channelsecret reads the Secret a WhatsAppChannel references, checks it
-// has the keys the channel's API generation needs, and derives the channel's
-// webhook path from it.
+// has the keys the channel's API generation needs.
 //
 // Secrets are read with `get` by name only: the operator never lists or watches
 // Secrets, so it cannot see any Secret a channel does not name.
@@ -8,8 +7,6 @@ package channelsecret
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,9 +15,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
-
-// WebhookPathPrefix starts every channel's webhook path.
-const WebhookPathPrefix = "/webhooks/"
 
 // Values are the secrets of one channel. They must never reach a log, an event
 // or a status: String and GoString redact them.
@@ -81,17 +75,4 @@ func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsA
 
 func missing(secret, key, why string) error {
 	return &Error{Reason: commercev1alpha1.ReasonMissingSecretKey, Message: fmt.Sprintf("Secret %q has no key %q (%s)", secret, key, why)}
-}
-
-// WebhookPath is the path a channel receives webhooks on. It hashes the secret
-// webhook token with the channel's namespace and name, so the path cannot be
-// guessed without the token and no two channels share one.
-func WebhookPath(token []byte, namespace, name string) string {
-	h := sha256.New()
-	h.Write(token)
-	h.Write([]byte{0})
-	h.Write([]byte(namespace))
-	h.Write([]byte{0})
-	h.Write([]byte(name))
-	return WebhookPathPrefix + hex.EncodeToString(h.Sum(nil))
 }
