@@ -1,9 +1,6 @@
 package architecture
 
 import (
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -13,14 +10,7 @@ import (
 // any other package of the module: what it decides is in its own folder.
 func TestParserStandsAlone(t *testing.T) {
 	const parser = module + "/webhookreceiver/payload"
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "list", "-deps", "./webhookreceiver/payload")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	deps := strings.Fields(string(out))
+	deps := strings.Fields(string(goList(t, "-deps", "./webhookreceiver/payload")))
 	if len(deps) < 10 || deps[len(deps)-1] != parser {
 		t.Fatalf("go list -deps gave %d packages, ending with %q: the test is not reading the parser", len(deps), deps[len(deps)-1])
 	}
