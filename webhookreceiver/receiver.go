@@ -65,6 +65,9 @@ type Options struct {
 	// body waits for its turn before it is answered 503.
 	MaxStores     int
 	AdmissionWait time.Duration
+	// BodyReadTimeout bounds how long a body may take to arrive
+	// (DefaultBodyReadTimeout when zero).
+	BodyReadTimeout time.Duration
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
@@ -98,6 +101,9 @@ func New(opts Options) *Receiver {
 	}
 	if opts.AdmissionWait <= 0 {
 		opts.AdmissionWait = DefaultAdmissionWait
+	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if opts.Secrets == nil {
 		opts.Secrets = channelsecret.NewCache(opts.APIReader)
