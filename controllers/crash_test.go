@@ -37,16 +37,36 @@ func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, errors.New("the operator died after WhatsApp accepted the message")
 }
 
+// killableWorld is a Cloud world whose fake posts every status, and the
+// kill switch of its operator.
+func killableWorld(t *testing.T, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) (*world, *killSwitch) {
+	t.Helper()
+	ks := &killSwitch{kill: make(chan struct{}, 1)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
+		ks.next = next
+		return ks
+	}}, customize...)
+	return w, ks
+}
+
+// restartAfterKill waits for the kill switch to fire on the send of what,
+// and starts the operator again.
+func (w *world) restartAfterKill(ks *killSwitch, what string) {
+	w.t.Helper()
+	select {
+	case <-ks.kill:
+	case <-time.After(20 * time.Second):
+		w.t.Fatalf("%s was never sent", what)
+	}
+	w.restart()
+}
+
 // Killing the operator between WhatsApp accepting a notification and the
 // status write that records it, ten times over, tells every customer once:
 // the intent recorded before the send is resolved by the status WhatsApp
 // posts with its callback data, and nothing is sent again.
 func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
-	ks := &killSwitch{kill: make(chan struct{}, 1)}
-	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		ks.next = next
-		return ks
-	}})
+	w, ks := killableWorld(t)
 	const kills = 10
 	var orders []*commercev1alpha1.WhatsAppOrder
 	for i := range kills {
@@ -54,12 +74,7 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
 		ks.armed.Store(true)
 		w.setState(order, commercev1alpha1.OrderAccepted)
-		select {
-		case <-ks.kill:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("kill %d: the notification was never sent", i)
-		}
-		w.restart()
+		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the notification", i))
 		orders = append(orders, order)
 	}
 	for _, o := range orders {
@@ -87,11 +102,7 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 // after WhatsApp refused the interactive message outside the window, so the
 // kill falls on the fallback's send.
 func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
-	ks := &killSwitch{kill: make(chan struct{}, 1)}
-	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		ks.next = next
-		return ks
-	}})
+	w, ks := killableWorld(t)
 	const kills = 10
 	var messages []*commercev1alpha1.ProductMessage
 	for i := range kills {
@@ -103,12 +114,7 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 		}
 		ks.armed.Store(true)
 		messages = append(messages, w.productMessage(fmt.Sprintf("crash-%d", i), changes...))
-		select {
-		case <-ks.kill:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("kill %d: the product message was never sent", i)
-		}
-		w.restart()
+		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the product message", i))
 	}
 	for _, pm := range messages {
 		w.waitMessage(pm, "sent", func(pm *commercev1alpha1.ProductMessage) bool {
@@ -128,6 +134,37 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 		sent := byCustomer[pm.Spec.To.WaID]
 		if len(sent) != 1 || sent[0].MessageID != pm.Status.MessageID || sent[0].CallbackData != pm.Status.CallbackData || pm.Status.Form != form {
 			t.Errorf("%s (form %s) records message %s with callback data %q; the fake sent its customer %+v", pm.Name, pm.Status.Form, pm.Status.MessageID, pm.Status.CallbackData, sent)
+		}
+	}
+}
+
+// The same for bills: killing the operator between WhatsApp accepting an
+// order_details message and its record, five times over, bills every order
+// once: the intent in status.payment is resolved by the status WhatsApp
+// posts with its callback data.
+func TestCrashBetweenSendAndRecordSendsEveryBillOnce(t *testing.T) {
+	w, ks := killableWorld(t, withGateway)
+	const kills = 5
+	var orders []*commercev1alpha1.WhatsAppOrder
+	for i := range kills {
+		ks.armed.Store(true)
+		orders = append(orders, w.billedOrder(fmt.Sprintf("crash-bill-%d", i), inrCart, &commercev1alpha1.OrderPayment{Gateway: &commercev1alpha1.GatewayPayment{}}))
+		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the bill", i))
+	}
+	for _, o := range orders {
+		w.waitOrder(o, "the bill recorded", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return o.Status.Payment != nil && o.Status.Payment.MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d bills, one per order", kills), func() bool { return len(w.sentOfType("order_details")) == kills })
+	byReference := map[string][]fakewhatsapp.SentMessage{}
+	for _, m := range w.sentOfType("order_details") {
+		byReference[m.Interactive.ReferenceID] = append(byReference[m.Interactive.ReferenceID], m)
+	}
+	for _, o := range orders {
+		st := o.Status.Payment
+		if sent := byReference[st.ReferenceID]; len(sent) != 1 || sent[0].MessageID != st.MessageID || sent[0].CallbackData != st.CallbackData {
+			t.Errorf("%s records bill %s (%s); the fake got %+v", o.Name, st.MessageID, st.ReferenceID, sent)
 		}
 	}
 }

@@ -32,10 +32,19 @@ const (
 	GracefulShutdownTimeout = 20 * time.Second
 )
 
+// DefaultPaymentLookupAfter is how long a bill waits for a final payment
+// status on the webhook before the order controller asks WhatsApp's payment
+// lookup, and then how long between lookups (Meta asks businesses not to
+// rely on webhooks alone). It is far above IntentTimeout: WhatsApp reports a
+// payment within seconds of the customer paying, and a lookup is an API call
+// per unpaid order.
+const DefaultPaymentLookupAfter = 15 * time.Minute
+
 // The order stated above, checked by the compiler: a constant conversion of
 // a negative difference to uint64 does not build.
 const (
 	_ = uint64(ReconcileTimeout - SendTimeout - 1)
 	_ = uint64(GracefulShutdownTimeout - ReconcileTimeout - 1)
 	_ = uint64(commercev1alpha1.IntentTimeout - GracefulShutdownTimeout - 1)
+	_ = uint64(DefaultPaymentLookupAfter - commercev1alpha1.IntentTimeout - 1)
 )
