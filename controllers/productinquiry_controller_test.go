@@ -12,7 +12,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -24,7 +23,7 @@ func (w *world) ask(messageID string) *commercev1alpha1.ProductInquiry {
 		Question: "Is this still available?", ReplyToMessageID: "wamid.product-message", CatalogID: "194836987003835", ProductRetailerID: "di9ozbzfi4",
 	}))
 	q := &commercev1alpha1.ProductInquiry{}
-	must(w.t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}, q))
+	must(w.t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: commercev1alpha1.ResourceName("shop", messageID)}, q))
 	return q
 }
 

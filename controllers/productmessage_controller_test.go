@@ -12,7 +12,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 const catalogID = "194836987003835"
@@ -261,7 +260,7 @@ func TestFunnel(t *testing.T) {
 
 	order := func(id string) *commercev1alpha1.WhatsAppOrder {
 		o := &commercev1alpha1.WhatsAppOrder{}
-		must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", id)}, o))
+		must(t, env.Client.Get(ctx, client.ObjectKey{Namespace: w.ns, Name: commercev1alpha1.ResourceName("shop", id)}, o))
 		return o
 	}
 	w.setState(order(rejected), commercev1alpha1.OrderRejected)
@@ -299,7 +298,7 @@ func TestInquiryAnsweredWithAProductMessage(t *testing.T) {
 
 	// A message answering an inquiry that does not exist yet waits for it.
 	later := w.productMessage("answer-later", singleProduct, func(s *commercev1alpha1.ProductMessageSpec) {
-		s.Inquiry = webhookreceiver.ResourceName("shop", "wamid.later")
+		s.Inquiry = commercev1alpha1.ResourceName("shop", "wamid.later")
 	})
 	w.waitMessage(later, "waiting for the inquiry", func(pm *commercev1alpha1.ProductMessage) bool {
 		return sentReason(pm) == commercev1alpha1.ReasonInquiryNotFound && meta.IsStatusConditionTrue(pm.Status.Conditions, commercev1alpha1.ConditionReconciling)

@@ -101,7 +101,10 @@ func (r *WhatsAppChannelReconciler) read(ctx context.Context, req ctrl.Request) 
 	if err := r.Get(ctx, req.NamespacedName, &ch); err != nil {
 		return nil, client.IgnoreNotFound(err)
 	}
-	vals, err := channelsecret.Load(ctx, r.APIReader, &ch)
+	vals, err := channelsecret.Read(ctx, r.APIReader, &ch)
+	if err == nil {
+		err = vals.Check(&ch)
+	}
 	s := &channelScope{channel: &ch, generation: ch.Generation, token: vals.WebhookToken, signed: len(vals.AppSecret) > 0}
 	if err != nil && !errors.As(err, &s.secretErr) {
 		return nil, fmt.Errorf("loading the channel's Secret: %w", err)
@@ -132,7 +135,7 @@ func (r *WhatsAppChannelReconciler) recordReady(ctx context.Context, ch *commerc
 // instead of a 404.
 func webhookPath(ch *commercev1alpha1.WhatsAppChannel, token []byte, secretErr *channelsecret.Error) string {
 	if secretErr == nil || secretErr.Reason == commercev1alpha1.ReasonMissingSecretKey && len(token) > 0 {
-		return channelsecret.WebhookPath(token, ch.Namespace, ch.Name)
+		return commercev1alpha1.WebhookPath(token, ch.Namespace, ch.Name)
 	}
 	return ch.Status.WebhookPath
 }

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 )
 
 func (w *world) waitReady(ch *commercev1alpha1.WhatsAppChannel, status metav1.ConditionStatus, reason string) *metav1.Condition {
@@ -54,7 +53,7 @@ func TestChannelReadiness(t *testing.T) {
 	w.waitReady(ch, metav1.ConditionTrue, "ChannelReady")
 	w.eventually("a Normal event", func() bool { return w.hasEvent(ch, corev1.EventTypeNormal, "ChannelReady") })
 	first := ch.Status.WebhookPath
-	if want := channelsecret.WebhookPath([]byte("now-a-long-random-webhook-token"), w.ns, "second"); first != want || first == w.channel.Status.WebhookPath {
+	if want := commercev1alpha1.WebhookPath([]byte("now-a-long-random-webhook-token"), w.ns, "second"); first != want || first == w.channel.Status.WebhookPath {
 		t.Fatalf("webhook path %q, want %q and distinct from the other channel's", first, want)
 	}
 

@@ -55,7 +55,7 @@ func TestChannelConditions(t *testing.T) {
 				t.Fatalf("Ready is not first: %+v", conds)
 			}
 			msg := conds[0].Message
-			if !strings.Contains(msg, tc.says) || strings.Contains(msg, channelsecret.WebhookPathPrefix) {
+			if !strings.Contains(msg, tc.says) || strings.Contains(msg, commercev1alpha1.WebhookPathPrefix) {
 				t.Errorf("Ready message %q: want it to say %q, and never the webhook path", msg, tc.says)
 			}
 			signed := apimeta.FindStatusCondition(conds, commercev1alpha1.ConditionSigned)
@@ -107,7 +107,7 @@ func TestWebhookPath(t *testing.T) {
 	ch := &commercev1alpha1.WhatsAppChannel{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"},
 		Status: commercev1alpha1.WhatsAppChannelStatus{WebhookPath: "/webhooks/old"}}
 	token := []byte("a-long-random-webhook-token")
-	fromToken := channelsecret.WebhookPath(token, "ns", "shop")
+	fromToken := commercev1alpha1.WebhookPath(token, "ns", "shop")
 	for _, tc := range []struct {
 		name  string
 		token []byte

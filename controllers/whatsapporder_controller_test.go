@@ -14,11 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -33,13 +31,13 @@ func (w *world) placeOrder(messageID string) *commercev1alpha1.WhatsAppOrder {
 	w.postMessage(w.webhook().Order(payload.Order{
 		MessageID: messageID, Customer: payload.Customer{WaID: customer, Name: "Sheena Nelson"}, Timestamp: w.clock.Now(),
 		CatalogID: "194836987003835", Text: "Love these!",
-		Items: []cart.Item{
+		Items: []payload.Item{
 			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
 			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 		},
 	}))
 	order := &commercev1alpha1.WhatsAppOrder{}
-	key := client.ObjectKey{Namespace: w.ns, Name: webhookreceiver.ResourceName("shop", messageID)}
+	key := client.ObjectKey{Namespace: w.ns, Name: commercev1alpha1.ResourceName("shop", messageID)}
 	must(w.t, env.Client.Get(ctx, key, order))
 	return order
 }

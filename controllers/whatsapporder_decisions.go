@@ -36,24 +36,12 @@ func cartBlocks(validated metav1.Condition) *metav1.Condition {
 	return &metav1.Condition{Reason: commercev1alpha1.ReasonInvalidCart, Message: validated.Message}
 }
 
-// invalidCartReasons maps the cart package's vocabulary to the API's reasons:
-// the API promises these names, the cart package is free to change its own.
-var invalidCartReasons = map[string]string{
-	cart.ReasonNoItems:                  commercev1alpha1.ReasonNoItems,
-	cart.ReasonTooManyItems:             commercev1alpha1.ReasonTooManyItems,
-	cart.ReasonInvalidProductRetailerID: commercev1alpha1.ReasonInvalidProductRetailerID,
-	cart.ReasonInvalidQuantity:          commercev1alpha1.ReasonInvalidQuantity,
-	cart.ReasonInvalidPrice:             commercev1alpha1.ReasonInvalidPrice,
-	cart.ReasonUnknownCurrency:          commercev1alpha1.ReasonUnknownCurrency,
-	cart.ReasonMixedCurrencies:          commercev1alpha1.ReasonMixedCurrencies,
-}
-
+// invalidCartReason is the reason of a cart the cart package refuses: its
+// reasons are the API's.
 func invalidCartReason(err error) string {
 	var cartErr *cart.Error
 	if errors.As(err, &cartErr) {
-		if reason, ok := invalidCartReasons[cartErr.Reason]; ok {
-			return reason
-		}
+		return cartErr.Reason
 	}
 	return commercev1alpha1.ReasonInvalidCart
 }

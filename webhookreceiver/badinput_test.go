@@ -18,15 +18,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
 // cloudOrder is a Cloud body with one order of items.
-func cloudOrder(items ...cart.Item) []byte {
-	return cloudOrders(map[string][]cart.Item{"bad-input": items})
+func cloudOrder(items ...payload.Item) []byte {
+	return cloudOrders(map[string][]payload.Item{"bad-input": items})
 }
 
 func TestBadInputIsRefusedAndStoresNothing(t *testing.T) {
@@ -199,7 +198,7 @@ func refusedIndex(t *testing.T, cm *corev1.ConfigMap) []refusedEntry {
 
 func TestInvalidElementDoesNotHideValidOnes(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	body := cloudOrders(map[string][]cart.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
+	body := cloudOrders(map[string][]payload.Item{"bad": {item(1, "1", "XYZ")}, "good": {item(1, "2.50", "EUR")}})
 	r := post(t, ch.Status.WebhookPath, body, appSecret)
 	if r.code != http.StatusOK || !strings.Contains(r.body, "XYZ") {
 		t.Fatalf("answer %d %s, want 200 naming the bad currency", r.code, r.body)

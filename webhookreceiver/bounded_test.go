@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
@@ -71,7 +70,7 @@ func TestFourMiBOfNullsIsRefusedWholeAndKeptOnce(t *testing.T) {
 // 1 MiB, whole while they fit, which says what it does not hold.
 func TestManyRefusedElementsAreKeptInOneConfigMap(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	order := cloudOrders(map[string][]cart.Item{"among-refused": {item(1, "5", "USD")}})
+	order := cloudOrders(map[string][]payload.Item{"among-refused": {item(1, "5", "USD")}})
 	const refused = 38000
 	var b bytes.Buffer
 	b.Write(order[:len(order)-2]) // the order's entry, its array left open

@@ -2,6 +2,7 @@ package webhookreceiver_test
 
 import (
 	"bytes"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +11,6 @@ import (
 	"github.com/go-logr/logr"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
@@ -54,7 +54,7 @@ func TestLargeBodiesBeyondTheBudgetAreRefused(t *testing.T) {
 		t.Errorf("the refused body got no Retry-After: %+v", second)
 	}
 
-	body := cloudOrders(map[string][]cart.Item{"during-flood": {item(1, "5", "USD")}})
+	body := cloudOrders(map[string][]payload.Item{"during-flood": {item(1, "5", "USD")}})
 	req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, url)
 	if err != nil {
 		t.Fatal(err)

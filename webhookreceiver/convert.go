@@ -4,6 +4,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -19,11 +20,16 @@ func formatOf(ch *commercev1alpha1.WhatsAppChannel) payload.Format {
 	return 0
 }
 
-func orderFor(ch *commercev1alpha1.WhatsAppChannel, o *payload.Order) *commercev1alpha1.WhatsAppOrder {
+// orderFor is the WhatsAppOrder for o, or the *cart.Error of a cart that can
+// never be stored (see cart.Validate, which mirrors the CRD's schema).
+func orderFor(ch *commercev1alpha1.WhatsAppChannel, o *payload.Order) (*commercev1alpha1.WhatsAppOrder, error) {
 	customer := customerOf(o.Customer)
 	items := make([]commercev1alpha1.OrderItem, len(o.Items))
 	for i, it := range o.Items {
 		items[i] = commercev1alpha1.OrderItem{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
+	}
+	if err := cart.Validate(cart.OrderItems(items)); err != nil {
+		return nil, err
 	}
 	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: objectMeta(ch, o.MessageID, customer),
@@ -38,7 +44,7 @@ func orderFor(ch *commercev1alpha1.WhatsAppChannel, o *payload.Order) *commercev
 			ReplyToMessageID: o.ReplyToMessageID,
 			State:            commercev1alpha1.OrderPending,
 		},
-	}
+	}, nil
 }
 
 func inquiryFor(ch *commercev1alpha1.WhatsAppChannel, q *payload.Inquiry) *commercev1alpha1.ProductInquiry {
@@ -60,7 +66,7 @@ func inquiryFor(ch *commercev1alpha1.WhatsAppChannel, q *payload.Inquiry) *comme
 func objectMeta(ch *commercev1alpha1.WhatsAppChannel, messageID string, customer commercev1alpha1.Customer) metav1.ObjectMeta {
 	return metav1.ObjectMeta{
 		Namespace: ch.Namespace,
-		Name:      ResourceName(ch.Name, messageID),
+		Name:      commercev1alpha1.ResourceName(ch.Name, messageID),
 		Labels:    labels(ch.Name, customer),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -13,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
@@ -44,7 +44,7 @@ func TestAnswersWhileTheAPIServerHangs(t *testing.T) {
 	srv := httptest.NewServer(receiver.Handler())
 	defer srv.Close()
 
-	body := cloudOrders(map[string][]cart.Item{"hang": {item(1, "5", "USD")}})
+	body := cloudOrders(map[string][]payload.Item{"hang": {item(1, "5", "USD")}})
 	req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, srv.URL+ch.Status.WebhookPath)
 	if err != nil {
 		t.Fatal(err)
@@ -88,9 +88,9 @@ func TestStoreLoopStopsAtItsDeadline(t *testing.T) {
 	defer srv.Close()
 
 	const n = 30 // 9 s of creates, one at a time, for a 5 s answer
-	carts := map[string][]cart.Item{}
+	carts := map[string][]payload.Item{}
 	for i := range n {
-		carts[fmt.Sprintf("late-%02d", i)] = []cart.Item{item(1, "5", "USD")}
+		carts[fmt.Sprintf("late-%02d", i)] = []payload.Item{item(1, "5", "USD")}
 	}
 	body := cloudOrders(carts)
 	req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, srv.URL+ch.Status.WebhookPath)

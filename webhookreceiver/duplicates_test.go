@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -54,8 +53,8 @@ func TestPartialFailureIsRetriedWithoutDuplicates(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
 	at := time.Unix(1750096325, 0)
 	body := webhookbody.New(whatsapp.Cloud, cloudPhone).
-		Order(payload.Order{MessageID: "wamid.first", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(1, "1", "USD")}}).
-		Order(payload.Order{MessageID: "wamid.refused", Customer: customer, Timestamp: at, CatalogID: "c", Items: []cart.Item{item(2, "1", "USD")}}).
+		Order(payload.Order{MessageID: "wamid.first", Customer: customer, Timestamp: at, CatalogID: "c", Items: []payload.Item{item(1, "1", "USD")}}).
+		Order(payload.Order{MessageID: "wamid.refused", Customer: customer, Timestamp: at, CatalogID: "c", Items: []payload.Item{item(2, "1", "USD")}}).
 		Inquiry(payload.Inquiry{MessageID: "wamid.third", Customer: customer, Timestamp: at, Question: "?", ReplyToMessageID: "wamid.p", CatalogID: "c", ProductRetailerID: "a"}).
 		Bytes()
 

@@ -3,6 +3,7 @@ package webhookreceiver_test
 import (
 	"context"
 	"fmt"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"io"
 	"maps"
 	"net"
@@ -17,7 +18,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/httpserver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
@@ -146,7 +146,7 @@ func TestSlowUploadsToOneTenantLeaveAnotherServed(t *testing.T) {
 		default:
 			t.Fatalf("order %d: %d of B's orders already in flight; the receiver does not keep up", i, maxInFlight)
 		}
-		body := cloudOrders(map[string][]cart.Item{fmt.Sprintf("fair-%d", i): {item(1, "5", "USD")}})
+		body := cloudOrders(map[string][]payload.Item{fmt.Sprintf("fair-%d", i): {item(1, "5", "USD")}})
 		req, err := webhookbody.Sign(body, []byte(appSecret)).Request(ctx, base+b.Status.WebhookPath)
 		if err != nil {
 			t.Fatal(err)

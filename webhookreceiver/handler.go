@@ -159,7 +159,7 @@ func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
 // channelAt finds the channel whose published webhook path is path, from the
 // cache. The handler only reads the channel, so the cache's copy is not copied.
 func (r *Receiver) channelAt(ctx context.Context, path string) (*commercev1alpha1.WhatsAppChannel, error) {
-	if !strings.HasPrefix(path, channelsecret.WebhookPathPrefix) {
+	if !strings.HasPrefix(path, commercev1alpha1.WebhookPathPrefix) {
 		return nil, nil
 	}
 	var list commercev1alpha1.WhatsAppChannelList

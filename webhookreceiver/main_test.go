@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
@@ -80,7 +79,7 @@ const (
 var customer = payload.Customer{WaID: "16505551234", Name: "Sheena Nelson"}
 
 // cloudOrders is a Cloud body with one order per cart, message ids wamid.<key>.
-func cloudOrders(carts map[string][]cart.Item) []byte {
+func cloudOrders(carts map[string][]payload.Item) []byte {
 	b := webhookbody.New(whatsapp.Cloud, cloudPhone)
 	for _, id := range slices.Sorted(maps.Keys(carts)) {
 		b.Order(payload.Order{MessageID: "wamid." + id, Customer: customer, Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Items: carts[id]})
@@ -89,8 +88,8 @@ func cloudOrders(carts map[string][]cart.Item) []byte {
 }
 
 // item is one of quantity of product a at price in currency.
-func item(quantity int64, price, currency string) cart.Item {
-	return cart.Item{ProductRetailerID: "a", Quantity: quantity, ItemPrice: price, Currency: currency}
+func item(quantity int64, price, currency string) payload.Item {
+	return payload.Item{ProductRetailerID: "a", Quantity: quantity, ItemPrice: price, Currency: currency}
 }
 
 type channelOpts struct {

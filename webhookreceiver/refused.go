@@ -260,7 +260,7 @@ func refusedName(channel string, body []byte, els []*payload.Element) string {
 	for _, el := range els {
 		h.Write([]byte("\x00" + el.Path))
 	}
-	return hashedName(channel, "-refused-", hex.EncodeToString(h.Sum(nil)))
+	return commercev1alpha1.ChannelScopedName(channel, "-refused-", hex.EncodeToString(h.Sum(nil)))
 }
 
 // RefusedSweeper deletes the ConfigMaps of refused elements once their

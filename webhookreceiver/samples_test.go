@@ -10,7 +10,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // TestSamples posts every sample body of testdata/webhooks through the handler
@@ -136,7 +135,7 @@ func TestSamples(t *testing.T) {
 			}
 			for _, want := range tc.orders {
 				var got commercev1alpha1.WhatsAppOrder
-				key := client.ObjectKey{Namespace: ch.Namespace, Name: webhookreceiver.ResourceName("shop", want.MessageID)}
+				key := client.ObjectKey{Namespace: ch.Namespace, Name: commercev1alpha1.ResourceName("shop", want.MessageID)}
 				if err := env.Client.Get(ctx, key, &got); err != nil {
 					t.Fatalf("order for %s: %v", want.MessageID, err)
 				}
@@ -149,7 +148,7 @@ func TestSamples(t *testing.T) {
 			}
 			for _, want := range tc.inquiries {
 				var got commercev1alpha1.ProductInquiry
-				key := client.ObjectKey{Namespace: ch.Namespace, Name: webhookreceiver.ResourceName("shop", want.MessageID)}
+				key := client.ObjectKey{Namespace: ch.Namespace, Name: commercev1alpha1.ResourceName("shop", want.MessageID)}
 				if err := env.Client.Get(ctx, key, &got); err != nil {
 					t.Fatalf("inquiry for %s: %v", want.MessageID, err)
 				}

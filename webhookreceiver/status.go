@@ -12,7 +12,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
@@ -56,7 +55,7 @@ var errNotYetRecorded = errors.New("the record of the message is not visible yet
 // through statuswrite.Write, the reconcilers' helper, so a conflict with a
 // reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
-	if !delivery.Tracked(st.Status) {
+	if !commercev1alpha1.DeliveryStatus(st.Status).Tracked() {
 		return OutcomeIgnored, nil
 	}
 	target, fresh, err := r.recordOf(ctx, ch, st)
@@ -97,7 +96,7 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 		if m.PricingCategory == "" && st.PricingCategory != "" {
 			priced = st.PricingCategory
 		}
-		changed = delivery.Apply(m, update) || changed
+		changed = m.Apply(update) || changed
 	}
 	if fresh {
 		// Read from the API server because the cache has not caught up: the
@@ -120,8 +119,8 @@ func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAp
 	return OutcomeUpdated, nil
 }
 
-func updateOf(st *payload.Status) delivery.Update {
-	u := delivery.Update{Status: commercev1alpha1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp), PricingCategory: st.PricingCategory}
+func updateOf(st *payload.Status) commercev1alpha1.DeliveryUpdate {
+	u := commercev1alpha1.DeliveryUpdate{Status: commercev1alpha1.DeliveryStatus(st.Status), At: metav1.NewTime(st.Timestamp), PricingCategory: st.PricingCategory}
 	if len(st.Errors) > 0 {
 		e := st.Errors[0]
 		msg := e.Message

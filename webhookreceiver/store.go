@@ -199,7 +199,14 @@ func (r *Receiver) storeElement(ctx context.Context, ch *commercev1alpha1.WhatsA
 	)
 	switch el.Kind {
 	case payload.KindOrder:
-		outcome, err = r.createOnce(ctx, orderFor(ch, el.Order), &commercev1alpha1.WhatsAppOrder{})
+		order, invalid := orderFor(ch, el.Order)
+		if invalid != nil {
+			// Never storable as sent: refused like an element the parser
+			// refuses, in the cart's words.
+			el.Kind, el.Order, el.Reason = payload.KindInvalid, nil, invalid.Error()
+			return result{outcome: OutcomeInvalid}
+		}
+		outcome, err = r.createOnce(ctx, order, &commercev1alpha1.WhatsAppOrder{})
 	case payload.KindInquiry:
 		outcome, err = r.createOnce(ctx, inquiryFor(ch, el.Inquiry), &commercev1alpha1.ProductInquiry{})
 	case payload.KindStatus:

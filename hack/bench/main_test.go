@@ -15,7 +15,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
@@ -53,7 +52,7 @@ func TestWebhookBodyCarriesTheDirectOrder(t *testing.T) {
 			t.Errorf("body %d carries\n%+v\nwant the direct spec\n%+v", i, got, spec)
 		}
 		obj := orderObject("ns", spec)
-		if want := webhookreceiver.ResourceName(channelName, spec.MessageID); obj.Name != want {
+		if want := commercev1alpha1.ResourceName(channelName, spec.MessageID); obj.Name != want {
 			t.Errorf("direct object named %q, the receiver names it %q", obj.Name, want)
 		}
 		if obj.Labels[commercev1alpha1.LabelChannel] != channelName || obj.Labels[commercev1alpha1.LabelCustomer] != spec.Customer.WaID {

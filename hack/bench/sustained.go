@@ -40,7 +40,6 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -429,7 +428,7 @@ func (ph *loadPhase) prepare() error {
 	names := make([]string, n)
 	for i := range ph.specs {
 		ph.specs[i].ReceivedAt = received
-		names[i] = webhookreceiver.ResourceName(ph.specs[i].Channel, ph.specs[i].MessageID)
+		names[i] = commercev1alpha1.ResourceName(ph.specs[i].Channel, ph.specs[i].MessageID)
 	}
 	ph.bodies = signedBodies(ph.specs)
 	ph.tr = newTracker(names)

@@ -8,9 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -90,7 +88,7 @@ func orderObject(namespace string, spec commercev1alpha1.WhatsAppOrderSpec) *com
 	return &commercev1alpha1.WhatsAppOrder{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: namespace,
-			Name:      webhookreceiver.ResourceName(spec.Channel, spec.MessageID),
+			Name:      commercev1alpha1.ResourceName(spec.Channel, spec.MessageID),
 			Labels:    orderLabels(spec),
 		},
 		Spec: spec,
@@ -104,9 +102,9 @@ func orderLabels(spec commercev1alpha1.WhatsAppOrderSpec) map[string]string {
 
 // webhookBody is the Cloud webhook Meta sends for the single order spec.
 func webhookBody(spec commercev1alpha1.WhatsAppOrderSpec) []byte {
-	items := make([]cart.Item, len(spec.Items))
+	items := make([]payload.Item, len(spec.Items))
 	for i, it := range spec.Items {
-		items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
+		items[i] = payload.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.ItemPrice, Currency: it.Currency}
 	}
 	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Order(payload.Order{
 		MessageID: spec.MessageID,

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
@@ -174,14 +173,14 @@ func demoProductMessage(now time.Time) *commercev1alpha1.ProductMessage {
 }
 
 // demoCart is the order to decide: 2 x 7.99 + 1 x 25 USD.
-var demoCart = []cart.Item{
+var demoCart = []payload.Item{
 	{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
 	{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
 }
 
 // demoCartINR is the order to bill through India's payment gateway (INR
 // only): 2 x 499.50 + 1 x 150 INR.
-var demoCartINR = []cart.Item{
+var demoCartINR = []payload.Item{
 	{ProductRetailerID: "kurta-blue", Quantity: 2, ItemPrice: "499.50", Currency: "INR"},
 	{ProductRetailerID: "dupatta", Quantity: 1, ItemPrice: "150", Currency: "INR"},
 }
@@ -189,7 +188,7 @@ var demoCartINR = []cart.Item{
 // demoOrder is a Cloud order webhook of items from the demo customer,
 // stamped now, so the customer's 24-hour window is open and the
 // notification goes out as text.
-func demoOrder(messageID, customer string, now time.Time, items []cart.Item) []byte {
+func demoOrder(messageID, customer string, now time.Time, items []payload.Item) []byte {
 	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
 		MessageID: messageID,
 		Customer:  payload.Customer{WaID: demoCustomer, Name: customer},

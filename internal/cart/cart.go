@@ -56,10 +56,10 @@ func Validate(items []Item) error {
 // does not parse it twice.
 func validate(items []Item) (currency.Unit, error) {
 	if len(items) == 0 {
-		return currency.Unit{}, newError(ReasonNoItems, "the cart has no items")
+		return currency.Unit{}, newError(commercev1alpha1.ReasonNoItems, "the cart has no items")
 	}
 	if len(items) > MaxItems {
-		return currency.Unit{}, newError(ReasonTooManyItems, "the cart has %d items, more than the %d allowed", len(items), MaxItems)
+		return currency.Unit{}, newError(commercev1alpha1.ReasonTooManyItems, "the cart has %d items, more than the %d allowed", len(items), MaxItems)
 	}
 	var unit currency.Unit
 	for i, it := range items {
@@ -69,13 +69,13 @@ func validate(items []Item) (currency.Unit, error) {
 		if i == 0 {
 			u, err := parseCurrency(it.Currency)
 			if err != nil {
-				return currency.Unit{}, newError(ReasonUnknownCurrency, "%s: %v", describe(i, it), err)
+				return currency.Unit{}, newError(commercev1alpha1.ReasonUnknownCurrency, "%s: %v", describe(i, it), err)
 			}
 			unit = u
 			continue
 		}
 		if it.Currency != items[0].Currency {
-			return currency.Unit{}, newError(ReasonMixedCurrencies, "%s: currency %q differs from %q of item 0; a cart has one currency",
+			return currency.Unit{}, newError(commercev1alpha1.ReasonMixedCurrencies, "%s: currency %q differs from %q of item 0; a cart has one currency",
 				describe(i, it), it.Currency, items[0].Currency)
 		}
 	}
@@ -87,16 +87,16 @@ func validate(items []Item) (currency.Unit, error) {
 func validateItem(i int, it Item) error {
 	switch n := utf8.RuneCountInString(it.ProductRetailerID); {
 	case n == 0:
-		return newError(ReasonInvalidProductRetailerID, "%s: product_retailer_id is empty", describe(i, it))
+		return newError(commercev1alpha1.ReasonInvalidProductRetailerID, "%s: product_retailer_id is empty", describe(i, it))
 	case n > MaxProductRetailerIDLength:
-		return newError(ReasonInvalidProductRetailerID, "%s: product_retailer_id has %d characters, more than %d",
+		return newError(commercev1alpha1.ReasonInvalidProductRetailerID, "%s: product_retailer_id has %d characters, more than %d",
 			describe(i, it), n, MaxProductRetailerIDLength)
 	}
 	if it.Quantity < 1 || it.Quantity > MaxQuantity {
-		return newError(ReasonInvalidQuantity, "%s: quantity %d is not between 1 and %d", describe(i, it), it.Quantity, MaxQuantity)
+		return newError(commercev1alpha1.ReasonInvalidQuantity, "%s: quantity %d is not between 1 and %d", describe(i, it), it.Quantity, MaxQuantity)
 	}
 	if !pricePattern.MatchString(it.ItemPrice) {
-		return newError(ReasonInvalidPrice, "%s: item price %q is not a non-negative decimal with at most 15 integer and 6 fractional digits",
+		return newError(commercev1alpha1.ReasonInvalidPrice, "%s: item price %q is not a non-negative decimal with at most 15 integer and 6 fractional digits",
 			describe(i, it), it.ItemPrice)
 	}
 	return nil

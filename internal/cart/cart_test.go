@@ -2,6 +2,7 @@ package cart
 
 import (
 	"errors"
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"strings"
 	"testing"
 )
@@ -21,28 +22,28 @@ func TestValidateErrors(t *testing.T) {
 		// message must contain each of these, so it names the item and value.
 		mentions []string
 	}{
-		{"nil cart", nil, ReasonNoItems, []string{"no items"}},
-		{"empty cart", []Item{}, ReasonNoItems, []string{"no items"}},
-		{"too many items", many, ReasonTooManyItems, []string{"101", "100"}},
-		{"empty product id", []Item{usd("", 1, "1")}, ReasonInvalidProductRetailerID, []string{"item 0", "empty"}},
-		{"long product id", []Item{usd(strings.Repeat("é", 129), 1, "1")}, ReasonInvalidProductRetailerID, []string{"item 0", "129"}},
-		{"zero quantity", []Item{usd("a", 1, "1"), usd("b", 0, "1")}, ReasonInvalidQuantity, []string{`item 1 ("b")`, "quantity 0"}},
-		{"negative quantity", []Item{usd("a", -3, "1")}, ReasonInvalidQuantity, []string{`item 0 ("a")`, "quantity -3"}},
-		{"huge quantity", []Item{usd("a", MaxQuantity+1, "1")}, ReasonInvalidQuantity, []string{"quantity 1000001"}},
-		{"negative price", []Item{usd("a", 1, "-1")}, ReasonInvalidPrice, []string{`item 0 ("a")`, `"-1"`}},
-		{"empty price", []Item{usd("a", 1, "")}, ReasonInvalidPrice, []string{`""`}},
-		{"exponent price", []Item{usd("a", 1, "1e2")}, ReasonInvalidPrice, []string{`"1e2"`}},
-		{"seven decimals", []Item{usd("a", 1, "0.1234567")}, ReasonInvalidPrice, []string{`"0.1234567"`}},
-		{"sixteen integer digits", []Item{usd("a", 1, "1234567890123456")}, ReasonInvalidPrice, []string{`"1234567890123456"`}},
-		{"trailing dot", []Item{usd("a", 1, "1.")}, ReasonInvalidPrice, []string{`"1."`}},
-		{"leading dot", []Item{usd("a", 1, ".5")}, ReasonInvalidPrice, []string{`".5"`}},
-		{"spaces", []Item{usd("a", 1, " 1")}, ReasonInvalidPrice, []string{`" 1"`}},
-		{"unknown currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XYZ"}}, ReasonUnknownCurrency, []string{`item 0 ("a")`, `"XYZ"`}},
-		{"empty currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1"}}, ReasonUnknownCurrency, []string{`""`}},
-		{"lower-case currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "usd"}}, ReasonUnknownCurrency, []string{`"usd"`, "upper case"}},
-		{"no-currency code", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XXX"}}, ReasonUnknownCurrency, []string{`"XXX"`}},
-		{"mixed currencies", []Item{usd("a", 1, "1"), {ProductRetailerID: "b", Quantity: 1, ItemPrice: "1", Currency: "EUR"}}, ReasonMixedCurrencies, []string{`item 1 ("b")`, `"EUR"`, `"USD"`}},
-		{"first error wins", []Item{usd("a", 0, "x")}, ReasonInvalidQuantity, []string{"quantity 0"}},
+		{"nil cart", nil, commercev1alpha1.ReasonNoItems, []string{"no items"}},
+		{"empty cart", []Item{}, commercev1alpha1.ReasonNoItems, []string{"no items"}},
+		{"too many items", many, commercev1alpha1.ReasonTooManyItems, []string{"101", "100"}},
+		{"empty product id", []Item{usd("", 1, "1")}, commercev1alpha1.ReasonInvalidProductRetailerID, []string{"item 0", "empty"}},
+		{"long product id", []Item{usd(strings.Repeat("é", 129), 1, "1")}, commercev1alpha1.ReasonInvalidProductRetailerID, []string{"item 0", "129"}},
+		{"zero quantity", []Item{usd("a", 1, "1"), usd("b", 0, "1")}, commercev1alpha1.ReasonInvalidQuantity, []string{`item 1 ("b")`, "quantity 0"}},
+		{"negative quantity", []Item{usd("a", -3, "1")}, commercev1alpha1.ReasonInvalidQuantity, []string{`item 0 ("a")`, "quantity -3"}},
+		{"huge quantity", []Item{usd("a", MaxQuantity+1, "1")}, commercev1alpha1.ReasonInvalidQuantity, []string{"quantity 1000001"}},
+		{"negative price", []Item{usd("a", 1, "-1")}, commercev1alpha1.ReasonInvalidPrice, []string{`item 0 ("a")`, `"-1"`}},
+		{"empty price", []Item{usd("a", 1, "")}, commercev1alpha1.ReasonInvalidPrice, []string{`""`}},
+		{"exponent price", []Item{usd("a", 1, "1e2")}, commercev1alpha1.ReasonInvalidPrice, []string{`"1e2"`}},
+		{"seven decimals", []Item{usd("a", 1, "0.1234567")}, commercev1alpha1.ReasonInvalidPrice, []string{`"0.1234567"`}},
+		{"sixteen integer digits", []Item{usd("a", 1, "1234567890123456")}, commercev1alpha1.ReasonInvalidPrice, []string{`"1234567890123456"`}},
+		{"trailing dot", []Item{usd("a", 1, "1.")}, commercev1alpha1.ReasonInvalidPrice, []string{`"1."`}},
+		{"leading dot", []Item{usd("a", 1, ".5")}, commercev1alpha1.ReasonInvalidPrice, []string{`".5"`}},
+		{"spaces", []Item{usd("a", 1, " 1")}, commercev1alpha1.ReasonInvalidPrice, []string{`" 1"`}},
+		{"unknown currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XYZ"}}, commercev1alpha1.ReasonUnknownCurrency, []string{`item 0 ("a")`, `"XYZ"`}},
+		{"empty currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1"}}, commercev1alpha1.ReasonUnknownCurrency, []string{`""`}},
+		{"lower-case currency", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "usd"}}, commercev1alpha1.ReasonUnknownCurrency, []string{`"usd"`, "upper case"}},
+		{"no-currency code", []Item{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "XXX"}}, commercev1alpha1.ReasonUnknownCurrency, []string{`"XXX"`}},
+		{"mixed currencies", []Item{usd("a", 1, "1"), {ProductRetailerID: "b", Quantity: 1, ItemPrice: "1", Currency: "EUR"}}, commercev1alpha1.ReasonMixedCurrencies, []string{`item 1 ("b")`, `"EUR"`, `"USD"`}},
+		{"first error wins", []Item{usd("a", 0, "x")}, commercev1alpha1.ReasonInvalidQuantity, []string{"quantity 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +160,7 @@ func TestLedgerSumsExactlyPerCurrency(t *testing.T) {
 		}
 	}
 	err := l.Add([]Item{item(1, "5", "USD"), item(1, "5", "EUR")})
-	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonMixedCurrencies {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != commercev1alpha1.ReasonMixedCurrencies {
 		t.Fatalf("Add(mixed currencies) = %v, want a MixedCurrencies error", err)
 	}
 	want := []Amount{{"BHD", "0.333"}, {"EUR", "11"}, {"JPY", "1600"}, {"USD", "41.28"}}

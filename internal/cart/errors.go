@@ -2,20 +2,10 @@ package cart
 
 import "fmt"
 
-// Reasons an *Error carries. They are PascalCase so callers can use them as
-// condition and event reasons unchanged.
-const (
-	ReasonNoItems                  = "NoItems"
-	ReasonTooManyItems             = "TooManyItems"
-	ReasonInvalidProductRetailerID = "InvalidProductRetailerID"
-	ReasonInvalidQuantity          = "InvalidQuantity"
-	ReasonInvalidPrice             = "InvalidPrice"
-	ReasonUnknownCurrency          = "UnknownCurrency"
-	ReasonMixedCurrencies          = "MixedCurrencies"
-)
-
-// Error is why a cart is invalid: a machine-readable Reason and a Message for
-// people that names the offending item and value.
+// Error is why a cart is invalid: a machine-readable Reason, one of the API's
+// reasons of Validated=False (commercev1alpha1.ReasonNoItems, ...), so that it
+// is the order's condition reason unchanged, and a Message for people that
+// names the offending item and value.
 type Error struct {
 	Reason  string
 	Message string

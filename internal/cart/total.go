@@ -1,6 +1,7 @@
 package cart
 
 import (
+	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"slices"
 	"strings"
 
@@ -111,10 +112,10 @@ func render(d *inf.Dec, minor inf.Scale) string {
 func (l *Ledger) AddAmount(code, amount string) error {
 	unit, err := parseCurrency(code)
 	if err != nil {
-		return newError(ReasonUnknownCurrency, "%v", err)
+		return newError(commercev1alpha1.ReasonUnknownCurrency, "%v", err)
 	}
 	if !pricePattern.MatchString(amount) {
-		return newError(ReasonInvalidPrice, "amount %q is not a non-negative decimal", amount)
+		return newError(commercev1alpha1.ReasonInvalidPrice, "amount %q is not a non-negative decimal", amount)
 	}
 	d, _ := new(inf.Dec).SetString(amount)
 	l.add(code, unit, d)

@@ -77,7 +77,7 @@ func (c *Cache) Get(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, m
 		// What was read before is no longer what the Secret holds (or the
 		// Secret is gone): keep no copy of it.
 		c.forget(key)
-		return vals, time.Time{}, err
+		return Values{}, time.Time{}, err
 	}
 	e = cached{secretName: ch.Spec.SecretRef.Name, vals: vals, fetched: time.Now()}
 	c.mu.Lock()

@@ -1,6 +1,5 @@
 // Package channelsecret reads the Secret a WhatsAppChannel references, checks it
-// has the keys the channel's API generation needs, and derives the channel's
-// webhook path from it.
+// has the keys the channel's API generation needs.
 //
 // Secrets are read with `get` by name only: the operator never lists or watches
 // Secrets, so it cannot see any Secret a channel does not name.
@@ -8,8 +7,6 @@ package channelsecret
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,9 +15,6 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 )
-
-// WebhookPathPrefix starts every channel's webhook path.
-const WebhookPathPrefix = "/webhooks/"
 
 // Values are the secrets of one channel. They must never reach a log, an event
 // or a status: String and GoString redact them.
@@ -49,9 +43,23 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // Load gets the channel's Secret and checks that the keys its API generation
-// requires are present. The returned Values are usable only when err is nil; an
-// *Error tells the condition reason.
+// requires are present (Read, then Check): either the Values or an error, an
+// *Error telling the condition reason, never both.
 func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsAppChannel) (Values, error) {
+	vals, err := Read(ctx, reader, ch)
+	if err == nil {
+		err = vals.Check(ch)
+	}
+	if err != nil {
+		return Values{}, err
+	}
+	return vals, nil
+}
+
+// Read gets the channel's Secret, without checking its keys: the channel's
+// reconciler publishes the path of a token whose Secret lacks another key.
+// An *Error says why the Secret could not be read.
+func Read(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsAppChannel) (Values, error) {
 	var secret corev1.Secret
 	key := client.ObjectKey{Namespace: ch.Namespace, Name: ch.Spec.SecretRef.Name}
 	if err := reader.Get(ctx, key, &secret); err != nil {
@@ -60,38 +68,30 @@ func Load(ctx context.Context, reader client.Reader, ch *commercev1alpha1.WhatsA
 		}
 		return Values{}, &Error{Reason: commercev1alpha1.ReasonSecretUnreadable, Message: fmt.Sprintf("reading Secret %q: %v", key.Name, err), Transient: true}
 	}
-	vals := Values{
+	return Values{
 		WebhookToken: secret.Data[commercev1alpha1.SecretKeyWebhookToken],
 		AppSecret:    secret.Data[commercev1alpha1.SecretKeyAppSecret],
 		VerifyToken:  secret.Data[commercev1alpha1.SecretKeyVerifyToken],
 		AccessToken:  secret.Data[commercev1alpha1.SecretKeyAccessToken],
-	}
-	if len(vals.WebhookToken) == 0 {
-		return vals, missing(key.Name, commercev1alpha1.SecretKeyWebhookToken, "the webhook path is derived from it")
+	}, nil
+}
+
+// Check returns an *Error when v lacks a key ch's API generation requires.
+func (v Values) Check(ch *commercev1alpha1.WhatsAppChannel) error {
+	secret := ch.Spec.SecretRef.Name
+	if len(v.WebhookToken) == 0 {
+		return missing(secret, commercev1alpha1.SecretKeyWebhookToken, "the webhook path is derived from it")
 	}
 	// A short token would make the webhook path guessable again.
-	if len(vals.WebhookToken) < 16 {
-		return vals, &Error{Reason: commercev1alpha1.ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", commercev1alpha1.SecretKeyWebhookToken, key.Name)}
+	if len(v.WebhookToken) < 16 {
+		return &Error{Reason: commercev1alpha1.ReasonSecretKeyNotValid, Message: fmt.Sprintf("key %q of Secret %q is shorter than 16 bytes; use a long random value (openssl rand -hex 32)", commercev1alpha1.SecretKeyWebhookToken, secret)}
 	}
-	if ch.API() == commercev1alpha1.APICloud && len(vals.AppSecret) == 0 {
-		return vals, missing(key.Name, commercev1alpha1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
+	if ch.API() == commercev1alpha1.APICloud && len(v.AppSecret) == 0 {
+		return missing(secret, commercev1alpha1.SecretKeyAppSecret, "Cloud API webhooks are signed with it")
 	}
-	return vals, nil
+	return nil
 }
 
 func missing(secret, key, why string) error {
 	return &Error{Reason: commercev1alpha1.ReasonMissingSecretKey, Message: fmt.Sprintf("Secret %q has no key %q (%s)", secret, key, why)}
-}
-
-// WebhookPath is the path a channel receives webhooks on. It hashes the secret
-// webhook token with the channel's namespace and name, so the path cannot be
-// guessed without the token and no two channels share one.
-func WebhookPath(token []byte, namespace, name string) string {
-	h := sha256.New()
-	h.Write(token)
-	h.Write([]byte{0})
-	h.Write([]byte(namespace))
-	h.Write([]byte{0})
-	h.Write([]byte(name))
-	return WebhookPathPrefix + hex.EncodeToString(h.Sum(nil))
 }

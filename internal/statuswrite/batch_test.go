@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/delivery"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
@@ -71,7 +70,7 @@ func sentOrder(t *testing.T) *commercev1alpha1.WhatsAppOrder {
 func deliver(id string, status commercev1alpha1.DeliveryStatus) func(client.Object) {
 	return func(obj client.Object) {
 		if m := obj.(*commercev1alpha1.WhatsAppOrder).SentMessage(id); m != nil {
-			delivery.Apply(m, delivery.Update{Status: status, At: metav1.Now()})
+			m.Apply(commercev1alpha1.DeliveryUpdate{Status: status, At: metav1.Now()})
 		}
 	}
 }

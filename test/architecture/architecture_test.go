@@ -65,13 +65,7 @@ type pkg struct {
 
 func listPackages(t *testing.T) []pkg {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "list", "-json", "./...")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
+	out := goList(t, "-json", "./...")
 	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	for {
@@ -84,6 +78,19 @@ func listPackages(t *testing.T) []pkg {
 		pkgs = append(pkgs, p)
 	}
 	return pkgs
+}
+
+// goList runs `go list` with args at the module's root.
+func goList(t *testing.T, args ...string) []byte {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", append([]string{"list"}, args...)...)
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return out
 }
 
 func rel(p string) (string, bool) {

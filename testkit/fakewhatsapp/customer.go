@@ -81,10 +81,12 @@ func customerReply(m SentMessage, r Reply, now time.Time) ([]byte, string, error
 		return nil, "", errors.New("fakewhatsapp: a reply is an order or an inquiry, not both")
 	case len(r.Items) > 0:
 		o := payload.Order{MessageID: id, Timestamp: now, Customer: who, CatalogID: catalog, Text: r.Text, ReplyToMessageID: m.MessageID}
-		for _, it := range r.Items {
-			o.Items = append(o.Items, cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.Price, Currency: it.Currency})
+		items := make([]cart.Item, len(r.Items))
+		for i, it := range r.Items {
+			items[i] = cart.Item{ProductRetailerID: it.ProductRetailerID, Quantity: it.Quantity, ItemPrice: it.Price, Currency: it.Currency}
+			o.Items = append(o.Items, payload.Item(items[i]))
 		}
-		if err := cart.Validate(o.Items); err != nil {
+		if err := cart.Validate(items); err != nil {
 			return nil, "", fmt.Errorf("fakewhatsapp: the customer's cart: %w", err)
 		}
 		body.Order(o)

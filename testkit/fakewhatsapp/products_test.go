@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -181,7 +180,7 @@ func TestTheFakePlaysTheCustomer(t *testing.T) {
 	d := rc.all()[0]
 	el := customerMessageOf(t, whatsapp.Cloud, d.body)
 	wantOrder := &payload.Order{MessageID: orderID, Timestamp: el.Order.Timestamp, Customer: payload.Customer{WaID: customer, Name: "Sheena"}, CatalogID: "194836987003835",
-		Text: "Love these!", ReplyToMessageID: pmsg, Items: []cart.Item{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}, {ProductRetailerID: "hat0001", Quantity: 1, ItemPrice: "25", Currency: "USD"}}}
+		Text: "Love these!", ReplyToMessageID: pmsg, Items: []payload.Item{{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"}, {ProductRetailerID: "hat0001", Quantity: 1, ItemPrice: "25", Currency: "USD"}}}
 	if el.Kind != payload.KindOrder || el.PhoneNumberID != testPhoneID || !reflect.DeepEqual(el.Order, wantOrder) {
 		t.Errorf("order webhook %s parsed as %+v %+v", d.body, el, el.Order)
 	}

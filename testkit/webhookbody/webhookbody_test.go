@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
@@ -30,7 +29,7 @@ func TestWritesWhatWhatsAppSends(t *testing.T) {
 		{"cloud-order-multi-item.json", webhookbody.New(whatsapp.Cloud, phone).Order(payload.Order{
 			MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=", Customer: customer,
 			Timestamp: time.Unix(1750096325, 0), CatalogID: "194836987003835", Text: "Love these!",
-			Items: []cart.Item{item("di9ozbzfi4", 2, "30", "USD"), item("nqryix03ez", 1, "25", "USD")},
+			Items: []payload.Item{item("di9ozbzfi4", 2, "30", "USD"), item("nqryix03ez", 1, "25", "USD")},
 		})},
 		{"onprem-status-failed-window-closed.json", webhookbody.New(whatsapp.OnPremises, "").Status(payload.Status{
 			MessageID: "gBGGEgZHMlEfAgkM1RBkhDRr7t8", Status: "failed", Timestamp: time.Unix(1533332775, 0), RecipientID: "12064001000",
@@ -47,8 +46,8 @@ func TestWritesWhatWhatsAppSends(t *testing.T) {
 	}
 }
 
-func item(id string, quantity int64, price, currency string) cart.Item {
-	return cart.Item{ProductRetailerID: id, Quantity: quantity, ItemPrice: price, Currency: currency}
+func item(id string, quantity int64, price, currency string) payload.Item {
+	return payload.Item{ProductRetailerID: id, Quantity: quantity, ItemPrice: price, Currency: currency}
 }
 
 func sameJSON(t *testing.T, a, b []byte) bool {
@@ -69,14 +68,14 @@ func TestTheParserReadsWhatItWrites(t *testing.T) {
 	at := time.Unix(1750096325, 0).UTC() // as the parser reads it
 	bsuid := payload.Customer{WaID: "972987654321", UserID: "US.13491208655302741918", Name: "Test Name"}
 	o := payload.Order{MessageID: "wamid.order", Customer: customer, Timestamp: at, CatalogID: "c", Text: "t", ReplyToMessageID: "wamid.catalog",
-		Items: []cart.Item{item("a", 2, "7.99", "USD"), item("b", 1, "25", "USD")}}
+		Items: []payload.Item{item("a", 2, "7.99", "USD"), item("b", 1, "25", "USD")}}
 	q := payload.Inquiry{MessageID: "wamid.inquiry", Customer: bsuid, Timestamp: at, Question: "Still there?",
 		ReplyToMessageID: "wamid.product", CatalogID: "c", ProductRetailerID: "a"}
 	s := payload.Status{MessageID: "wamid.sent", Status: "failed", Timestamp: at, RecipientID: customer.WaID, RecipientUserID: "US.1",
 		CallbackData: "wco1|WhatsAppOrder|shop|o|Accepted", PricingCategory: "utility",
 		Errors: []payload.StatusError{{Code: 131047, Title: "Re-engagement message", Message: "m", Details: "d"}}}
 	username := payload.Order{MessageID: "wamid.username", Customer: payload.Customer{UserID: "US.777"}, Timestamp: at, CatalogID: "c",
-		Items: []cart.Item{item("a", 1, "1", "USD")}}
+		Items: []payload.Item{item("a", 1, "1", "USD")}}
 	changed := payload.UserIDChange{MessageID: "wamid.system", Timestamp: at, Previous: "US.777", Current: "US.99"}
 	for _, gen := range []whatsapp.Generation{whatsapp.Cloud, whatsapp.OnPremises} {
 		if gen == whatsapp.OnPremises {
@@ -120,7 +119,7 @@ func TestTheParserReadsWhatItWrites(t *testing.T) {
 
 func TestPriceThatIsNotANumberIsWrittenAsAString(t *testing.T) {
 	body := webhookbody.New(whatsapp.OnPremises, "").Order(payload.Order{MessageID: "m", Customer: customer, CatalogID: "c",
-		Items: []cart.Item{item("a", 1, "7,99", "USD"), item("b", 1, "-7.99", "USD")}}).Bytes()
+		Items: []payload.Item{item("a", 1, "7,99", "USD"), item("b", 1, "-7.99", "USD")}}).Bytes()
 	var doc struct {
 		Messages []struct {
 			Order struct {

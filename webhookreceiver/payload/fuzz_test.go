@@ -17,7 +17,7 @@ import (
 // panic, must fail only with a *BodyError, must give the same answer twice,
 // must place every element at its own path in the body, and every element it
 // returns must keep the promises the receiver relies on: orders have an id, a
-// customer and a cart that validates and reads back the same when sent again;
+// customer and a cart that reads back the same, to the cent, when sent again;
 // every other kind is self-consistent.
 func FuzzParse(f *testing.F) {
 	for name, format := range sampleFiles(f) {
@@ -97,13 +97,20 @@ func checkResent(t *testing.T, o *Order) {
 	if back := d.Elements[0].Order.Items; !equalItems(back, o.Items) {
 		t.Fatalf("the order sent again reads back as %+v, not %+v", back, o.Items)
 	}
-	want, err := cart.Summarize(o.Items)
-	if err != nil {
-		t.Fatalf("cart.Summarize: %v", err)
+	want, wantErr := cart.Summarize(cartOf(o.Items))
+	got, gotErr := cart.Summarize(cartOf(d.Elements[0].Order.Items))
+	if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("the order sent again sums to %+v (%v), not %+v (%v)", got, gotErr, want, wantErr)
 	}
-	if got, _ := cart.Summarize(d.Elements[0].Order.Items); !reflect.DeepEqual(got, want) {
-		t.Fatalf("the order sent again sums to %+v, not %+v", got, want)
+}
+
+// cartOf is what the receiver validates and sums: the items, as the cart's.
+func cartOf(items []Item) []cart.Item {
+	out := make([]cart.Item, len(items))
+	for i, it := range items {
+		out[i] = cart.Item(it)
 	}
+	return out
 }
 
 // checkElement says what promise e breaks, "" when none.
@@ -128,12 +135,6 @@ func checkElement(e Element, onPrem bool) string {
 			return "order without catalog or timestamp"
 		case onPrem && routed:
 			return "order routing does not match the generation"
-		}
-		if err := cart.Validate(o.Items); err != nil {
-			return "order cart fails validation: " + err.Error()
-		}
-		if _, err := cart.Summarize(o.Items); err != nil {
-			return "order cart cannot be summed: " + err.Error()
 		}
 	case KindInquiry:
 		q := e.Inquiry

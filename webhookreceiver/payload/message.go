@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 // wireMessage is an element of messages[]. Its members are grouped by the
@@ -143,16 +141,13 @@ func (m *wireMessage) order(contacts []contact) Element {
 	if m.Order.CatalogID == "" {
 		return invalidf(m.ID, "order has no catalog_id")
 	}
-	items := make([]cart.Item, len(m.Order.ProductItems))
+	items := make([]Item, len(m.Order.ProductItems))
 	for i, pi := range m.Order.ProductItems {
 		it, err := pi.item()
 		if err != nil {
 			return invalidf(m.ID, "order.product_items[%d] (%q): %v", i, pi.ProductRetailerID, err)
 		}
 		items[i] = it
-	}
-	if err := cart.Validate(items); err != nil {
-		return invalidf(m.ID, "%v", err)
 	}
 	return Element{Kind: KindOrder, MessageID: m.ID, Order: &Order{
 		MessageID:        m.ID,
@@ -174,17 +169,18 @@ type productItem struct {
 	Currency          string          `json:"currency"`
 }
 
-// item converts p exactly; whether the values make sense is cart.Validate's call.
-func (p productItem) item() (cart.Item, error) {
+// item converts p exactly; whether the values make sense is the receiver's
+// call (cart.Validate).
+func (p productItem) item() (Item, error) {
 	qty, err := integer(p.Quantity)
 	if err != nil {
-		return cart.Item{}, fmt.Errorf("quantity %w", err)
+		return Item{}, fmt.Errorf("quantity %w", err)
 	}
 	pr, err := price(p.ItemPrice)
 	if err != nil {
-		return cart.Item{}, fmt.Errorf("item_price %w", err)
+		return Item{}, fmt.Errorf("item_price %w", err)
 	}
-	return cart.Item{ProductRetailerID: p.ProductRetailerID, Quantity: qty, ItemPrice: pr, Currency: p.Currency}, nil
+	return Item{ProductRetailerID: p.ProductRetailerID, Quantity: qty, ItemPrice: pr, Currency: p.Currency}, nil
 }
 
 // inquiry reads a text message: a product inquiry when it refers to a

@@ -72,8 +72,8 @@ func decimal(raw json.RawMessage) (*inf.Dec, error) {
 }
 
 // price reads an item price as a plain decimal string: 30 → "30", 7.99 →
-// "7.99", "7.99" → "7.99", 1e2 → "100". Sign and range are cart.Validate's
-// to judge, so its messages are the ones users see.
+// "7.99", "7.99" → "7.99", 1e2 → "100". Sign and range are for the
+// receiver's cart.Validate to judge, so its messages are the ones users see.
 func price(raw json.RawMessage) (string, error) {
 	if p, ok := plainPrice(raw); ok {
 		return p, nil

@@ -17,8 +17,10 @@
 // element at a time, into the same structs, to find and word the bad ones
 // (byelement.go).
 //
-// Money is never held in a float: prices are read as exact decimal strings
-// and carts are checked with the cart package.
+// Money is never held in a float: prices are read as exact decimal strings.
+// Whether a cart is valid (limits, ISO 4217, one currency) is the receiver's
+// call, with the cart package: the parser imports nothing from Kubernetes or
+// the API, so it can be read, fuzzed and reused on its own.
 package payload
 
 import (

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 // samplesDir holds the example webhook bodies of both formats, taken
@@ -65,8 +63,8 @@ var (
 	kerry  = Customer{WaID: "16315551234", Name: "Kerry Fisher"}
 )
 
-func usd(id string, qty int64, price string) cart.Item {
-	return cart.Item{ProductRetailerID: id, Quantity: qty, ItemPrice: price, Currency: "USD"}
+func usd(id string, qty int64, price string) Item {
+	return Item{ProductRetailerID: id, Quantity: qty, ItemPrice: price, Currency: "USD"}
 }
 
 func orderElem(path, pn string, o Order) Element {
@@ -93,7 +91,7 @@ func TestSamples(t *testing.T) {
 			orderElem("entry[0].changes[0].value.messages[1]", pnID, Order{
 				MessageID: "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAB=", Timestamp: unix(1750096325),
 				Customer: sheena, CatalogID: catalogID, Text: "Love these!",
-				Items: []cart.Item{usd("di9ozbzfi4", 2, "30")},
+				Items: []Item{usd("di9ozbzfi4", 2, "30")},
 			}),
 			statusElem("entry[0].changes[1].value.statuses[0]", pnID, Status{
 				MessageID: orderID, RecipientID: "16505551234", Status: "sent", Timestamp: unix(1750030073),
@@ -119,7 +117,7 @@ func TestSamples(t *testing.T) {
 				MessageID: "wamid.xyzxyz", Timestamp: unix(1697044668),
 				Customer:  Customer{WaID: "972987654321", UserID: "US.13491208655302741918", Name: "Test Name"},
 				CatalogID: "354160437058781",
-				Items: []cart.Item{
+				Items: []Item{
 					{ProductRetailerID: "HAMBURGER", Quantity: 3, ItemPrice: "30", Currency: "ILS"},
 					{ProductRetailerID: "FRENCH_FRIES", Quantity: 2, ItemPrice: "35", Currency: "ILS"},
 					{ProductRetailerID: "SODA", Quantity: 2, ItemPrice: "10", Currency: "ILS"},
@@ -129,13 +127,13 @@ func TestSamples(t *testing.T) {
 		"cloud-order-fractional-price.json": {
 			orderElem("entry[0].changes[0].value.messages[0]", pnID, Order{
 				MessageID: orderID, Timestamp: unix(1750096325), Customer: sheena, CatalogID: catalogID,
-				Items: []cart.Item{usd("di9ozbzfi4", 2, "7.99")},
+				Items: []Item{usd("di9ozbzfi4", 2, "7.99")},
 			}),
 		},
 		"cloud-order-multi-item.json": {
 			orderElem("entry[0].changes[0].value.messages[0]", pnID, Order{
 				MessageID: orderID, Timestamp: unix(1750096325), Customer: sheena, CatalogID: catalogID, Text: "Love these!",
-				Items: []cart.Item{usd("di9ozbzfi4", 2, "30"), usd("nqryix03ez", 1, "25")},
+				Items: []Item{usd("di9ozbzfi4", 2, "30"), usd("nqryix03ez", 1, "25")},
 			}),
 		},
 		"cloud-product-inquiry.json": {
@@ -179,7 +177,7 @@ func TestSamples(t *testing.T) {
 			orderElem("messages[0]", "", Order{
 				MessageID: "ABGGFlCGg0cvAgo6cHbBhfK5760V", Timestamp: unix(1603069091), Customer: kerry,
 				CatalogID: catalogID, Text: "Love these!", ReplyToMessageID: "gBGGFlaCGg0xcvAdgmZ9plHrf2Mh-o",
-				Items: []cart.Item{usd("di9ozbzfi4", 2, "30"), usd("nqryix03ez", 1, "25")},
+				Items: []Item{usd("di9ozbzfi4", 2, "30"), usd("nqryix03ez", 1, "25")},
 			}),
 		},
 		"onprem-product-inquiry.json": {
@@ -220,7 +218,7 @@ func TestSamples(t *testing.T) {
 		"cloud-order-username-only.json": {
 			orderElem("entry[0].changes[0].value.messages[0]", pnID, Order{
 				MessageID: "wamid.HBgNVVMuMTM0OTEyMDg2NTUzMDI3NDE5MTgVAgASGBQzQUIxRjBBMjI3RjdDNTNEQzlCNQA=", Timestamp: unix(1767225600),
-				Customer: Customer{UserID: "US.13491208655302741918", Name: "Noa"}, CatalogID: catalogID, Items: []cart.Item{usd("di9ozbzfi4", 1, "12.5")},
+				Customer: Customer{UserID: "US.13491208655302741918", Name: "Noa"}, CatalogID: catalogID, Items: []Item{usd("di9ozbzfi4", 1, "12.5")},
 			}),
 		},
 		"cloud-system-user-changed-user-id.json": {{

@@ -2,8 +2,6 @@ package payload
 
 import (
 	"time"
-
-	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 )
 
 // Body is everything one webhook body holds, flattened.
@@ -71,7 +69,9 @@ type Customer struct {
 	Name   string
 }
 
-// Order is a cart a customer sent. Items passed cart.Validate.
+// Order is a cart a customer sent, its numbers read exactly. Whether the cart
+// is valid is not the parser's call: the receiver checks it with the cart
+// package, whose reasons are the API's.
 type Order struct {
 	MessageID string
 	Timestamp time.Time
@@ -81,7 +81,17 @@ type Order struct {
 	Text string
 	// ReplyToMessageID is the product message the order came from (context.id).
 	ReplyToMessageID string
-	Items            []cart.Item
+	Items            []Item
+}
+
+// Item is one line of an order's cart as the customer sent it.
+type Item struct {
+	ProductRetailerID string
+	Quantity          int64
+	// ItemPrice is the unit price as an exact decimal string ("7.99", "30").
+	ItemPrice string
+	// Currency is the code WhatsApp sent ("USD").
+	Currency string
 }
 
 // Inquiry is a customer's question about a catalog product.
