@@ -262,6 +262,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cach
 		Recorder:           mgr.GetEventRecorder("whatsapp-webhook-receiver"),
 		Log:                opts.Log.WithName("webhookreceiver"),
 		SecretResyncPeriod: opts.SecretResyncPeriod,
+		Archiving:          opts.Archive != nil,
 	})
 	if opts.WebhookAddr != "" {
 		if err := mgr.Add(receiver); err != nil {

@@ -65,6 +65,10 @@ type Options struct {
 	// body waits for its turn before it is answered 503.
 	MaxStores     int
 	AdmissionWait time.Duration
+	// Archiving says the operator archives finished resources, so a channel
+	// without a retention deletes them after the default one; refused
+	// elements are kept as long.
+	Archiving bool
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create
