@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,6 +80,62 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 			t.Errorf("%s records message %s with callback data %q; the fake sent %+v", o.Name, n.MessageID, n.CallbackData, m)
 		}
 	}
+}
+
+// gatewayError stands for WhatsApp, or a proxy in front of it, answering
+// 5xx after the message was taken: once armed, the next send reaches the
+// fake, which accepts it (and posts its statuses), and the operator is
+// answered 502 instead.
+type gatewayError struct {
+	next  http.RoundTripper
+	armed atomic.Bool
+	hit   chan struct{}
+}
+
+func (g *gatewayError) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusOK || !g.armed.CompareAndSwap(true, false) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	g.hit <- struct{}{}
+	return &http.Response{StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"text/html"}}, Body: io.NopCloser(strings.NewReader("<html>502 Bad Gateway</html>")), Request: req}, nil
+}
+
+// A 5xx says nothing of whether WhatsApp took the message: when it did
+// (the proxy in front of it failed on the way back), the status WhatsApp
+// posts with the intent's callback data resolves it, and nothing is sent
+// again. Five orders, each notification answered 502 after WhatsApp took
+// it, tell each customer once.
+func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testing.T) {
+	g := &gatewayError{hit: make(chan struct{}, 1)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
+		g.next = next
+		return g
+	}})
+	const n = 5
+	var orders []*commercev1alpha1.WhatsAppOrder
+	for i := range n {
+		order := w.placeOrder(fmt.Sprintf("wamid.gateway-%d", i))
+		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+		g.armed.Store(true)
+		w.setState(order, commercev1alpha1.OrderAccepted)
+		select {
+		case <-g.hit:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("order %d: the notification was never sent", i)
+		}
+		orders = append(orders, order)
+	}
+	for _, o := range orders {
+		w.waitOrder(o, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified) &&
+				len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 2*time.Second, fmt.Sprintf("%d messages, one per customer", n), func() bool { return len(w.fake.Sent()) == n })
 }
 
 // The same for product messages: killing the operator between WhatsApp
