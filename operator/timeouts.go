@@ -23,10 +23,10 @@ import (
 // not visible yet is refused for WhatsApp to resend:
 //
 //	GracefulShutdownTimeout < RecordWait < IntentTimeout
-//	  20 s                      10 min       15 min The receiver answers every
+//	  20 s                      10 min       15 min
 //
-// webhook within its own 5 s (webhookreceiver), on every replica, apart from
-// these.
+// The receiver answers every webhook within its own 5 s (webhookreceiver), on
+// every replica, apart from these.
 const (
 	// SendTimeout bounds one request to WhatsApp, retries of the HTTP client
 	// included.
