@@ -33,6 +33,9 @@ func TestLostLeaseDrainsTheReceiver(t *testing.T) {
 	addr := testenv.FreeAddr(t)
 	op, err := operator.New(env.Config, operator.Options{
 		WebhookAddr: addr, LeaderElection: true, LeaderElectionNamespace: ns, WithoutCustomerReconcilers: true,
+		// The request below stays in flight by never finishing its body: give
+		// it longer than the test takes on a loaded machine.
+		WebhookBodyReadTimeout: 10 * time.Minute,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,9 @@ const LeaderElectionID = "whatsapp-commerce-operator.commerce.wa.dev"
 // namespaces, listens nowhere (tests serve Receiver.Handler themselves) and
 // elects no leader.
 type Options struct {
+	// WebhookBodyReadTimeout bounds how long a webhook body may take to
+	// arrive (the receiver's default when zero).
+	WebhookBodyReadTimeout time.Duration
 	// Namespaces restricts the caches, and so everything the operator sees and
 	// serves, to these namespaces; empty means all.
 	Namespaces []string
@@ -263,6 +266,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cach
 		Log:                opts.Log.WithName("webhookreceiver"),
 		SecretResyncPeriod: opts.SecretResyncPeriod,
 		Archiving:          opts.Archive != nil,
+		BodyReadTimeout:    opts.WebhookBodyReadTimeout,
 	})
 	if opts.WebhookAddr != "" {
 		if err := mgr.Add(receiver); err != nil {

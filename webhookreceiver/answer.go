@@ -27,7 +27,7 @@ const (
 	// cannot be read or is not a webhook of the channel's API.
 	verdictBadRequest
 	verdictTooLarge
-	// verdictSlowBody: the body did not arrive within bodyReadTimeout.
+	// verdictSlowBody: the body did not arrive within Options.BodyReadTimeout.
 	verdictSlowBody
 	verdictBadSignature
 	// verdictVerifyRefused: a wrong verify token, or none configured.

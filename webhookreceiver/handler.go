@@ -30,14 +30,14 @@ import (
 const (
 	answerWithin = 5 * time.Second
 	storeBudget  = answerWithin - time.Second
-	// bodyReadTimeout is how long a body may take to arrive, counted from
+	// DefaultBodyReadTimeout is how long a body may take to arrive, counted from
 	// the request's arrival: Meta's largest (3 MiB) over a link of 1 MiB/s
 	// (8.4 Mbit/s, slow for a sender in a data centre, and an ingress that
 	// buffers bodies hands them on far faster), which leaves a second of
 	// storeBudget to store it. A body that cannot arrive in time could not be
 	// stored in time either; cutting it off is what bounds how long an
 	// upload, honest or not, holds its room in the body budget.
-	bodyReadTimeout = 3 * time.Second
+	DefaultBodyReadTimeout = 3 * time.Second
 )
 
 // Handler returns the receiver's HTTP handler, instrumented with the
@@ -55,7 +55,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 	// body of a request refused before its body was read. Where a connection
 	// has no deadlines to set, the server's ReadTimeout is the bound.
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	_ = rc.SetReadDeadline(time.Now().Add(r.opts.BodyReadTimeout))
 	// Everything the request waits for (the API server above all) shares one
 	// deadline, so the answer is out in time, also when nothing answers. A
 	// sender that hangs up does not cancel it: what is being stored is stored.
@@ -111,7 +111,7 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) response {
 			return refuse(verdictTooLarge, "body larger than %d bytes", MaxBodyBytes)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return refuse(verdictSlowBody, "the body did not arrive within %s", bodyReadTimeout)
+			return refuse(verdictSlowBody, "the body did not arrive within %s", r.opts.BodyReadTimeout)
 		}
 		return refuse(verdictBadRequest, "reading body: %v", err)
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// body waits for its turn before it is answered 503.
 	MaxStores     int
 	AdmissionWait time.Duration
+	// BodyReadTimeout bounds how long a body may take to arrive
+	// (DefaultBodyReadTimeout when zero).
+	BodyReadTimeout time.Duration
 	// Archiving says the operator archives finished resources, so a channel
 	// without a retention deletes them after the default one; refused
 	// elements are kept as long.
@@ -102,6 +105,9 @@ func New(opts Options) *Receiver {
 	}
 	if opts.AdmissionWait <= 0 {
 		opts.AdmissionWait = DefaultAdmissionWait
+	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if opts.Secrets == nil {
 		opts.Secrets = channelsecret.NewCache(opts.APIReader)
