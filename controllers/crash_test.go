@@ -17,116 +17,73 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
-// killSwitch stands for the operator's process dying at the worst moment:
-// once armed, the first send WhatsApp accepts is answered, and then the
-// operator is gone before it could record the answer. The send's caller gets
-// an error instead of the answer, and the kill channel says it happened.
-type killSwitch struct {
-	next  http.RoundTripper
-	armed atomic.Bool
-	kill  chan struct{}
+// afterTaken stands for what may go wrong once WhatsApp took a message:
+// once armed, the next send WhatsApp accepts reaches it (and the fake posts
+// its statuses), and the operator gets answer's instead of WhatsApp's answer;
+// the taken channel says it happened.
+type afterTaken struct {
+	next   http.RoundTripper
+	armed  atomic.Bool
+	taken  chan struct{}
+	answer func(*http.Request) (*http.Response, error)
 }
 
-func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := k.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || !k.armed.CompareAndSwap(true, false) {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	k.kill <- struct{}{}
+// died: the operator's process dies before it could record the answer.
+func died(*http.Request) (*http.Response, error) {
 	return nil, errors.New("the operator died after WhatsApp accepted the message")
 }
 
-// Killing the operator between WhatsApp accepting a notification and the
-// status write that records it, ten times over, tells every customer once:
-// the intent recorded before the send is resolved by the status WhatsApp
-// posts with its callback data, and nothing is sent again.
-func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
-	ks := &killSwitch{kill: make(chan struct{}, 1)}
-	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		ks.next = next
-		return ks
-	}})
-	const kills = 10
-	var orders []*commercev1alpha1.WhatsAppOrder
-	for i := range kills {
-		order := w.placeOrder(fmt.Sprintf("wamid.crash-%d", i))
-		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
-		ks.armed.Store(true)
-		w.setState(order, commercev1alpha1.OrderAccepted)
-		select {
-		case <-ks.kill:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("kill %d: the notification was never sent", i)
-		}
-		w.restart()
-		orders = append(orders, order)
-	}
-	for _, o := range orders {
-		w.waitOrder(o, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
-			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified) &&
-				len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
-		})
-	}
-	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d messages, one per customer", kills), func() bool { return len(w.fake.Sent()) == kills })
-	byCallback := map[string]fakewhatsapp.SentMessage{}
-	for _, m := range w.fake.Sent() {
-		byCallback[m.CallbackData] = m
-	}
-	for _, o := range orders {
-		n := o.Status.Notifications[0]
-		if m, ok := byCallback[n.CallbackData]; !ok || m.MessageID != n.MessageID {
-			t.Errorf("%s records message %s with callback data %q; the fake sent %+v", o.Name, n.MessageID, n.CallbackData, m)
-		}
-	}
-}
-
-// gatewayError stands for WhatsApp, or a proxy in front of it, answering
-// 5xx after the message was taken: once armed, the next send reaches the
-// fake, which accepts it (and posts its statuses), and the operator is
-// answered 502 instead.
-type gatewayError struct {
-	next  http.RoundTripper
-	armed atomic.Bool
-	hit   chan struct{}
-}
-
-func (g *gatewayError) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := g.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || !g.armed.CompareAndSwap(true, false) {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	g.hit <- struct{}{}
+// badGateway: a proxy in front of WhatsApp answers 502 on the way back.
+func badGateway(req *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"text/html"}}, Body: io.NopCloser(strings.NewReader("<html>502 Bad Gateway</html>")), Request: req}, nil
 }
 
-// A 5xx says nothing of whether WhatsApp took the message: when it did
-// (the proxy in front of it failed on the way back), the status WhatsApp
-// posts with the intent's callback data resolves it, and nothing is sent
-// again. Five orders, each notification answered 502 after WhatsApp took
-// it, tell each customer once.
-func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testing.T) {
-	g := &gatewayError{hit: make(chan struct{}, 1)}
+func (a *afterTaken) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusOK || !a.armed.CompareAndSwap(true, false) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	a.taken <- struct{}{}
+	return a.answer(req)
+}
+
+// worldAfterTaken is a Cloud world whose sends go through a.
+func worldAfterTaken(t *testing.T, answer func(*http.Request) (*http.Response, error)) (*world, *afterTaken) {
+	a := &afterTaken{taken: make(chan struct{}, 1), answer: answer}
 	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		g.next = next
-		return g
+		a.next = next
+		return a
 	}})
-	const n = 5
+	return w, a
+}
+
+// waitTaken waits until a's armed send was taken.
+func (a *afterTaken) waitTaken(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-a.taken:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s was never sent", what)
+	}
+}
+
+// acceptEach accepts n orders, each announcement going through a's armed
+// send, then after() (a restart, say), and checks every customer is told
+// once, by the message WhatsApp took.
+func (w *world) acceptEach(a *afterTaken, n int, after func()) {
+	t := w.t
+	t.Helper()
 	var orders []*commercev1alpha1.WhatsAppOrder
 	for i := range n {
-		order := w.placeOrder(fmt.Sprintf("wamid.gateway-%d", i))
+		order := w.placeOrder(fmt.Sprintf("wamid.taken-%d", i))
 		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
-		g.armed.Store(true)
+		a.armed.Store(true)
 		w.setState(order, commercev1alpha1.OrderAccepted)
-		select {
-		case <-g.hit:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("order %d: the notification was never sent", i)
-		}
+		a.waitTaken(t, fmt.Sprintf("order %d's notification", i))
+		after()
 		orders = append(orders, order)
 	}
 	for _, o := range orders {
@@ -136,6 +93,35 @@ func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testin
 		})
 	}
 	testenv.Consistently(t, 2*time.Second, fmt.Sprintf("%d messages, one per customer", n), func() bool { return len(w.fake.Sent()) == n })
+	byCallback := map[string]fakewhatsapp.SentMessage{}
+	for _, m := range w.fake.Sent() {
+		byCallback[m.CallbackData] = m
+	}
+	for _, o := range orders {
+		m := o.Status.Notifications[0]
+		if sent, ok := byCallback[m.CallbackData]; !ok || sent.MessageID != m.MessageID {
+			t.Errorf("%s records message %s with callback data %q; the fake sent %+v", o.Name, m.MessageID, m.CallbackData, sent)
+		}
+	}
+}
+
+// Killing the operator between WhatsApp accepting a notification and the
+// status write that records it, ten times over, tells every customer once:
+// the intent recorded before the send is resolved by the status WhatsApp
+// posts with its callback data, and nothing is sent again.
+func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
+	w, a := worldAfterTaken(t, died)
+	w.acceptEach(a, 10, w.restart)
+}
+
+// A 5xx says nothing of whether WhatsApp took the message: when it did
+// (the proxy in front of it failed on the way back), the status WhatsApp
+// posts with the intent's callback data resolves it, and nothing is sent
+// again. Five orders, each notification answered 502 after WhatsApp took
+// it, tell each customer once.
+func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testing.T) {
+	w, a := worldAfterTaken(t, badGateway)
+	w.acceptEach(a, 5, func() {})
 }
 
 // The same for product messages: killing the operator between WhatsApp
@@ -144,11 +130,7 @@ func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testin
 // after WhatsApp refused the interactive message outside the window, so the
 // kill falls on the fallback's send.
 func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
-	ks := &killSwitch{kill: make(chan struct{}, 1)}
-	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		ks.next = next
-		return ks
-	}})
+	w, a := worldAfterTaken(t, died)
 	const kills = 10
 	var messages []*commercev1alpha1.ProductMessage
 	for i := range kills {
@@ -158,13 +140,9 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 			must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
 			changes = append(changes, withTemplate)
 		}
-		ks.armed.Store(true)
+		a.armed.Store(true)
 		messages = append(messages, w.productMessage(fmt.Sprintf("crash-%d", i), changes...))
-		select {
-		case <-ks.kill:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("kill %d: the product message was never sent", i)
-		}
+		a.waitTaken(t, fmt.Sprintf("product message %d", i))
 		w.restart()
 	}
 	for _, pm := range messages {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,6 +48,15 @@ func ordersWithSent(t *testing.T, ch *commercev1alpha1.WhatsAppChannel, ids []st
 	return o
 }
 
+// messageIDs are n message ids wamid.<prefix>-<i>.
+func messageIDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("wamid.%s-%d", prefix, i)
+	}
+	return ids
+}
+
 // assertAcknowledgedApplied checks that every message of acked is read on o.
 func assertAcknowledgedApplied(t *testing.T, o *commercev1alpha1.WhatsAppOrder, acked []string) {
 	t.Helper()
@@ -63,51 +71,19 @@ func assertAcknowledgedApplied(t *testing.T, o *commercev1alpha1.WhatsAppOrder, 
 }
 
 // refuseStatusWrites installs an admission policy refusing every status
-// update of orders in ns, waits until it is enforced, and returns a function
-// lifting it.
+// update of orders in o's namespace, waits until it is enforced, and returns
+// a function lifting it.
 func refuseStatusWrites(t *testing.T, o *commercev1alpha1.WhatsAppOrder) func() {
 	t.Helper()
-	name := "refuse-status-" + o.Namespace
-	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
-					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"commerce.wa.dev"}, APIVersions: []string{"*"}, Resources: []string{"whatsapporders/status"}},
-				},
-			}}},
-			Validations: []admissionregistrationv1.Validation{{
-				Expression: fmt.Sprintf("object.metadata.namespace != %q", o.Namespace),
-				Message:    "status writes refused by the test",
-			}},
-		},
-	}
-	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName: name, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny},
-		},
-	}
-	mustCreate(t, policy)
-	mustCreate(t, binding)
-	probe := func() error {
-		probe := o.DeepCopy()
-		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), probe); err != nil {
-			return err
-		}
-		probe.Status.Currency = "probe"
-		return env.Client.Status().Update(ctx, probe, client.DryRunAll)
-	}
-	eventually(t, "the admission policy to be enforced", func() bool {
-		err := probe()
-		return err != nil && strings.Contains(err.Error(), "refused by the test")
-	})
-	return func() {
-		_ = env.Client.Delete(ctx, binding)
-		_ = env.Client.Delete(ctx, policy)
-		eventually(t, "the admission policy to be lifted", func() bool { return probe() == nil })
-	}
+	return refuse(t, "refuse-status-"+o.Namespace, admissionregistrationv1.Update, "whatsapporders/status",
+		fmt.Sprintf("object.metadata.namespace != %q", o.Namespace), func() error {
+			probe := o.DeepCopy()
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), probe); err != nil {
+				return err
+			}
+			probe.Status.Currency = "probe"
+			return env.Client.Status().Update(ctx, probe, client.DryRunAll)
+		})
 }
 
 // An API server that refuses the status write: the status is answered 503
@@ -134,10 +110,7 @@ func TestStatusWhoseWriteIsRefusedIsNotAcknowledged(t *testing.T) {
 // WhatsApp would, until it is answered 200.
 func TestConflictStormLosesNoAcknowledgedStatus(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	var ids []string
-	for i := range 10 {
-		ids = append(ids, fmt.Sprintf("wamid.storm-%d", i))
-	}
+	ids := messageIDs("storm", 10)
 	o := ordersWithSent(t, ch, ids)
 
 	stop := make(chan struct{})
@@ -200,10 +173,7 @@ func TestConflictStormLosesNoAcknowledgedStatus(t *testing.T) {
 // whatever it answered 200 is applied.
 func TestShutdownWhileStatusesWaitLosesNone(t *testing.T) {
 	ch := newChannel(t, channelOpts{api: commercev1alpha1.APICloud})
-	var ids []string
-	for i := range 10 {
-		ids = append(ids, fmt.Sprintf("wamid.shutdown-%d", i))
-	}
+	ids := messageIDs("shutdown", 10)
 	o := ordersWithSent(t, ch, ids)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
