@@ -155,7 +155,7 @@ func TestNextNotification(t *testing.T) {
 		{name: "shipped, accepted told: shipped", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", accepted)}, ch: bare, at: now, wantKind: stepSend, wantState: s},
 		{name: "fresh intent waits for its status", state: s,
 			sent: []commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(30 * time.Second)})},
-			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: 90 * time.Second},
+			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: commercev1alpha1.IntentTimeout - 30*time.Second},
 		{name: "intent past the timeout is sent again, before anything else", state: s,
 			sent: []commercev1alpha1.OrderNotification{notif(a, "order_update", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(commercev1alpha1.IntentTimeout)})},
 			ch:   withTemplate, at: now, wantKind: stepSend, wantState: a, wantTemplate: true},
