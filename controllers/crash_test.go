@@ -17,19 +17,30 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
 )
 
-// afterTaken stands for what may go wrong once WhatsApp took a message:
-// once armed, the next send WhatsApp accepts reaches it (and the fake posts
-// its statuses), and the operator gets answer's instead of WhatsApp's answer;
-// the taken channel says it happened.
-type afterTaken struct {
-	next   http.RoundTripper
-	armed  atomic.Bool
-	taken  chan struct{}
+// killSwitch stands for the operator's process dying at the worst moment:
+// once armed, the first send WhatsApp accepts is answered, and then the
+// operator is gone before it could record the answer. The send's caller gets
+// an error instead of the answer, and the kill channel says it happened.
+type killSwitch struct {
+	next  http.RoundTripper
+	armed atomic.Bool
+	kill  chan struct{}
+	// answer, when set, is what the operator gets instead of an error: the
+	// operator lives on, answered something else than WhatsApp's answer.
 	answer func(*http.Request) (*http.Response, error)
 }
 
-// died: the operator's process dies before it could record the answer.
-func died(*http.Request) (*http.Response, error) {
+func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := k.next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusOK || !k.armed.CompareAndSwap(true, false) {
+		return resp, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	k.kill <- struct{}{}
+	if k.answer != nil {
+		return k.answer(req)
+	}
 	return nil, errors.New("the operator died after WhatsApp accepted the message")
 }
 
@@ -39,69 +50,33 @@ func badGateway(req *http.Request) (*http.Response, error) {
 		Header: http.Header{"Content-Type": {"text/html"}}, Body: io.NopCloser(strings.NewReader("<html>502 Bad Gateway</html>")), Request: req}, nil
 }
 
-func (a *afterTaken) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := a.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || !a.armed.CompareAndSwap(true, false) {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	a.taken <- struct{}{}
-	return a.answer(req)
-}
-
-// worldAfterTaken is a Cloud world whose sends go through a.
-func worldAfterTaken(t *testing.T, answer func(*http.Request) (*http.Response, error)) (*world, *afterTaken) {
-	a := &afterTaken{taken: make(chan struct{}, 1), answer: answer}
+// killableWorld is a Cloud world whose fake posts every status, and the
+// kill switch of its operator.
+func killableWorld(t *testing.T, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) (*world, *killSwitch) {
+	t.Helper()
+	ks := &killSwitch{kill: make(chan struct{}, 1)}
 	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, transport: func(next http.RoundTripper) http.RoundTripper {
-		a.next = next
-		return a
-	}})
-	return w, a
+		ks.next = next
+		return ks
+	}}, customize...)
+	return w, ks
 }
 
-// waitTaken waits until a's armed send was taken.
-func (a *afterTaken) waitTaken(t *testing.T, what string) {
-	t.Helper()
+// restartAfterKill waits for the kill switch to fire on the send of what,
+// and starts the operator again.
+func (w *world) restartAfterKill(ks *killSwitch, what string) {
+	w.t.Helper()
+	w.afterKill(ks, what)
+	w.restart()
+}
+
+// afterKill waits for the kill switch to fire on the send of what.
+func (w *world) afterKill(ks *killSwitch, what string) {
+	w.t.Helper()
 	select {
-	case <-a.taken:
+	case <-ks.kill:
 	case <-time.After(20 * time.Second):
-		t.Fatalf("%s was never sent", what)
-	}
-}
-
-// acceptEach accepts n orders, each announcement going through a's armed
-// send, then after() (a restart, say), and checks every customer is told
-// once, by the message WhatsApp took.
-func (w *world) acceptEach(a *afterTaken, n int, after func()) {
-	t := w.t
-	t.Helper()
-	var orders []*commercev1alpha1.WhatsAppOrder
-	for i := range n {
-		order := w.placeOrder(fmt.Sprintf("wamid.taken-%d", i))
-		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
-		a.armed.Store(true)
-		w.setState(order, commercev1alpha1.OrderAccepted)
-		a.waitTaken(t, fmt.Sprintf("order %d's notification", i))
-		after()
-		orders = append(orders, order)
-	}
-	for _, o := range orders {
-		w.waitOrder(o, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
-			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified) &&
-				len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
-		})
-	}
-	testenv.Consistently(t, 2*time.Second, fmt.Sprintf("%d messages, one per customer", n), func() bool { return len(w.fake.Sent()) == n })
-	byCallback := map[string]fakewhatsapp.SentMessage{}
-	for _, m := range w.fake.Sent() {
-		byCallback[m.CallbackData] = m
-	}
-	for _, o := range orders {
-		m := o.Status.Notifications[0]
-		if sent, ok := byCallback[m.CallbackData]; !ok || sent.MessageID != m.MessageID {
-			t.Errorf("%s records message %s with callback data %q; the fake sent %+v", o.Name, m.MessageID, m.CallbackData, sent)
-		}
+		w.t.Fatalf("%s was never sent", what)
 	}
 }
 
@@ -110,8 +85,8 @@ func (w *world) acceptEach(a *afterTaken, n int, after func()) {
 // the intent recorded before the send is resolved by the status WhatsApp
 // posts with its callback data, and nothing is sent again.
 func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
-	w, a := worldAfterTaken(t, died)
-	w.acceptEach(a, 10, w.restart)
+	w, ks := killableWorld(t)
+	w.acceptEach(ks, 10, func(i int) { w.restartAfterKill(ks, fmt.Sprintf("kill %d: the notification", i)) })
 }
 
 // A 5xx says nothing of whether WhatsApp took the message: when it did
@@ -120,8 +95,43 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 // again. Five orders, each notification answered 502 after WhatsApp took
 // it, tell each customer once.
 func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testing.T) {
-	w, a := worldAfterTaken(t, badGateway)
-	w.acceptEach(a, 5, func() {})
+	w, ks := killableWorld(t)
+	ks.answer = badGateway
+	w.acceptEach(ks, 5, func(i int) { w.afterKill(ks, fmt.Sprintf("order %d: the notification", i)) })
+}
+
+// acceptEach accepts kills orders, each announcement going through ks's
+// armed send and then after(i), and checks every customer is told once, by
+// the message WhatsApp took.
+func (w *world) acceptEach(ks *killSwitch, kills int, after func(i int)) {
+	t := w.t
+	t.Helper()
+	var orders []*commercev1alpha1.WhatsAppOrder
+	for i := range kills {
+		order := w.placeOrder(fmt.Sprintf("wamid.crash-%d", i))
+		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+		ks.armed.Store(true)
+		w.setState(order, commercev1alpha1.OrderAccepted)
+		after(i)
+		orders = append(orders, order)
+	}
+	for _, o := range orders {
+		w.waitOrder(o, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified) &&
+				len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 2*time.Second, fmt.Sprintf("%d messages, one per customer", kills), func() bool { return len(w.fake.Sent()) == kills })
+	byCallback := map[string]fakewhatsapp.SentMessage{}
+	for _, m := range w.fake.Sent() {
+		byCallback[m.CallbackData] = m
+	}
+	for _, o := range orders {
+		n := o.Status.Notifications[0]
+		if m, ok := byCallback[n.CallbackData]; !ok || m.MessageID != n.MessageID {
+			t.Errorf("%s records message %s with callback data %q; the fake sent %+v", o.Name, n.MessageID, n.CallbackData, m)
+		}
+	}
 }
 
 // The same for product messages: killing the operator between WhatsApp
@@ -130,7 +140,7 @@ func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testin
 // after WhatsApp refused the interactive message outside the window, so the
 // kill falls on the fallback's send.
 func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
-	w, a := worldAfterTaken(t, died)
+	w, ks := killableWorld(t)
 	const kills = 10
 	var messages []*commercev1alpha1.ProductMessage
 	for i := range kills {
@@ -140,10 +150,9 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 			must(t, w.fake.FailNext(fakewhatsapp.FailWindowClosed, 1))
 			changes = append(changes, withTemplate)
 		}
-		a.armed.Store(true)
+		ks.armed.Store(true)
 		messages = append(messages, w.productMessage(fmt.Sprintf("crash-%d", i), changes...))
-		a.waitTaken(t, fmt.Sprintf("product message %d", i))
-		w.restart()
+		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the product message", i))
 	}
 	for _, pm := range messages {
 		w.waitMessage(pm, "sent", func(pm *commercev1alpha1.ProductMessage) bool {
@@ -163,6 +172,37 @@ func TestCrashBetweenSendAndRecordSendsEveryProductMessageOnce(t *testing.T) {
 		sent := byCustomer[pm.Spec.To.WaID]
 		if len(sent) != 1 || sent[0].MessageID != pm.Status.MessageID || sent[0].CallbackData != pm.Status.CallbackData || pm.Status.Form != form {
 			t.Errorf("%s (form %s) records message %s with callback data %q; the fake sent its customer %+v", pm.Name, pm.Status.Form, pm.Status.MessageID, pm.Status.CallbackData, sent)
+		}
+	}
+}
+
+// The same for bills: killing the operator between WhatsApp accepting an
+// order_details message and its record, five times over, bills every order
+// once: the intent in status.payment is resolved by the status WhatsApp
+// posts with its callback data.
+func TestCrashBetweenSendAndRecordSendsEveryBillOnce(t *testing.T) {
+	w, ks := killableWorld(t, withGateway)
+	const kills = 5
+	var orders []*commercev1alpha1.WhatsAppOrder
+	for i := range kills {
+		ks.armed.Store(true)
+		orders = append(orders, w.billedOrder(fmt.Sprintf("crash-bill-%d", i), inrCart, &commercev1alpha1.OrderPayment{Gateway: &commercev1alpha1.GatewayPayment{}}))
+		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the bill", i))
+	}
+	for _, o := range orders {
+		w.waitOrder(o, "the bill recorded", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return o.Status.Payment != nil && o.Status.Payment.MessageID != ""
+		})
+	}
+	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d bills, one per order", kills), func() bool { return len(w.sentOfType("order_details")) == kills })
+	byReference := map[string][]fakewhatsapp.SentMessage{}
+	for _, m := range w.sentOfType("order_details") {
+		byReference[m.Interactive.ReferenceID] = append(byReference[m.Interactive.ReferenceID], m)
+	}
+	for _, o := range orders {
+		st := o.Status.Payment
+		if sent := byReference[st.ReferenceID]; len(sent) != 1 || sent[0].MessageID != st.MessageID || sent[0].CallbackData != st.CallbackData {
+			t.Errorf("%s records bill %s (%s); the fake got %+v", o.Name, st.MessageID, st.ReferenceID, sent)
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
@@ -42,6 +44,10 @@ type Messaging struct {
 	// (see uncancelled); the composition root nests it between the send's
 	// timeout and the graceful shutdown's.
 	ReconcileTimeout time.Duration
+	// PaymentLookupAfter is how long a bill waits for a final payment status
+	// before WhatsApp's payment lookup is asked, and again between lookups
+	// (the composition root's default: operator.DefaultPaymentLookupAfter).
+	PaymentLookupAfter time.Duration
 }
 
 // messagingObject is a resource that messages customers.
@@ -122,6 +128,9 @@ type messagingKind[T messagingObject] struct {
 	scope func(ctx context.Context, p *pass[T]) (kindScope[T], error)
 	// watches adds the kind's own watches to the channel's.
 	watches func(b *builder.Builder, c client.Reader) *builder.Builder
+	// news, when set, reports the status updates of the kind's own that
+	// start a reconcile besides delivery news (an order's payment statuses).
+	news func(before, after client.Object) bool
 }
 
 // drive runs one pass over a resource of kind k:
@@ -330,8 +339,16 @@ func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 		l, _ := mgr.GetScheme().New(gvk)
 		return l.(client.ObjectList)
 	}
+	triggers := specOrAnnotationsOrDeliveryNews
+	if k.news != nil {
+		triggers = predicate.Or(triggers, predicate.Funcs{
+			CreateFunc: func(event.CreateEvent) bool { return false }, DeleteFunc: func(event.DeleteEvent) bool { return false },
+			GenericFunc: func(event.GenericEvent) bool { return false },
+			UpdateFunc:  func(e event.UpdateEvent) bool { return k.news(e.ObjectOld, e.ObjectNew) },
+		})
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(newObject[T](), builder.WithPredicates(specOrAnnotationsOrDeliveryNews)).
+		For(newObject[T](), builder.WithPredicates(triggers)).
 		Watches(&commercev1alpha1.WhatsAppChannel{}, onChannel(mgr.GetClient(), newList), builder.WithPredicates(channelTurnedReady))
 	if k.watches != nil {
 		b = k.watches(b, mgr.GetClient())

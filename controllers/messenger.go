@@ -57,6 +57,10 @@ type message struct {
 	callbackData  string
 	template      *commercev1alpha1.MessageTemplate
 	params        []string
+	// card, when set, makes the message an update of the order card of a
+	// bill (order_status) rather than text; template then names the
+	// channel's ORDER_STATUS template.
+	card *whatsapp.OrderStatus
 }
 
 // sendResult is how a send went, ready to become a condition: Reason is one
@@ -98,15 +102,47 @@ func (r sendResult) final() bool {
 func (m *Messenger) send(ctx context.Context, about string, ch *commercev1alpha1.WhatsAppChannel, msg message) sendResult {
 	send := whatsapp.Send{To: msg.to, ReplyTo: msg.replyTo, CallbackData: msg.callbackData}
 	return m.sendWith(ctx, about, ch, func(api *whatsapp.Client) (string, error) {
-		if t := msg.template; t != nil {
-			lang := t.Language
-			if lang == "" {
-				lang = "en_US"
-			}
-			return api.SendTemplate(ctx, send, whatsapp.TemplateRef{Name: t.Name, Language: lang, Namespace: t.Namespace}, msg.params)
+		t := msg.template
+		switch {
+		case msg.card != nil && t != nil:
+			return api.SendOrderStatusTemplate(ctx, send, templateRef(t.Name, t.Language, t.Namespace), *msg.card)
+		case msg.card != nil:
+			return api.SendOrderStatus(ctx, send, *msg.card)
+		case t != nil:
+			return api.SendTemplate(ctx, send, templateRef(t.Name, t.Language, t.Namespace), msg.params)
 		}
 		return api.SendText(ctx, send, msg.text)
 	})
+}
+
+// templateRef names an approved template, in en_US when no language is set.
+func templateRef(name, language, namespace string) whatsapp.TemplateRef {
+	if language == "" {
+		language = "en_US"
+	}
+	return whatsapp.TemplateRef{Name: name, Language: language, Namespace: namespace}
+}
+
+// sendBill sends the bill d on ch, or, with template, that template in its
+// place, and classifies the outcome as send does.
+func (m *Messenger) sendBill(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, to whatsapp.Send, d whatsapp.OrderDetails, template *whatsapp.TemplateRef) sendResult {
+	return m.sendWith(ctx, "payment", ch, func(api *whatsapp.Client) (string, error) {
+		if template != nil {
+			return api.SendOrderDetailsTemplate(ctx, to, *template, d)
+		}
+		return api.SendOrderDetails(ctx, to, d)
+	})
+}
+
+// lookupPayment asks WhatsApp, through ch, for the payment of the bill with
+// reference under configuration; a non-nil result is why it could not ask.
+func (m *Messenger) lookupPayment(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, configuration, reference string) (p whatsapp.Payment, found bool, res sendResult) {
+	res = m.deliver(ctx, ch, func(api *whatsapp.Client) (string, error) {
+		var err error
+		p, found, err = api.LookupPayment(ctx, configuration, reference)
+		return "", err
+	})
+	return p, found, res
 }
 
 // sendProducts sends the product message p on ch, or, with template, that

@@ -304,6 +304,7 @@ func (s *pmsgScope) apply(pm *commercev1alpha1.ProductMessage) {
 		}
 	}
 	st.Inquiries, st.Orders, st.Revenue, st.RevenueSummary = s.tally.Inquiries, s.tally.Orders, s.tally.Revenue, s.tally.Summary
+	st.PaidRevenue = s.tally.PaidRevenue
 }
 
 // events: a product message's are its outcome's, which the driver emits.

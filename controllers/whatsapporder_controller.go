@@ -14,6 +14,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/payment"
 )
 
 // WhatsAppOrderReconciler follows the business's decisions on orders: it checks
@@ -45,6 +46,17 @@ type orderScope struct {
 	// (nil when nothing was sent).
 	step   notifyStep
 	record *notificationRecord
+	// Decided by pay: the step; why the bill did not go (a refusal, or the
+	// send's failure); the bill's record to merge and its reference; what
+	// the payment lookup found or the business recorded; the Paid condition
+	// written.
+	bill       billStep
+	billFailed *outcome
+	billRecord *commercev1alpha1.SentMessage
+	billKeep   bool
+	billRef    string
+	reported   *payment.Report
+	paidCond   *metav1.Condition
 }
 
 var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder]{
@@ -52,6 +64,7 @@ var orderKind = &messagingKind[*commercev1alpha1.WhatsAppOrder]{
 	scope: func(_ context.Context, p *pass[*commercev1alpha1.WhatsAppOrder]) (kindScope[*commercev1alpha1.WhatsAppOrder], error) {
 		return &orderScope{pass: p}, nil
 	},
+	news: paymentNews,
 }
 
 func (*orderScope) kind() *messagingKind[*commercev1alpha1.WhatsAppOrder] { return orderKind }
@@ -61,10 +74,15 @@ func (s *orderScope) eventReason(reason string) string { return notifiedEventRea
 // phases are the order's phases:
 //
 //	validate    the cart: phase, itemCount, total, currency, Validated
-//	notify      at most one due notification is sent: notifications, CustomerNotified
+//	pay         the bill is refused, sent once or awaited; the payment looked up: payment, Paid
+//	notify      at most one due notification (text, or the order card of the bill) is sent:
+//	            notifications, CustomerNotified
+//
+// A pass that sends or awaits the bill sends nothing else: the order cards
+// name it.
 func (s *orderScope) phases(ctx context.Context) error {
 	s.validate()
-	if s.state != commercev1alpha1.OrderPhaseInvalid {
+	if !s.pay(ctx) && s.state != commercev1alpha1.OrderPhaseInvalid {
 		s.notify(ctx)
 	}
 	return nil
@@ -145,8 +163,8 @@ func (s *orderScope) moreDue(rec *notificationRecord) bool {
 // written (s.err).
 func (s *orderScope) sendNotification(ctx context.Context) (sendResult, *notificationRecord) {
 	rec := &notificationRecord{state: s.step.state}
-	if s.step.template && s.channel != nil && s.channel.Spec.Notifications.Template != nil {
-		rec.template = s.channel.Spec.Notifications.Template.Name
+	if t := notifyTemplate(s.obj, s.channel); s.step.template && t != nil {
+		rec.template = t.Name
 	}
 	msg, err := orderMessage(s.obj, s.channel, s.step.state, s.summary, s.step.template)
 	var res sendResult
@@ -191,7 +209,12 @@ func (s *orderScope) phaseText() string { return string(s.state) }
 // delivered it, whether its cart was valid or not.
 func (s *orderScope) finished() bool { return finalOrderState(s.obj.Spec.State) }
 
-func (s *orderScope) conditions() []metav1.Condition { return []metav1.Condition{s.validated} }
+func (s *orderScope) conditions() []metav1.Condition {
+	if s.paidCond = s.paid(); s.paidCond != nil {
+		return []metav1.Condition{s.validated, *s.paidCond}
+	}
+	return []metav1.Condition{s.validated}
+}
 
 // apply writes the order's own status fields into o.
 func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
@@ -201,6 +224,7 @@ func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
 	if s.record != nil {
 		st.Notifications = s.record.applyTo(st.Notifications)
 	}
+	s.applyPayment(o)
 }
 
 // events announces a phase change, and the template sent because a text
@@ -221,6 +245,7 @@ func (s *orderScope) events(rec events.EventRecorder, before *commercev1alpha1.W
 		rec.Eventf(s.obj, nil, corev1.EventTypeWarning, notifiedEventReason(commercev1alpha1.ReasonDeliveryFailed), "Notify",
 			"WhatsApp could not deliver the message announcing %s (%s): sending the channel's template instead", f.State, describeError(f.Error))
 	}
+	s.paymentEvent(rec, before)
 }
 
 // notifiedEventReason is the event reason of a notification outcome:

@@ -11,6 +11,7 @@ import (
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/cart"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/notification"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // The order's decisions: pure functions of values, table-tested in
@@ -149,7 +150,7 @@ func nextNotification(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.Wh
 			return step
 		}
 	}
-	if ch != nil && ch.Spec.Notifications.Template != nil {
+	if notifyTemplate(o, ch) != nil {
 		for i := range sent {
 			e := &sent[i]
 			if e.Template == "" && e.DeliveryStatus == commercev1alpha1.DeliveryFailed && windowCode(e.Error) && entryFor(sent, e.State, true) == nil {
@@ -174,8 +175,22 @@ func notificationAbout(state commercev1alpha1.OrderState, template bool) string 
 
 var errNoTemplate = errors.New("the customer's 24-hour service window has closed and the channel names no template; nothing was sent")
 
+// notifyTemplate is the template announcing a state outside the window: the
+// channel's ORDER_STATUS template for an order with a bill (its card is
+// updated), else its notification template; nil when it has none.
+func notifyTemplate(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel) *commercev1alpha1.MessageTemplate {
+	switch {
+	case ch == nil:
+		return nil
+	case cardReference(o) != "":
+		return cardTemplate(ch)
+	}
+	return ch.Spec.Notifications.Template
+}
+
 // orderMessage is the message announcing state: free-form text, or the
-// channel's template.
+// channel's template; for an order with a bill, the update of its order
+// card, with the text as its body.
 func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, state commercev1alpha1.OrderState, sum cart.Summary, template bool) (message, error) {
 	msg := message{to: recipient(order.Spec.Customer, order.Status.CustomerUserID)}
 	if ch == nil {
@@ -184,10 +199,18 @@ func orderMessage(order *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.Wh
 	data := notification.For(order, state, sum)
 	var err error
 	if template {
-		if ch.Spec.Notifications.Template == nil {
+		if msg.template = notifyTemplate(order, ch); msg.template == nil {
 			return msg, errNoTemplate
 		}
-		msg.template = ch.Spec.Notifications.Template
+	}
+	if ref := cardReference(order); ref != "" {
+		msg.card = &whatsapp.OrderStatus{ReferenceID: ref, Status: cardStatuses[state]}
+		if !template {
+			msg.card.Body, err = notification.Text(ch, data)
+		}
+		return msg, err
+	}
+	if template {
 		msg.params, err = notification.TemplateParameters(msg.template, data)
 		return msg, err
 	}

@@ -190,7 +190,7 @@ func TestRecordedNotified(t *testing.T) {
 	}{
 		{"accepted", commercev1alpha1.SentMessage{MessageID: "wamid.a"}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
 		{"delivered", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryRead}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
-		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "15m0s"},
+		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "12m0s"},
 		{"failed later", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026, Title: "Message undeliverable"}},
 			metav1.ConditionFalse, commercev1alpha1.ReasonDeliveryFailed, "131026 Message undeliverable"},
 		{"refused, window closed", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 470}},

@@ -94,6 +94,10 @@ type Options struct {
 	// again at once when WhatsApp refuses a token); DefaultSecretResyncPeriod
 	// if zero.
 	SecretResyncPeriod time.Duration
+	// PaymentLookupAfter is how long a bill waits for a final payment status
+	// before WhatsApp's payment lookup is asked, and between lookups;
+	// DefaultPaymentLookupAfter if zero.
+	PaymentLookupAfter time.Duration
 	// MaxConcurrentReconciles is how many objects each controller reconciles
 	// at once; DefaultMaxConcurrentReconciles if zero.
 	MaxConcurrentReconciles int
@@ -149,6 +153,9 @@ func NewScheme() *runtime.Scheme {
 func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.SecretResyncPeriod <= 0 {
 		opts.SecretResyncPeriod = DefaultSecretResyncPeriod
+	}
+	if opts.PaymentLookupAfter <= 0 {
+		opts.PaymentLookupAfter = DefaultPaymentLookupAfter
 	}
 	if opts.MaxConcurrentReconciles <= 0 {
 		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
@@ -326,7 +333,8 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache,
 	}
 	messaging := func(name string) controllers.Messaging {
 		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
-			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout}
+			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout,
+			PaymentLookupAfter: opts.PaymentLookupAfter}
 	}
 	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)

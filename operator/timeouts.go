@@ -16,14 +16,14 @@ import (
 // still records its outcome; a reconcile of a resource that messages customers
 // is not cancelled by a shutdown (a message sent but not recorded would be sent
 // again by the next leader), so the graceful shutdown outlasts it; and the pod
-// outlasts the shutdown. Beside them, IntentTimeout (commercev1alpha1, 15 min)
+// outlasts the shutdown. Beside them, IntentTimeout (commercev1alpha1, 12 min)
 // is far above a send and a reconcile: an intent waits for WhatsApp's status
 // that long before its message is sent again, longer than the receiver's
 // RecordWait (webhookreceiver, 10 min), during which a status whose record is
 // not visible yet is refused for WhatsApp to resend:
 //
-//	GracefulShutdownTimeout < RecordWait < IntentTimeout
-//	  20 s                      10 min       15 min
+//	GracefulShutdownTimeout < RecordWait < IntentTimeout < DefaultPaymentLookupAfter
+//	  20 s                      10 min       12 min          15 min
 //
 // The receiver answers every webhook within its own 5 s (webhookreceiver), on
 // every replica, apart from these.
@@ -39,6 +39,14 @@ const (
 	GracefulShutdownTimeout = 20 * time.Second
 )
 
+// DefaultPaymentLookupAfter is how long a bill waits for a final payment
+// status on the webhook before the order controller asks WhatsApp's payment
+// lookup, and then how long between lookups (Meta asks businesses not to
+// rely on webhooks alone). It is far above IntentTimeout: WhatsApp reports a
+// payment within seconds of the customer paying, and a lookup is an API call
+// per unpaid order.
+const DefaultPaymentLookupAfter = 15 * time.Minute
+
 // The order stated above, checked by the compiler: a constant conversion of
 // a negative difference to uint64 does not build.
 const (
@@ -46,4 +54,5 @@ const (
 	_ = uint64(GracefulShutdownTimeout - ReconcileTimeout - 1)
 	_ = uint64(commercev1alpha1.IntentTimeout - GracefulShutdownTimeout - 1)
 	_ = uint64(commercev1alpha1.IntentTimeout - webhookreceiver.RecordWait - 1)
+	_ = uint64(DefaultPaymentLookupAfter - commercev1alpha1.IntentTimeout - 1)
 )

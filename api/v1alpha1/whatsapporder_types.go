@@ -33,6 +33,8 @@ const OrderPhaseInvalid OrderPhase = "Invalid"
 // +kubebuilder:validation:XValidation:rule="has(self.text) == has(oldSelf.text) && (!has(self.text) || self.text == oldSelf.text)",message="text is immutable"
 // +kubebuilder:validation:XValidation:rule="has(self.replyToMessageID) == has(oldSelf.replyToMessageID) && (!has(self.replyToMessageID) || self.replyToMessageID == oldSelf.replyToMessageID)",message="replyToMessageID is immutable"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.payment) || (has(self.payment) && self.payment == oldSelf.payment)",message="payment is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.recordedPayment) || (has(self.recordedPayment) && self.recordedPayment == oldSelf.recordedPayment)",message="recordedPayment is immutable once set"
+// +kubebuilder:validation:XValidation:rule="!has(self.recordedPayment) || (has(self.payment) && (has(self.payment.pix) || has(self.payment.link)))",message="recordedPayment records a pix or link payment, which WhatsApp does not report; a gateway payment is reported by WhatsApp"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.payment) || !has(self.payment) || !(oldSelf.state in ['Rejected', 'Delivered', 'Cancelled'] || self.state in ['Rejected', 'Delivered', 'Cancelled'])",message="payment cannot be requested for an order in a final state"
 type WhatsAppOrderSpec struct {
 	// Channel is the name of the WhatsAppChannel the order arrived on.
@@ -78,6 +80,23 @@ type WhatsAppOrderSpec struct {
 	// changes after.
 	// +optional
 	Payment *OrderPayment `json:"payment,omitempty"`
+
+	// RecordedPayment is the payment of a pix or link bill, which WhatsApp
+	// does not report: the business (or its payment provider's controller)
+	// records it once, and the operator treats the bill as captured. It never
+	// changes after.
+	// +optional
+	RecordedPayment *RecordedPayment `json:"recordedPayment,omitempty"`
+}
+
+// RecordedPayment is a payment the business's provider confirmed outside WhatsApp.
+type RecordedPayment struct {
+	// TransactionID is the provider's id of the payment.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	TransactionID string `json:"transactionID"`
+	// PaidAt is when the customer paid.
+	PaidAt metav1.Time `json:"paidAt"`
 }
 
 // OrderItem is one line of the cart.

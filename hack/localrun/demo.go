@@ -32,6 +32,9 @@ const (
 	demoNamespace = "whatsapp-demo"
 	demoPhone     = "106540352242922"
 	demoCustomer  = "16505551234"
+	// demoPaymentConfiguration is the demo channel's payment configuration,
+	// which the fake takes as any other.
+	demoPaymentConfiguration = "demo-razorpay"
 )
 
 // startDemo creates the demo channel once the operator runs, starts the fake API
@@ -62,7 +65,9 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 				}
 			case *commercev1alpha1.WhatsAppChannel:
 				o.Spec = commercev1alpha1.WhatsAppChannelSpec{API: commercev1alpha1.APICloud, PhoneNumberID: demoPhone, APIURL: "http://" + fakeAddr,
-					SecretRef: commercev1alpha1.SecretReference{Name: "shop-whatsapp"}}
+					SecretRef: commercev1alpha1.SecretReference{Name: "shop-whatsapp"},
+					// India's payment gateway takes INR: the demo's INR order is billed through it.
+					Payments: &commercev1alpha1.ChannelPayments{ConfigurationName: demoPaymentConfiguration}}
 			}
 			return nil
 		}); err != nil {
@@ -96,7 +101,12 @@ func startDemo(ctx context.Context, kubeconfig, stateDir, fakeAddr, webhookAddr 
 	if err := os.WriteFile(secretFile, []byte(appSecret), 0o600); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(orderFile, demoOrder(time.Now()), 0o644); err != nil {
+	now := time.Now()
+	if err := os.WriteFile(orderFile, demoOrder(fmt.Sprintf("wamid.demo-%d", now.Unix()), "Sheena Nelson", now, demoCart), 0o644); err != nil {
+		return nil, err
+	}
+	paidOrderFile := filepath.Join(stateDir, "demo-order-inr.json")
+	if err := os.WriteFile(paidOrderFile, demoOrder(fmt.Sprintf("wamid.demo-inr-%d", now.Unix()), "Priya Sharma", now, demoCartINR), 0o644); err != nil {
 		return nil, err
 	}
 	fmt.Printf(`Demo: namespace %s has a Ready channel "shop" whose WhatsApp API is a fake on http://%s
@@ -110,7 +120,21 @@ then decide it and watch the customer's notification arrive:
     kubectl -n %s patch whatsapporder <name> --type=merge -p '{"spec":{"state":"Accepted"}}'
     kubectl -n %s get whatsapporders -o wide -w
 
-`, demoNamespace, fakeAddr, webhookURL, secretFile, orderFile, demoNamespace, demoNamespace, demoNamespace)
+The customer can also pay in the chat (India: a payment gateway, so this order is in INR).
+Place it, ask for payment (the customer gets a bill), play the customer who pays, then ship
+and deliver it: the customer's order card moves processing -> shipped -> completed:
+
+    go run ./hack/postwebhook --url %[3]s --secret-file %[4]s --file %[9]s
+    kubectl -n %[6]s get whatsapporders
+    kubectl whatsapp -n %[6]s request-payment <name> --gateway %[10]s --shipping 40
+    curl -X POST 'http://%[2]s/_fake/pay?payer=pay'
+    kubectl whatsapp -n %[6]s accept <name>
+    kubectl whatsapp -n %[6]s ship <name>
+    kubectl whatsapp -n %[6]s deliver <name>
+    kubectl -n %[6]s get whatsapporders -o wide
+    curl -s http://%[2]s/_fake/sent
+
+`, demoNamespace, fakeAddr, webhookURL, secretFile, orderFile, demoNamespace, demoNamespace, demoNamespace, paidOrderFile, demoPaymentConfiguration)
 	pm := demoProductMessage(time.Now())
 	if err := c.Create(ctx, pm); err != nil {
 		_ = fake.Close()
@@ -149,19 +173,30 @@ func demoProductMessage(now time.Time) *commercev1alpha1.ProductMessage {
 	}
 }
 
-// demoOrder is a Cloud order webhook stamped now, so the customer's 24-hour
-// window is open and the notification goes out as text.
-func demoOrder(now time.Time) []byte {
+// demoCart is the order to decide: 2 x 7.99 + 1 x 25 USD.
+var demoCart = []cart.Item{
+	{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
+	{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
+}
+
+// demoCartINR is the order to bill through India's payment gateway (INR
+// only): 2 x 499.50 + 1 x 150 INR.
+var demoCartINR = []cart.Item{
+	{ProductRetailerID: "kurta-blue", Quantity: 2, ItemPrice: "499.50", Currency: "INR"},
+	{ProductRetailerID: "dupatta", Quantity: 1, ItemPrice: "150", Currency: "INR"},
+}
+
+// demoOrder is a Cloud order webhook of items from the demo customer,
+// stamped now, so the customer's 24-hour window is open and the
+// notification goes out as text.
+func demoOrder(messageID, customer string, now time.Time, items []cart.Item) []byte {
 	return webhookbody.New(whatsapp.Cloud, demoPhone).Order(payload.Order{
-		MessageID: fmt.Sprintf("wamid.demo-%d", now.Unix()),
-		Customer:  payload.Customer{WaID: demoCustomer, Name: "Sheena Nelson"},
+		MessageID: messageID,
+		Customer:  payload.Customer{WaID: demoCustomer, Name: customer},
 		Timestamp: now,
 		CatalogID: "194836987003835",
 		Text:      "Love these!",
-		Items: []cart.Item{
-			{ProductRetailerID: "di9ozbzfi4", Quantity: 2, ItemPrice: "7.99", Currency: "USD"},
-			{ProductRetailerID: "nqryix03ez", Quantity: 1, ItemPrice: "25", Currency: "USD"},
-		},
+		Items:     items,
 	}).Bytes()
 }
 

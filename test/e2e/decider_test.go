@@ -55,7 +55,7 @@ func TestDeciderChangesOnlyTheDecision(t *testing.T) {
 		return o
 	}
 	refused := func(err error, what string) bool {
-		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "a decider may change only spec.state and spec.payment") &&
+		return apierrors.IsForbidden(err) && strings.Contains(err.Error(), "a decider may change only spec.state, spec.payment and spec.recordedPayment") &&
 			strings.Contains(err.Error(), what)
 	}
 

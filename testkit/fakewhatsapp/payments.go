@@ -2,8 +2,10 @@ package fakewhatsapp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/bill"
@@ -54,6 +56,8 @@ type orderParameters struct {
 type billState struct {
 	message SentMessage
 	total   bill.Money
+	// currency is the bill's, whether it went as a message or a template.
+	currency string
 	// payment is the last payment status posted: "", pending, captured or failed.
 	payment string
 }
@@ -138,8 +142,12 @@ func value(m *bill.Money) int64 {
 	return m.Value
 }
 
-// orderParams are the order message parameters of an interactive send, or nil.
+// orderParams are the order message parameters of an interactive send, or
+// of a template's ORDER_DETAILS button, or nil.
 func orderParams(req *sendRequest) (string, *orderParameters) {
+	if b := templateButton(req); b != nil && b.subType == "order_details" && b.action != nil && b.action.OrderDetails != nil {
+		return "order_details", b.action.OrderDetails
+	}
 	in := req.Interactive
 	if in == nil || (in.Type != "order_details" && in.Type != "order_status") || in.Action == nil || in.Action.Parameters == nil {
 		return "", nil
@@ -177,7 +185,7 @@ func (s *Server) noteBill(m SentMessage, req *sendRequest) {
 	if s.bills == nil {
 		s.bills = map[string]*billState{}
 	}
-	s.bills[p.ReferenceID] = &billState{message: m, total: *p.TotalAmount}
+	s.bills[p.ReferenceID] = &billState{message: m, total: *p.TotalAmount, currency: p.Currency}
 }
 
 // Payer is how the customer the fake plays answers a bill.
@@ -209,8 +217,9 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	b, ok := s.bills[referenceID]
 	var m SentMessage
 	var total bill.Money
+	var currency string
 	if ok {
-		m, total = b.message, b.total
+		m, total, currency = b.message, b.total, b.currency
 	}
 	s.mu.Unlock()
 	if !ok {
@@ -221,7 +230,7 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	start := time.Now().Truncate(time.Second)
 	for i, st := range statuses {
 		p := payload.Payment{MessageID: m.MessageID, Status: st, Timestamp: start.Add(time.Duration(i) * time.Second), ReferenceID: referenceID,
-			Amount: &payload.Money{Value: total.Value, Offset: total.Offset}, Currency: currencyOf(m), TransactionID: fmt.Sprintf("pay_fake_%d", i),
+			Amount: &payload.Money{Value: total.Value, Offset: total.Offset}, Currency: currency, TransactionID: fmt.Sprintf("pay_fake_%d", i),
 			TransactionType: "razorpay", TransactionStatus: map[string]string{"pending": "pending", "captured": "success", "failed": "failed"}[st], Method: "upi"}
 		if st == "failed" {
 			p.ErrorCode, p.ErrorReason = "BAD_REQUEST_ERROR", "Payment failed"
@@ -242,9 +251,51 @@ func (s *Server) Pay(ctx context.Context, webhookURL string, appSecret []byte, r
 	return nil
 }
 
-func currencyOf(m SentMessage) string {
-	if m.Interactive != nil {
-		return m.Interactive.Currency
+// PayUnreported plays the customer who pays the bill referenceID while
+// WhatsApp's payment webhook is lost: nothing is posted, and only the
+// payment lookup tells.
+func (s *Server) PayUnreported(referenceID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bills[referenceID]
+	if !ok {
+		return fmt.Errorf("fakewhatsapp: no bill with reference %q was sent", referenceID)
 	}
-	return ""
+	b.payment = "captured"
+	return nil
+}
+
+// Lookups counts the payment lookups answered, by reference.
+func (s *Server) Lookups(referenceID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lookups[referenceID]
+}
+
+// handleLookup answers the payment lookup as WhatsApp does: the bill's
+// payment, or no payment while the customer has not paid.
+func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeAPIError(w, whatsapp.Cloud, apiError{status: http.StatusUnauthorized, code: 190, message: "Invalid OAuth access token"})
+		return
+	}
+	ref := r.PathValue("reference")
+	s.mu.Lock()
+	if s.lookups == nil {
+		s.lookups = map[string]int{}
+	}
+	s.lookups[ref]++
+	b := s.bills[ref]
+	var payments []whatsapp.Payment
+	if b != nil && b.payment != "" {
+		p := whatsapp.Payment{ReferenceID: ref, Status: b.payment, Currency: b.currency, Amount: b.total}
+		t := whatsapp.PaymentTransaction{ID: "pay_fake_lookup", Type: "razorpay", Status: map[string]string{"pending": "pending", "captured": "success", "failed": "failed"}[b.payment],
+			Created: b.message.Time.Unix(), Updated: b.message.Time.Unix() + 1}
+		t.Method.Type = "upi"
+		p.Transactions = append(p.Transactions, t)
+		payments = append(payments, p)
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"payments": payments})
 }

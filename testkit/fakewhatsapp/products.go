@@ -82,6 +82,8 @@ type sectionRequest struct {
 type buttonActionRequest struct {
 	ThumbnailProductRetailerID string           `json:"thumbnail_product_retailer_id"`
 	Sections                   []sectionRequest `json:"sections"`
+	// OrderDetails is the bill of an ORDER_DETAILS button.
+	OrderDetails *orderParameters `json:"order_details"`
 }
 
 // SetCatalog makes the fake know catalogID with exactly these products. Once
@@ -240,6 +242,13 @@ func validateButton(gen whatsapp.Generation, subType string, action *buttonActio
 			return "the mpm button needs an action with thumbnail_product_retailer_id"
 		}
 		return validateSections(action.Sections, "button action.sections")
+	case "order_details":
+		if gen == whatsapp.OnPremises {
+			return "payments are Cloud API only"
+		}
+		if action == nil || action.OrderDetails == nil || action.OrderDetails.ReferenceID == "" || action.OrderDetails.TotalAmount == nil {
+			return "the order_details button needs an action with order_details"
+		}
 	default:
 		return fmt.Sprintf("button sub_type %q is not one the fake knows", subType)
 	}

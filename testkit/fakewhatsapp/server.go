@@ -88,6 +88,8 @@ type Server struct {
 	catalogs map[string][]string
 	// bills are the accepted order_details messages by reference_id.
 	bills map[string]*billState
+	// lookups counts the payment lookups answered, by reference_id.
+	lookups map[string]int
 }
 
 // New returns a Server that is not listening yet; call Start.
@@ -117,6 +119,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/messages", s.handleOnPremSend)
 	mux.HandleFunc("POST /{phone}/messages", s.handleCloudSend)
 	mux.HandleFunc("POST /{version}/{phone}/messages", s.handleCloudSend)
+	mux.HandleFunc("GET /{phone}/payments/{configuration}/{reference}", s.handleLookup)
+	mux.HandleFunc("GET /{version}/{phone}/payments/{configuration}/{reference}", s.handleLookup)
 	mux.HandleFunc("GET /_fake/sent", s.handleSent)
 	mux.HandleFunc("POST /_fake/fail", s.handleFail)
 	mux.HandleFunc("POST /_fake/fail-delivery", s.handleFailDelivery)
