@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ type killSwitch struct {
 	next  http.RoundTripper
 	armed atomic.Bool
 	kill  chan struct{}
+	// answer, when set, is what the operator gets instead of an error: the
+	// operator lives on, answered something else than WhatsApp's answer.
+	answer func(*http.Request) (*http.Response, error)
 }
 
 func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -34,7 +38,16 @@ func (k *killSwitch) RoundTrip(req *http.Request) (*http.Response, error) {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	k.kill <- struct{}{}
+	if k.answer != nil {
+		return k.answer(req)
+	}
 	return nil, errors.New("the operator died after WhatsApp accepted the message")
+}
+
+// badGateway: a proxy in front of WhatsApp answers 502 on the way back.
+func badGateway(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusBadGateway, Status: "502 Bad Gateway", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"text/html"}}, Body: io.NopCloser(strings.NewReader("<html>502 Bad Gateway</html>")), Request: req}, nil
 }
 
 // killableWorld is a Cloud world whose fake posts every status, and the
@@ -53,12 +66,18 @@ func killableWorld(t *testing.T, customize ...func(*commercev1alpha1.WhatsAppCha
 // and starts the operator again.
 func (w *world) restartAfterKill(ks *killSwitch, what string) {
 	w.t.Helper()
+	w.afterKill(ks, what)
+	w.restart()
+}
+
+// afterKill waits for the kill switch to fire on the send of what.
+func (w *world) afterKill(ks *killSwitch, what string) {
+	w.t.Helper()
 	select {
 	case <-ks.kill:
 	case <-time.After(20 * time.Second):
 		w.t.Fatalf("%s was never sent", what)
 	}
-	w.restart()
 }
 
 // Killing the operator between WhatsApp accepting a notification and the
@@ -67,14 +86,33 @@ func (w *world) restartAfterKill(ks *killSwitch, what string) {
 // posts with its callback data, and nothing is sent again.
 func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 	w, ks := killableWorld(t)
-	const kills = 10
+	w.acceptEach(ks, 10, func(i int) { w.restartAfterKill(ks, fmt.Sprintf("kill %d: the notification", i)) })
+}
+
+// A 5xx says nothing of whether WhatsApp took the message: when it did
+// (the proxy in front of it failed on the way back), the status WhatsApp
+// posts with the intent's callback data resolves it, and nothing is sent
+// again. Five orders, each notification answered 502 after WhatsApp took
+// it, tell each customer once.
+func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testing.T) {
+	w, ks := killableWorld(t)
+	ks.answer = badGateway
+	w.acceptEach(ks, 5, func(i int) { w.afterKill(ks, fmt.Sprintf("order %d: the notification", i)) })
+}
+
+// acceptEach accepts kills orders, each announcement going through ks's
+// armed send and then after(i), and checks every customer is told once, by
+// the message WhatsApp took.
+func (w *world) acceptEach(ks *killSwitch, kills int, after func(i int)) {
+	t := w.t
+	t.Helper()
 	var orders []*commercev1alpha1.WhatsAppOrder
 	for i := range kills {
 		order := w.placeOrder(fmt.Sprintf("wamid.crash-%d", i))
 		w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
 		ks.armed.Store(true)
 		w.setState(order, commercev1alpha1.OrderAccepted)
-		w.restartAfterKill(ks, fmt.Sprintf("kill %d: the notification", i))
+		after(i)
 		orders = append(orders, order)
 	}
 	for _, o := range orders {
@@ -83,7 +121,7 @@ func TestCrashBetweenSendAndRecordTellsEveryCustomerOnce(t *testing.T) {
 				len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
 		})
 	}
-	testenv.Consistently(t, 500*time.Millisecond, fmt.Sprintf("%d messages, one per customer", kills), func() bool { return len(w.fake.Sent()) == kills })
+	testenv.Consistently(t, 2*time.Second, fmt.Sprintf("%d messages, one per customer", kills), func() bool { return len(w.fake.Sent()) == kills })
 	byCallback := map[string]fakewhatsapp.SentMessage{}
 	for _, m := range w.fake.Sent() {
 		byCallback[m.CallbackData] = m

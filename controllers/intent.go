@@ -12,7 +12,8 @@ import (
 // Exactly once across a crash, for Cloud channels. Every message to a
 // customer is recorded as an intent (a SentMessage with callbackData and no
 // messageID) in a status write before it is sent, and its outcome in the next
-// write. A crash between the two leaves the intent; the receiver resolves it
+// write. A crash between the two leaves the intent, and so does a send whose
+// outcome is unknown (no answer, or a 5xx); the receiver resolves it
 // when a status webhook carrying its callback data arrives (WhatsApp posts
 // "sent" within seconds), and the message is sent again only when none has
 // come IntentTimeout after the intent was recorded. On-Premises has no
@@ -55,8 +56,8 @@ func intent(cb string, now time.Time) commercev1alpha1.SentMessage {
 
 // sendRecord is what a send's outcome leaves on record: the message WhatsApp
 // accepted, or the record of a final refusal; nil for a send to be retried.
-// keepIntent says the intent stays pending: the send got no answer at all, so
-// WhatsApp may have accepted it, and a status naming it may still come.
+// keepIntent says the intent stays pending: the send got no answer at all or
+// a 5xx, so WhatsApp may have accepted it, and a status naming it may still come.
 func sendRecord(res sendResult, cb string, now time.Time) (rec *commercev1alpha1.SentMessage, keepIntent bool) {
 	at := &metav1.Time{Time: now}
 	switch {

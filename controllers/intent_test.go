@@ -48,7 +48,7 @@ func TestIntentWait(t *testing.T) {
 		want   time.Duration
 	}{
 		{&metav1.Time{Time: now}, commercev1alpha1.IntentTimeout},
-		{&metav1.Time{Time: now.Add(-90 * time.Second)}, 30 * time.Second},
+		{&metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout + 30*time.Second)}, 30 * time.Second},
 		{&metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout)}, 0},
 		{nil, 0},
 	} {

@@ -74,8 +74,10 @@ type sendResult struct {
 	// RetryAfter is when to try again; zero means the workqueue's backoff for
 	// Retrying, the channel's watch for ChannelNotReady (see afterSend).
 	RetryAfter time.Duration
-	// Unanswered is a Retrying send that got no answer at all (a timeout, a
-	// reset connection): WhatsApp may have accepted it.
+	// Unanswered is a Retrying send whose outcome is unknown: no answer at
+	// all (a timeout, a reset connection) or a 5xx, which WhatsApp or a proxy
+	// in front of it may give after the message was taken. WhatsApp may have
+	// accepted it, so its intent stays until a status or IntentTimeout.
 	Unanswered bool
 	// Err is the send's error as the WhatsApp client returned it (a
 	// *whatsapp.Error keeps its class and code); nil when the send never
@@ -199,7 +201,7 @@ func (m *Messenger) deliver(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 		res.Reason = commercev1alpha1.ReasonWindowClosed
 	case whatsapp.RateLimited, whatsapp.Transient:
 		res.Reason, res.RetryAfter = commercev1alpha1.ReasonRetrying, whatsapp.RetryAfter(err)
-		res.Unanswered = apiErr == nil || apiErr.HTTPStatus == 0
+		res.Unanswered = apiErr == nil || apiErr.HTTPStatus == 0 || apiErr.HTTPStatus >= http.StatusInternalServerError
 	default:
 		res.Reason = commercev1alpha1.ReasonSendFailed
 	}

@@ -185,7 +185,12 @@ func TestRateLimitsAndServerErrorsAreRetried(t *testing.T) {
 	w := newWorld(t, commercev1alpha1.APICloud)
 	must(t, w.fake.FailNext(fakewhatsapp.FailServerError, 2))
 	pm := w.productMessage("retried", singleProduct)
-	w.waitMessage(pm, "sent", phaseIs(commercev1alpha1.ProductMessageSent))
+	// WhatsApp may have taken a message it answered 5xx: it is sent again
+	// only once IntentTimeout passed without a status.
+	w.waitMessage(pm, "sent", func(pm *commercev1alpha1.ProductMessage) bool {
+		w.timeOut(pm, pm.Status.SentMessage)
+		return pm.Status.Phase == commercev1alpha1.ProductMessageSent
+	})
 	must(t, w.fake.FailNext(fakewhatsapp.FailRateLimited, 1))
 	limited := w.productMessage("limited", singleProduct)
 	w.waitMessage(limited, "sent", phaseIs(commercev1alpha1.ProductMessageSent))

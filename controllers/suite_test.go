@@ -292,13 +292,22 @@ func (w *world) waitNotifications(o *commercev1alpha1.WhatsAppOrder, n int) {
 				continue
 			}
 			pending = true
-			if !w.fakeGot(m.CallbackData) && !intentTimedOut(m.SentMessage, w.clock.Now()) {
-				w.clock.SetTime(m.SentAt.Add(commercev1alpha1.IntentTimeout))
-				w.touch(o)
+			if !w.fakeGot(m.CallbackData) {
+				w.timeOut(o, m.SentMessage)
 			}
 		}
 		return !pending && len(o.Status.Notifications) == n
 	})
+}
+
+// timeOut moves the clock past IntentTimeout of obj's pending intent m, as
+// time would for a send WhatsApp did not take (no status will come), and
+// wakes obj.
+func (w *world) timeOut(obj client.Object, m commercev1alpha1.SentMessage) {
+	if m.Pending() && !intentTimedOut(m, w.clock.Now()) {
+		w.clock.SetTime(m.SentAt.Add(commercev1alpha1.IntentTimeout))
+		w.touch(obj)
+	}
 }
 
 func intentTimedOut(m commercev1alpha1.SentMessage, now time.Time) bool {

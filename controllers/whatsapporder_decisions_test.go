@@ -155,7 +155,7 @@ func TestNextNotification(t *testing.T) {
 		{name: "shipped, accepted told: shipped", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", accepted)}, ch: bare, at: now, wantKind: stepSend, wantState: s},
 		{name: "fresh intent waits for its status", state: s,
 			sent: []commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(30 * time.Second)})},
-			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: 90 * time.Second},
+			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: commercev1alpha1.IntentTimeout - 30*time.Second},
 		{name: "intent past the timeout is sent again, before anything else", state: s,
 			sent: []commercev1alpha1.OrderNotification{notif(a, "order_update", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(commercev1alpha1.IntentTimeout)})},
 			ch:   withTemplate, at: now, wantKind: stepSend, wantState: a, wantTemplate: true},
@@ -190,7 +190,7 @@ func TestRecordedNotified(t *testing.T) {
 	}{
 		{"accepted", commercev1alpha1.SentMessage{MessageID: "wamid.a"}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
 		{"delivered", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryRead}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
-		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "2m0s"},
+		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "12m0s"},
 		{"failed later", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026, Title: "Message undeliverable"}},
 			metav1.ConditionFalse, commercev1alpha1.ReasonDeliveryFailed, "131026 Message undeliverable"},
 		{"refused, window closed", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 470}},

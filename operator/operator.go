@@ -272,6 +272,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cach
 		Recorder:           mgr.GetEventRecorder("whatsapp-webhook-receiver"),
 		Log:                opts.Log.WithName("webhookreceiver"),
 		SecretResyncPeriod: opts.SecretResyncPeriod,
+		Archiving:          opts.Archive != nil,
 		BodyReadTimeout:    opts.WebhookBodyReadTimeout,
 	})
 	if opts.WebhookAddr != "" {

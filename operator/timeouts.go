@@ -4,6 +4,7 @@ import (
 	"time"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 )
 
 // The timeouts that must nest, in one place, from the innermost out:
@@ -15,11 +16,17 @@ import (
 // still records its outcome; a reconcile of a resource that messages customers
 // is not cancelled by a shutdown (a message sent but not recorded would be sent
 // again by the next leader), so the graceful shutdown outlasts it; and the pod
-// outlasts the shutdown. Beside them, IntentTimeout (commercev1alpha1, 2 min)
+// outlasts the shutdown. Beside them, IntentTimeout (commercev1alpha1, 12 min)
 // is far above a send and a reconcile: an intent waits for WhatsApp's status
-// that long before its message is sent again. The receiver answers every
-// webhook within its own 5 s (webhookreceiver), on every replica, apart from
-// these.
+// that long before its message is sent again, longer than the receiver's
+// RecordWait (webhookreceiver, 10 min), during which a status whose record is
+// not visible yet is refused for WhatsApp to resend:
+//
+//	GracefulShutdownTimeout < RecordWait < IntentTimeout < DefaultPaymentLookupAfter
+//	  20 s                      10 min       12 min          15 min
+//
+// The receiver answers every webhook within its own 5 s (webhookreceiver), on
+// every replica, apart from these.
 const (
 	// SendTimeout bounds one request to WhatsApp, retries of the HTTP client
 	// included.
@@ -46,5 +53,6 @@ const (
 	_ = uint64(ReconcileTimeout - SendTimeout - 1)
 	_ = uint64(GracefulShutdownTimeout - ReconcileTimeout - 1)
 	_ = uint64(commercev1alpha1.IntentTimeout - GracefulShutdownTimeout - 1)
+	_ = uint64(commercev1alpha1.IntentTimeout - webhookreceiver.RecordWait - 1)
 	_ = uint64(DefaultPaymentLookupAfter - commercev1alpha1.IntentTimeout - 1)
 )

@@ -81,20 +81,31 @@ func TestPartialFailureIsRetriedWithoutDuplicates(t *testing.T) {
 // ns, waits until the API server enforces it, and returns a function removing it.
 func refuseOrder(t *testing.T, ns, messageID string) func() {
 	t.Helper()
-	name := "refuse-" + ns
+	return refuse(t, "refuse-"+ns, admissionregistrationv1.Create, "whatsapporders",
+		fmt.Sprintf("object.metadata.namespace != %q || object.spec.messageID != %q", ns, messageID), func() error {
+			o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "probe-"},
+				Spec: commercev1alpha1.WhatsAppOrderSpec{Channel: "shop", MessageID: messageID, ReceivedAt: at(1), Customer: commercev1alpha1.Customer{WaID: "1"}, CatalogID: "c",
+					Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "USD"}}}}
+			return env.Client.Create(context.Background(), o, client.DryRunAll)
+		})
+}
+
+// refuse installs an admission policy named name that refuses op on
+// resource (of commerce.wa.dev) unless expression holds, waits until probe
+// (a dry run of what it refuses) is refused, and returns a function lifting
+// it and waiting until probe passes.
+func refuse(t *testing.T, name string, op admissionregistrationv1.OperationType, resource, expression string, probe func() error) func() {
+	t.Helper()
 	policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
 			MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
 				RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-					Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"commerce.wa.dev"}, APIVersions: []string{"*"}, Resources: []string{"whatsapporders"}},
+					Operations: []admissionregistrationv1.OperationType{op},
+					Rule:       admissionregistrationv1.Rule{APIGroups: []string{"commerce.wa.dev"}, APIVersions: []string{"*"}, Resources: []string{resource}},
 				},
 			}}},
-			Validations: []admissionregistrationv1.Validation{{
-				Expression: fmt.Sprintf("object.metadata.namespace != %q || object.spec.messageID != %q", ns, messageID),
-				Message:    "refused by the test",
-			}},
+			Validations: []admissionregistrationv1.Validation{{Expression: expression, Message: "refused by the test"}},
 		},
 	}
 	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
@@ -106,12 +117,6 @@ func refuseOrder(t *testing.T, ns, messageID string) func() {
 	}
 	mustCreate(t, policy)
 	mustCreate(t, binding)
-	probe := func() error {
-		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "probe-"},
-			Spec: commercev1alpha1.WhatsAppOrderSpec{Channel: "shop", MessageID: messageID, ReceivedAt: at(1), Customer: commercev1alpha1.Customer{WaID: "1"}, CatalogID: "c",
-				Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "1", Currency: "USD"}}}}
-		return env.Client.Create(context.Background(), o, client.DryRunAll)
-	}
 	eventually(t, "the admission policy to be enforced", func() bool {
 		err := probe()
 		return err != nil && strings.Contains(err.Error(), "refused by the test")

@@ -68,6 +68,10 @@ type Options struct {
 	// BodyReadTimeout bounds how long a body may take to arrive
 	// (DefaultBodyReadTimeout when zero).
 	BodyReadTimeout time.Duration
+	// Archiving says the operator archives finished resources, so a channel
+	// without a retention deletes them after the default one; refused
+	// elements are kept as long.
+	Archiving bool
 }
 
 // +kubebuilder:rbac:groups=commerce.wa.dev,resources=whatsapporders;productinquiries,verbs=get;list;watch;create

@@ -28,8 +28,8 @@ import (
 // than the schema allows) is acknowledged, so WhatsApp does not resend the
 // whole body for a week, and kept verbatim in a ConfigMap of the channel's
 // namespace, where `kubectl get configmaps -l commerce.wa.dev/refused=true`
-// finds it, for the channel's retention. An Event would say the same for an
-// hour only.
+// finds it, for as long as the channel keeps its resources (for good when it
+// deletes none). An Event would say the same for an hour only.
 //
 // One ConfigMap holds all that a body refused, whatever their number: its
 // cost is one write per body, and its size is bounded by maxKeptBytes. What
@@ -39,7 +39,9 @@ const (
 	// LabelRefused marks the ConfigMaps holding refused elements.
 	LabelRefused = "commerce.wa.dev/refused"
 	// AnnotationExpires is when a refused element's ConfigMap may be deleted
-	// (RFC 3339): the channel's retention after it was first refused.
+	// (RFC 3339): the channel's retention after it was first refused. A
+	// channel that deletes nothing (no retention, no archive) sets none, and
+	// the ConfigMap goes with the channel.
 	AnnotationExpires = "commerce.wa.dev/expires-at"
 
 	// RefusedKeyIndex is the data key of the JSON list of what the body
@@ -97,7 +99,7 @@ const refusedEntryOverhead = len(`{"path":"","messageID":"","reason":"","bytes":
 func (r *Receiver) keepRefused(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*payload.Element, raws []json.RawMessage) (string, []string, error) {
 	log := r.log(ch).WithValues("refused", len(els), "first", els[0].Path, "reason", els[0].Reason)
 	log.Info("webhook elements can never be stored; keeping them")
-	cm, kept := refusedConfigMap(ch, body, els, raws, time.Now())
+	cm, kept := refusedConfigMap(ch, r.opts.Archiving, body, els, raws, time.Now())
 	if err := r.opts.Client.Create(ctx, cm); err != nil && !apierrors.IsAlreadyExists(err) {
 		log.Error(err, "keeping the refused elements of a webhook body")
 		return "", nil, err
@@ -135,8 +137,10 @@ func (r *Receiver) refuseBody(ctx context.Context, ch *commercev1alpha1.WhatsApp
 // refusedConfigMap lays out the ConfigMap for refused elements els, whose
 // JSON is raws, listing and keeping them in body order while they fit in
 // maxKeptBytes: an element too large for what is left is cut to it, and once
-// nothing is left the others are listed only, then not at all.
-func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*payload.Element, raws []json.RawMessage, now time.Time) (*corev1.ConfigMap, []string) {
+// nothing is left the others are listed only, then not at all. It expires
+// when the channel's resources would, archiving telling whether the operator
+// archives them.
+func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, archiving bool, body []byte, els []*payload.Element, raws []json.RawMessage, now time.Time) (*corev1.ConfigMap, []string) {
 	cm := &corev1.ConfigMap{Data: map[string]string{}}
 	index := make([]refusedEntry, 0, len(els))
 	kept := make([]string, len(els))
@@ -175,20 +179,21 @@ func refusedConfigMap(ch *commercev1alpha1.WhatsAppChannel, body []byte, els []*
 		cm.Data[RefusedKeyTruncated] = note
 	}
 
-	// At least the channel's retention; without one set, the default, as
-	// with an archive: a refused element is no resource to keep for good.
-	retention, _ := ch.RetentionPeriod(true)
 	labels := labels(ch.Name, commercev1alpha1.Customer{})
 	labels[LabelRefused] = "true"
 	cm.ObjectMeta = metav1.ObjectMeta{
-		Namespace:   ch.Namespace,
-		Name:        refusedName(ch.Name, body, els),
-		Labels:      labels,
-		Annotations: map[string]string{AnnotationExpires: now.Add(retention).UTC().Format(time.RFC3339)},
+		Namespace: ch.Namespace,
+		Name:      refusedName(ch.Name, body, els),
+		Labels:    labels,
 		// Deleting the channel deletes what it refused.
 		OwnerReferences: []metav1.OwnerReference{{
 			APIVersion: commercev1alpha1.GroupVersion.String(), Kind: "WhatsAppChannel", Name: ch.Name, UID: ch.UID,
 		}},
+	}
+	// Kept as long as the channel keeps its resources: a channel that deletes
+	// none keeps these too, until it is deleted itself.
+	if retention, deletes := ch.RetentionPeriod(archiving); deletes {
+		cm.Annotations = map[string]string{AnnotationExpires: now.Add(retention).UTC().Format(time.RFC3339)}
 	}
 	return cm, kept
 }

@@ -94,9 +94,15 @@ type SentMessage struct {
 
 // IntentTimeout is how long an intent (a SentMessage with callbackData and no
 // messageID) waits for a status webhook naming it before the message is sent
-// again. WhatsApp posts "sent" within seconds of accepting a message; two
-// minutes leaves room for a receiver that is restarting too.
-const IntentTimeout = 2 * time.Minute
+// again. WhatsApp posts "sent" within seconds of accepting a message, but a
+// receiver that sheds load answers 503 and Meta retries with growing delays,
+// and a send answered 5xx or not at all keeps its intent too: twelve minutes
+// outlasts Meta's early retries and the receiver's own RecordWait (10
+// minutes, in which it asks WhatsApp to resend a status whose record is not
+// visible yet), so a status that comes at all comes before the resend, and
+// stays under the payment lookup (15 minutes, operator/timeouts.go). A
+// customer whose message WhatsApp did not take waits that long for it.
+const IntentTimeout = 12 * time.Minute
 
 // Pending reports whether m is an intent whose outcome is not known yet: it was
 // recorded before sending, and neither a message id nor a delivery status has

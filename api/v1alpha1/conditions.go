@@ -81,9 +81,11 @@ const (
 	// ReasonDeliveryFailed: WhatsApp accepted the message, then reported in a
 	// failed status that it could not deliver it.
 	ReasonDeliveryFailed = "DeliveryFailed"
-	// ReasonAwaitingStatus: the operator restarted between sending a message
-	// and recording it, and waits (at most IntentTimeout) for the status
-	// webhook that says whether WhatsApp accepted it, before sending again.
+	// ReasonAwaitingStatus: the outcome of a send is unknown (the operator
+	// restarted between sending a message and recording it, or the send got
+	// no answer or a 5xx), and the operator waits (at most IntentTimeout) for
+	// the status webhook that says whether WhatsApp accepted it, before
+	// sending again.
 	ReasonAwaitingStatus = "AwaitingStatus"
 )
 
