@@ -83,10 +83,14 @@ var productMessageKind = &messagingKind[*commercev1alpha1.ProductMessage]{
 	scope: readProductMessage,
 	watches: func(b *builder.Builder, c client.Reader) *builder.Builder {
 		return b.
-			// An order's creation, deletion and state moves; not its label or status.
+			// An order's creation, deletion, state moves and payment news (the
+			// paid revenue); not its label or the rest of its status.
 			Watches(&commercev1alpha1.WhatsAppOrder{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 				return messagesBy(ctx, c, o.GetNamespace(), index.SentMessage, o.(*commercev1alpha1.WhatsAppOrder).Spec.ReplyToMessageID)
-			}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			}), builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{}, predicate.Funcs{
+				CreateFunc: func(event.CreateEvent) bool { return false }, DeleteFunc: func(event.DeleteEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false }, UpdateFunc: paidChanged,
+			}))).
 			// An inquiry's creation and deletion: the message it replies to, and
 			// the messages that answer it.
 			Watches(&commercev1alpha1.ProductInquiry{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
@@ -326,4 +330,21 @@ func messagesBy(ctx context.Context, c client.Reader, namespace, field, value st
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: pm.Namespace, Name: pm.Name}})
 	}
 	return reqs
+}
+
+// paidChanged says whether an order's update changes what it adds to the paid
+// revenue: its payment's status, amount or full refund.
+func paidChanged(e event.UpdateEvent) bool {
+	type paidPart struct {
+		status           commercev1alpha1.PaymentState
+		amount, currency string
+		refundedInFull   bool
+	}
+	paid := func(o client.Object) paidPart {
+		if p := o.(*commercev1alpha1.WhatsAppOrder).Status.Payment; p != nil {
+			return paidPart{p.Status, p.Amount, p.Currency, p.RefundedInFull}
+		}
+		return paidPart{}
+	}
+	return paid(e.ObjectOld) != paid(e.ObjectNew)
 }

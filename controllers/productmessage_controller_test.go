@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"k8s.io/client-go/util/retry"
 	"reflect"
 	"testing"
 	"time"
@@ -276,6 +277,18 @@ func TestFunnel(t *testing.T) {
 	if pm.Status.RevenueSummary != "31.50 EUR, 40.98 USD" {
 		t.Errorf("revenue summary %q", pm.Status.RevenueSummary)
 	}
+
+	// WhatsApp reports a payment captured for the USD order (the receiver's
+	// write, a status change only): the paid revenue follows.
+	must(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		paidOrder := order(usd)
+		paidOrder.Status.Payment = &commercev1alpha1.OrderPaymentStatus{ReferenceID: "wao-funnel-usd",
+			Status: commercev1alpha1.PaymentCaptured, Amount: "40.98", Currency: "USD"}
+		return env.Client.Status().Update(ctx, paidOrder)
+	}))
+	w.waitMessage(pm, "the captured payment in the paid revenue", func(pm *commercev1alpha1.ProductMessage) bool {
+		return reflect.DeepEqual(pm.Status.PaidRevenue, []commercev1alpha1.Revenue{{Currency: "USD", Total: "40.98"}})
+	})
 
 	var labelled commercev1alpha1.WhatsAppOrderList
 	must(t, env.Client.List(ctx, &labelled, client.InNamespace(w.ns), client.MatchingLabels{commercev1alpha1.LabelProductMessage: "summer"}))
