@@ -74,7 +74,7 @@ tools: ## Build (once) helm and promtool from the Go module proxy, for the chart
 .PHONY: test
 test: manifests generate fmt vet tools ## Run every test: against a real kube-apiserver + etcd and a real PostgreSQL, then on the local node.
 	assets=$$(hack/envtest-assets.sh); \
-	  pgdir=$$(mktemp -d); trap 'hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
+	  pgdir=$$(mktemp -d); trap '$(CURDIR)/hack/postgres.sh destroy "$$pgdir/pg"; rm -rf "$$pgdir"' EXIT; \
 	  pgurl=$$(hack/postgres.sh start "$$pgdir/pg"); \
 	  export KUBEBUILDER_ASSETS="$$assets" ARCHIVE_TEST_DATABASE_URL="$$pgurl"; \
 	  go test ./... -count=1 $(TESTARGS); \
@@ -84,9 +84,9 @@ test: manifests generate fmt vet tools ## Run every test: against a real kube-ap
 .PHONY: test-cluster
 test-cluster: ## Start the local node, build and load the image, run test/cluster, stop the node (KEEP_NODE=1 keeps it).
 	assets=$$(hack/envtest-assets.sh); kubeconfig=$$(hack/node/up.sh); \
-	  [[ -n "$(KEEP_NODE)" ]] || trap hack/node/down.sh EXIT; \
+	  [[ -n "$(KEEP_NODE)" ]] || trap "$(CURDIR)/hack/node/down.sh" EXIT; \
 	  hack/image.sh $(LOCAL_IMG); \
-	  NODE_KUBECONFIG="$$kubeconfig" KUBEBUILDER_ASSETS="$$assets" cd test && go test -tags cluster ./cluster -count=1 -timeout 30m $(CLUSTER_TESTARGS)
+	  cd test && NODE_KUBECONFIG="$$kubeconfig" KUBEBUILDER_ASSETS="$$assets" go test -tags cluster ./cluster -count=1 -timeout 30m $(CLUSTER_TESTARGS)
 
 ##@ Local node
 
