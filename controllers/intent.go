@@ -16,9 +16,14 @@ import (
 // outcome is unknown (no answer, or a 5xx); the receiver resolves it
 // when a status webhook carrying its callback data arrives (WhatsApp posts
 // "sent" within seconds), and the message is sent again only when none has
-// come IntentTimeout after the intent was recorded. On-Premises has no
-// callback data: a message is recorded once WhatsApp accepted it, and a crash
-// in between sends it again.
+// come IntentTimeout after the intent was recorded.
+//
+// On-Premises cannot echo callback data, so no status can resolve its intent
+// (a SentMessage with sentAt only): only the send that wrote it does, and a
+// crash in between sends the message again. The intent is written all the
+// same, for the receiver: while it is open, a status about an unknown message
+// to the same recipient is refused with 503 rather than dropped, and applies
+// by its message id once the send's record names it (internal/index.OpenIntent).
 //
 // These are the decisions about one SentMessage, shared by every kind that
 // sends (notifications, replies, product messages): pure functions,
@@ -34,9 +39,12 @@ func callbackData(ch *commercev1alpha1.WhatsAppChannel, ref callbackdata.Ref) st
 }
 
 // intentWait is how much longer a pending intent recorded at sentAt waits for
-// a status webhook at now; zero or less means it is sent again.
+// a status webhook at now; zero or less means it is sent again. An intent
+// without callback data waits for nothing: no status can name it, and a pass
+// that reads it knows the send that wrote it is over (one pass at a time
+// runs per resource).
 func intentWait(m *commercev1alpha1.SentMessage, now time.Time) time.Duration {
-	if m.SentAt == nil {
+	if m.SentAt == nil || m.CallbackData == "" {
 		return 0
 	}
 	return m.SentAt.Add(commercev1alpha1.IntentTimeout).Sub(now)

@@ -44,16 +44,19 @@ func TestSendRecord(t *testing.T) {
 func TestIntentWait(t *testing.T) {
 	now := received.Add(time.Hour)
 	for _, tc := range []struct {
+		cb     string
 		sentAt *metav1.Time
 		want   time.Duration
 	}{
-		{&metav1.Time{Time: now}, commercev1alpha1.IntentTimeout},
-		{&metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout + 30*time.Second)}, 30 * time.Second},
-		{&metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout)}, 0},
-		{nil, 0},
+		{"cb", &metav1.Time{Time: now}, commercev1alpha1.IntentTimeout},
+		{"cb", &metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout + 30*time.Second)}, 30 * time.Second},
+		{"cb", &metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout)}, 0},
+		{"cb", nil, 0},
+		// On-Premises: no status can name it, so it waits for nothing.
+		{"", &metav1.Time{Time: now}, 0},
 	} {
-		if got := intentWait(&commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: tc.sentAt}, now); got != tc.want {
-			t.Errorf("sent at %v: wait %v, want %v", tc.sentAt, got, tc.want)
+		if got := intentWait(&commercev1alpha1.SentMessage{CallbackData: tc.cb, SentAt: tc.sentAt}, now); got != tc.want {
+			t.Errorf("callback data %q, sent at %v: wait %v, want %v", tc.cb, tc.sentAt, got, tc.want)
 		}
 	}
 }
@@ -154,6 +157,10 @@ func TestClaimable(t *testing.T) {
 		{"a resolved intent", &commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1", SentAt: at(-time.Hour)}, false},
 		{"a refusal", &commercev1alpha1.SentMessage{CallbackData: "cb", DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, false},
 		{"an On-Premises record", &commercev1alpha1.SentMessage{MessageID: "op", SentAt: at(-time.Hour)}, false},
+		{"an On-Premises refusal", &commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, false},
+		// Left by a send that crashed or could not record its outcome: no
+		// status can resolve it, so it is sent again at once.
+		{"an On-Premises intent", &commercev1alpha1.SentMessage{SentAt: at(-time.Second)}, true},
 	} {
 		if got := claimable(tc.rec, now); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)

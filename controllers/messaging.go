@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -291,7 +292,33 @@ func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot fu
 	if err != nil {
 		p.err = fmt.Errorf("recording the intent to %s: %w", what, err)
 	}
+	if err == nil && claimed && cb == "" {
+		p.awaitCached(ctx, slot)
+	}
 	return err == nil && claimed
+}
+
+// intentVisibleWait bounds how long a send without callback data waits for
+// its intent to reach the cache; past it, the send goes on (the status may
+// then come before the receiver can tell the message is the operator's).
+const intentVisibleWait = 5 * time.Second
+
+// awaitCached waits until the cache shows an open intent in p's slot. An
+// intent without callback data (On-Premises) is found by the receiver only
+// through the cache's index (internal/index.OpenIntent), so WhatsApp must not
+// be able to report on the message before the cache shows it: the receiver
+// in this process shares the cache, and the other replicas' watches carry
+// the same write while the message goes through WhatsApp and back.
+func (p *pass[T]) awaitCached(ctx context.Context, slot func(T) (intentSlot, bool)) {
+	cached := newObject[T]()
+	_ = wait.PollUntilContextTimeout(ctx, 5*time.Millisecond, intentVisibleWait, true, func(ctx context.Context) (bool, error) {
+		// A read that fails is tried again, until the bound.
+		if p.m.Get(ctx, client.ObjectKeyFromObject(p.obj), cached) != nil {
+			return false, nil
+		}
+		sl, _ := slot(cached)
+		return sl.current != nil && sl.current.Pending() && sl.current.CallbackData == "", nil
+	})
 }
 
 // afterSend is when to look again after a send that did not settle: after

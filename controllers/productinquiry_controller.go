@@ -119,7 +119,7 @@ func (s *inquiryScope) reply(ctx context.Context) {
 	q := s.obj
 	msg := message{to: recipient(q.Spec.Customer, q.Status.CustomerUserID), text: q.Spec.Reply.Text, replyTo: q.Spec.MessageID,
 		callbackData: callbackData(s.channel, callbackdata.Ref{Kind: "ProductInquiry", Namespace: q.Namespace, Name: q.Name, About: "reply"})}
-	if msg.callbackData != "" && !s.claimIntent(ctx, "reply", msg.callbackData, "", replySlot) {
+	if !s.claimIntent(ctx, "reply", msg.callbackData, "", replySlot) {
 		return
 	}
 	res := s.m.Messenger.send(ctx, "inquiry", s.channel, msg)

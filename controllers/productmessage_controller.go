@@ -176,12 +176,10 @@ func (s *pmsgScope) send(ctx context.Context) {
 	own := ""
 	for {
 		cb := callbackData(s.channel, productMessageRef(s.obj, s.form))
-		if cb != "" {
-			if !s.claimIntent(ctx, "send the product message", cb, own, s.slot) {
-				return
-			}
-			own = cb
+		if !s.claimIntent(ctx, "send the product message", cb, own, s.slot) {
+			return
 		}
+		own = cb
 		to, products := productMessageRequest(s.obj, replyTo, cb)
 		res := s.m.Messenger.sendProducts(ctx, s.channel, to, products, s.templateRef())
 		out := productMessageOutcome(s.obj, s.form, res, api, cb, s.now)

@@ -109,14 +109,13 @@ func (s *orderScope) notify(ctx context.Context) {
 		return
 	}
 	// The cache may not show what the previous reconcile recorded. A send
-	// on Cloud writes its intent first, on the version this pass read: a
-	// stale copy conflicts, and the write re-reads and finds the record (see
-	// claimIntent), so that write is the check. Otherwise ask the API
-	// server: before a send without an intent (On-Premises), and before
-	// waiting on an intent, which may be this operator's own, settled a
+	// writes its intent first, on the version this pass read: a stale copy
+	// conflicts, and the write re-reads and finds the record (see
+	// claimIntent), so that write is the check. Before waiting on an
+	// intent, ask the API server: it may be this operator's own, settled a
 	// moment ago (status updates start no reconcile, so a stale wait would
 	// last the whole IntentTimeout).
-	if s.step.kind == stepAwait || s.callbackData() == "" {
+	if s.step.kind == stepAwait {
 		var fresh commercev1alpha1.WhatsAppOrder
 		if !s.freshRead(ctx, &fresh, "notifying") {
 			return
@@ -157,8 +156,8 @@ func (s *orderScope) moreDue(rec *notificationRecord) bool {
 	return nextNotification(after, s.channel, s.now).kind == stepSend
 }
 
-// sendNotification sends the message s.step decided on. On Cloud, the intent
-// is recorded first; a nil record means it was not this pass's to send (the
+// sendNotification sends the message s.step decided on. The intent is
+// recorded first; a nil record means it was not this pass's to send (the
 // API server shows another pass recorded it) or the intent could not be
 // written (s.err).
 func (s *orderScope) sendNotification(ctx context.Context) (sendResult, *notificationRecord) {
@@ -175,7 +174,7 @@ func (s *orderScope) sendNotification(ctx context.Context) (sendResult, *notific
 		res = sendResult{Reason: commercev1alpha1.ReasonSendFailed, Message: err.Error()}
 	default:
 		msg.callbackData = s.callbackData()
-		if msg.callbackData != "" && !s.claimIntent(ctx, "notify the customer of "+string(s.step.state), msg.callbackData, "", s.slot(rec.template)) {
+		if !s.claimIntent(ctx, "notify the customer of "+string(s.step.state), msg.callbackData, "", s.slot(rec.template)) {
 			return res, nil
 		}
 		res = s.m.Messenger.send(ctx, "order", s.channel, msg)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -51,7 +52,10 @@ var errNotYetRecorded = errors.New("the record of the message is not visible yet
 // applyStatus moves the delivery status of the message a status webhook is
 // about. It is found by the status's callback data first (the resource it
 // names, read from the cache and, when the record is not there yet, once from
-// the API server), by the message id index of the cache second. The write goes
+// the API server), by the message id index of the cache second; a status
+// without callback data about an unknown message waits (503) while the cache
+// shows an intent without callback data open for its recipient on the
+// channel (On-Premises: its record will name the message). The write goes
 // through statuswrite.Write, the reconcilers' helper, so a conflict with a
 // reconciler's write is resolved the same way on both sides.
 func (r *Receiver) applyStatus(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (string, error) {
@@ -134,8 +138,9 @@ func updateOf(st *payload.Status) commercev1alpha1.DeliveryUpdate {
 
 // recordOf finds the resource of the channel that holds the record of the
 // message st is about: nil when it is not one of the operator's messages (or
-// its resource is gone), errNotYetRecorded when it is, but its record cannot
-// be seen yet.
+// its resource is gone), errNotYetRecorded when it is, or may be (an intent
+// without callback data is open for its recipient), but its record cannot be
+// seen yet.
 func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (target messageSender, fresh bool, err error) {
 	ref, ours := callbackdata.Parse(st.CallbackData)
 	newObject, known := senderKinds[ref.Kind]
@@ -143,7 +148,21 @@ func (r *Receiver) recordOf(ctx context.Context, ch *commercev1alpha1.WhatsAppCh
 		// Not sent by the operator with callback data, or not for this
 		// channel's namespace, which a path must never write outside.
 		target, err := r.sentBy(ctx, ch, st.MessageID)
-		return target, false, err
+		if target != nil || err != nil {
+			return target, false, err
+		}
+		// Sent without callback data (On-Premises) by a send whose record
+		// is not written yet? Its intent, open for the recipient, says so;
+		// the status is never attached to it (two messages to one customer
+		// may be on their way), only asked for again until the record
+		// names its message id.
+		switch open, err := r.intentOpenFor(ctx, ch, st); {
+		case err != nil:
+			return nil, false, err
+		case open:
+			return nil, false, errNotYetRecorded
+		}
+		return nil, false, nil
 	}
 	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 	obj := newObject()
@@ -228,6 +247,27 @@ func (r *Receiver) sentBy(ctx context.Context, ch *commercev1alpha1.WhatsAppChan
 		}
 	}
 	return nil, nil
+}
+
+// intentOpenFor reports whether an order, inquiry or product message of ch
+// has an intent without callback data open for the recipient st names,
+// through the cache's index.
+func (r *Receiver) intentOpenFor(ctx context.Context, ch *commercev1alpha1.WhatsAppChannel, st *payload.Status) (bool, error) {
+	for _, id := range []string{st.RecipientID, st.RecipientUserID} {
+		if id == "" {
+			continue
+		}
+		match := []client.ListOption{client.InNamespace(ch.Namespace), client.MatchingFields{index.OpenIntent: index.RecipientKey(ch.Name, id)}}
+		for _, list := range []client.ObjectList{&commercev1alpha1.WhatsAppOrderList{}, &commercev1alpha1.ProductInquiryList{}, &commercev1alpha1.ProductMessageList{}} {
+			if err := r.opts.Client.List(ctx, list, match...); err != nil {
+				return false, fmt.Errorf("looking up open intents for the recipient of %s: %w", st.MessageID, err)
+			}
+			if meta.LenList(list) > 0 {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // pricingLabel bounds the metric's label to the categories WhatsApp

@@ -82,18 +82,22 @@ type SentMessage struct {
 	PricingCategory string `json:"pricingCategory,omitempty"`
 	// CallbackData is the biz_opaque_callback_data the message was sent with
 	// (Cloud only), which WhatsApp echoes in every status about it. A record
-	// with callbackData and no messageID is an intent: the operator recorded it
-	// before sending, and a crash may have come between WhatsApp accepting the
-	// message and its id being recorded. The receiver matches a status carrying
-	// this callback data to the intent and records its message id; the operator
-	// sends again only when no status has come for IntentTimeout after sentAt.
+	// with sentAt and neither messageID nor deliveryStatus is an intent: the
+	// operator recorded it before sending, and a crash may have come between
+	// WhatsApp accepting the message and its id being recorded. On Cloud the
+	// receiver matches a status carrying this callback data to the intent and
+	// records its message id; the operator sends again only when no status has
+	// come for IntentTimeout after sentAt. An On-Premises intent has no
+	// callbackData: while it is open, the receiver asks for a status about an
+	// unknown message to the same recipient again later (the send's record will
+	// name it), and a crash before the record sends the message again.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	CallbackData string `json:"callbackData,omitempty"`
 }
 
-// IntentTimeout is how long an intent (a SentMessage with callbackData and no
-// messageID) waits for a status webhook naming it before the message is sent
+// IntentTimeout is how long an intent with callbackData (a SentMessage with
+// callbackData and no messageID, Cloud) waits for a status webhook naming it before the message is sent
 // again. WhatsApp posts "sent" within seconds of accepting a message, but a
 // receiver that sheds load answers 503 and Meta retries with growing delays,
 // and a send answered 5xx or not at all keeps its intent too: twelve minutes
@@ -105,10 +109,11 @@ type SentMessage struct {
 const IntentTimeout = 12 * time.Minute
 
 // Pending reports whether m is an intent whose outcome is not known yet: it was
-// recorded before sending, and neither a message id nor a delivery status has
-// been recorded since.
+// recorded before sending (with callback data on Cloud, without on
+// On-Premises), and neither a message id nor a delivery status has been
+// recorded since.
 func (m *SentMessage) Pending() bool {
-	return m.CallbackData != "" && m.MessageID == "" && m.DeliveryStatus == ""
+	return (m.CallbackData != "" || m.SentAt != nil) && m.MessageID == "" && m.DeliveryStatus == ""
 }
 
 // SentMessage returns the record of the message with the given id that the

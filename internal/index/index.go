@@ -38,6 +38,12 @@ const (
 	// PaymentReference: which order a bill's reference_id is
 	// (status.payment.referenceID): a payment status webhook's order.
 	PaymentReference = "status.payment.referenceID"
+	// OpenIntent: which orders, inquiries and product messages of a channel
+	// are sending a message without callback data (On-Premises) to a
+	// recipient: an open intent, keyed by RecipientKey. The receiver asks it
+	// of a status about a message id it does not know: while one is open,
+	// the status may be about that message, whose record will name it.
+	OpenIntent = "status.openIntentRecipients"
 )
 
 // entry is one index of one kind.
@@ -67,6 +73,9 @@ var registry = []entry{
 	{order, CustomerUserID, CustomerUserIDOf},
 	{inquiry, CustomerUserID, CustomerUserIDOf},
 	{order, PaymentReference, PaymentReferenceOf},
+	{order, OpenIntent, OpenIntentRecipients},
+	{inquiry, OpenIntent, OpenIntentRecipients},
+	{pmsg, OpenIntent, OpenIntentRecipients},
 }
 
 // PaymentReferenceOf is the reference_id of an order's bill, once recorded.
@@ -125,6 +134,42 @@ func SentMessageIDs(o client.Object) []string {
 		add(pm.Spec.MessageID)
 	}
 	return ids
+}
+
+// OpenIntentRecipients are the RecipientKeys of a resource with an open
+// intent without callback data: one per id its recipient may be reported by
+// (phone number, user ids), since a status names the recipient by one of them.
+func OpenIntentRecipients(o client.Object) []string {
+	x, ok := o.(interface {
+		SentMessages() []*commercev1alpha1.SentMessage
+		ChannelName() string
+	})
+	if !ok || !slices.ContainsFunc(x.SentMessages(), func(m *commercev1alpha1.SentMessage) bool {
+		return m.Pending() && m.CallbackData == ""
+	}) {
+		return nil
+	}
+	var ids []string
+	switch r := o.(type) {
+	case *commercev1alpha1.WhatsAppOrder:
+		ids = []string{r.Spec.Customer.WaID, r.Spec.Customer.UserID, r.Status.CustomerUserID}
+	case *commercev1alpha1.ProductInquiry:
+		ids = []string{r.Spec.Customer.WaID, r.Spec.Customer.UserID, r.Status.CustomerUserID}
+	case *commercev1alpha1.ProductMessage:
+		ids = []string{r.Spec.To.WaID, r.Spec.To.UserID}
+	}
+	var keys []string
+	for _, id := range ids {
+		if k := RecipientKey(x.ChannelName(), id); id != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// RecipientKey is the OpenIntent value of recipient id on channel.
+func RecipientKey(channel, id string) string {
+	return channel + "/" + id
 }
 
 // ReplyToOf is the message an order or inquiry replies to.

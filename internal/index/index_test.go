@@ -4,7 +4,9 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -62,6 +64,50 @@ func TestIndexFunctions(t *testing.T) {
 	}
 }
 
+// A resource is indexed by its recipient's ids while it has an intent without
+// callback data (On-Premises) open, and only then.
+func TestOpenIntentRecipients(t *testing.T) {
+	at := &metav1.Time{Time: time.Unix(1750096325, 0)}
+	onPremIntent := commercev1alpha1.SentMessage{SentAt: at}
+	order := func(m ...commercev1alpha1.SentMessage) *commercev1alpha1.WhatsAppOrder {
+		o := &commercev1alpha1.WhatsAppOrder{Spec: commercev1alpha1.WhatsAppOrderSpec{Channel: "shop", Customer: commercev1alpha1.Customer{WaID: "16505551234", UserID: "US.1"}}}
+		for _, s := range m {
+			o.Status.Notifications = append(o.Status.Notifications, commercev1alpha1.OrderNotification{State: commercev1alpha1.OrderAccepted, SentMessage: s})
+		}
+		return o
+	}
+	moved := order(onPremIntent)
+	moved.Status.CustomerUserID = "US.2"
+	sameID := order(onPremIntent)
+	sameID.Spec.Customer = commercev1alpha1.Customer{WaID: "US.1", UserID: "US.1"}
+	inquiry := &commercev1alpha1.ProductInquiry{Spec: commercev1alpha1.ProductInquirySpec{Channel: "shop", Customer: commercev1alpha1.Customer{UserID: "US.3"}},
+		Status: commercev1alpha1.ProductInquiryStatus{Reply: &onPremIntent}}
+	pm := &commercev1alpha1.ProductMessage{Spec: commercev1alpha1.ProductMessageSpec{Channel: "shop", To: commercev1alpha1.Recipient{WaID: "16505550000"}},
+		Status: commercev1alpha1.ProductMessageStatus{SentMessage: onPremIntent}}
+	for _, tc := range []struct {
+		name string
+		obj  client.Object
+		want []string
+	}{
+		{"nothing sent", order(), nil},
+		{"an On-Premises intent: every id of the customer", order(onPremIntent), []string{"shop/16505551234", "shop/US.1"}},
+		{"the current user id too", moved, []string{"shop/16505551234", "shop/US.1", "shop/US.2"}},
+		{"an id given twice, once", sameID, []string{"shop/US.1"}},
+		{"beside a recorded message", order(commercev1alpha1.SentMessage{MessageID: "wamid.a", SentAt: at}, onPremIntent), []string{"shop/16505551234", "shop/US.1"}},
+		{"recorded", order(commercev1alpha1.SentMessage{MessageID: "wamid.a", SentAt: at}), nil},
+		{"refused", order(commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at}), nil},
+		// A Cloud intent is found by its callback data instead.
+		{"a Cloud intent", order(commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at}), nil},
+		{"inquiry's reply", inquiry, []string{"shop/US.3"}},
+		{"product message", pm, []string{"shop/16505550000"}},
+		{"a channel", &commercev1alpha1.WhatsAppChannel{}, nil},
+	} {
+		if got := index.OpenIntentRecipients(tc.obj); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // recorder is a FieldIndexer that records what is registered.
 type recorder map[string]bool
 
@@ -83,7 +129,8 @@ func TestRegister(t *testing.T) {
 		"WhatsAppOrder spec.replyToMessageID": true, "ProductInquiry spec.replyToMessageID": true,
 		"ProductMessage spec.inquiry":         true,
 		"WhatsAppOrder status.customerUserID": true, "ProductInquiry status.customerUserID": true,
-		"WhatsAppOrder status.payment.referenceID": true,
+		"WhatsAppOrder status.payment.referenceID":  true,
+		"WhatsAppOrder status.openIntentRecipients": true, "ProductInquiry status.openIntentRecipients": true, "ProductMessage status.openIntentRecipients": true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("registered %v, want %v", got, want)

@@ -47,8 +47,8 @@
 // query-escaped, since Cloud ids contain "+", "/" and "=". The admin API has no
 // authentication, which is why the fake listens on loopback by default.
 //
-// With Options.SentBeforeAnswer the fake posts each accepted send's "sent"
-// status before answering the send, as WhatsApp may, and posts it again
-// while the receiver refuses it; EarlyStatuses tells what the receiver
-// answered.
+// With Options.SentBeforeAnswer the fake posts each accepted send's first
+// status ("sent", or "failed" after FailDeliveryNext) before answering the
+// send, as WhatsApp may, and posts it again while the receiver refuses it;
+// EarlyStatuses tells what the receiver answered.
 package fakewhatsapp

@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// EarlyStatus is one post of a "sent" status made before its send was
-// answered (Options.SentBeforeAnswer), and whether the receiver took it.
+// EarlyStatus is one post of a status made before its send was answered
+// (Options.SentBeforeAnswer), and whether the receiver took it.
 type EarlyStatus struct {
 	MessageID string
-	Accepted  bool
+	// Status is the status posted: sent, or failed.
+	Status   string
+	Accepted bool
 	// Answer is why the receiver did not take it; empty when it did.
 	Answer string
 }
@@ -22,12 +24,11 @@ func (s *Server) EarlyStatuses() []EarlyStatus {
 	return slices.Clone(s.early)
 }
 
-// postSentBeforeAnswer posts m's "sent" status while its send waits for its
-// answer, and keeps posting it in the background while the receiver refuses.
-func (s *Server) postSentBeforeAnswer(ctx context.Context, m SentMessage) {
-	t := s.targetFor(m)
-	body := t.body("sent", time.Now())
-	if s.postEarly(ctx, t, body) {
+// postBeforeAnswer posts status to t while its send waits for its answer,
+// and keeps posting it in the background while the receiver refuses.
+func (s *Server) postBeforeAnswer(ctx context.Context, t statusTarget, status string) {
+	body := t.body(status, time.Now())
+	if s.postEarly(ctx, t, status, body) {
 		return
 	}
 	s.mu.Lock()
@@ -48,7 +49,7 @@ func (s *Server) postSentBeforeAnswer(ctx context.Context, m SentMessage) {
 				return
 			case <-time.After(delay):
 			}
-			if s.postEarly(s.ctx, t, body) {
+			if s.postEarly(s.ctx, t, status, body) {
 				return
 			}
 		}
@@ -56,9 +57,9 @@ func (s *Server) postSentBeforeAnswer(ctx context.Context, m SentMessage) {
 }
 
 // postEarly posts body once, records the outcome and says whether it was taken.
-func (s *Server) postEarly(ctx context.Context, t statusTarget, body []byte) bool {
+func (s *Server) postEarly(ctx context.Context, t statusTarget, status string, body []byte) bool {
 	err := s.post(ctx, t, body)
-	e := EarlyStatus{MessageID: t.messageID, Accepted: err == nil}
+	e := EarlyStatus{MessageID: t.messageID, Status: status, Accepted: err == nil}
 	if err != nil {
 		e.Answer = err.Error()
 		s.log.Info("early status webhook refused; posting it again later", "message_id", t.messageID, "err", err)

@@ -82,8 +82,8 @@ var deliveryErrors = map[int64]map[whatsapp.Generation]payload.StatusError{
 // codeWindowClosed is the default error of a failed status: the window closed.
 const codeWindowClosed = 131047
 
-// FailDeliveryNext makes the statuses auto-posted for the next n accepted
-// sends a single "failed" carrying code: 131047 (the window had closed; 470
+// FailDeliveryNext makes the statuses posted for the next n accepted sends
+// (auto-posted, or before the answer) a single "failed" carrying code: 131047 (the window had closed; 470
 // for On-Premises) or 131026 (undeliverable; 1013 for On-Premises). The
 // sends themselves succeed, as when WhatsApp accepts a message and fails it
 // later.

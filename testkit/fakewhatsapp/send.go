@@ -163,12 +163,18 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
 
-	if s.opts.SentBeforeAnswer && s.opts.WebhookURL != "" {
-		s.postSentBeforeAnswer(r.Context(), m)
+	if s.opts.WebhookURL == "" || (!s.opts.SentBeforeAnswer && !s.opts.AutoStatus) {
+		writeJSON(w, http.StatusOK, sendAnswer(m))
+		return
+	}
+	t, statuses := s.statusPlan(m)
+	if s.opts.SentBeforeAnswer {
+		s.postBeforeAnswer(r.Context(), t, statuses[0])
+		statuses = statuses[1:]
 	}
 	writeJSON(w, http.StatusOK, sendAnswer(m))
-	if s.opts.AutoStatus && s.opts.WebhookURL != "" {
-		s.goPostStatuses(m)
+	if s.opts.AutoStatus && len(statuses) > 0 {
+		s.goPostStatuses(t, statuses)
 	}
 }
 

@@ -39,8 +39,9 @@ type Options struct {
 	// AutoStatus posts sent, delivered and read to WebhookURL after each
 	// accepted send.
 	AutoStatus bool
-	// SentBeforeAnswer posts the "sent" status of each accepted send to
-	// WebhookURL before the send is answered, as WhatsApp may: the sender
+	// SentBeforeAnswer posts the first status of each accepted send ("sent",
+	// or "failed" after FailDeliveryNext) to WebhookURL before the send is
+	// answered, as WhatsApp may: the sender
 	// cannot have recorded the message id yet. A status the receiver does not
 	// answer 200 is posted again every RedeliveryDelay, as WhatsApp retries,
 	// until it is taken or the fake closes. With AutoStatus, delivered and
@@ -178,25 +179,29 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// goPostStatuses runs autoStatus for m in the background unless the server
-// is closing (a delivery failure set by FailDeliveryNext turns its statuses
-// into one failed); the check and wg.Add share the lock with Close so no goroutine
+// statusPlan is where the statuses of the accepted send m go and which
+// they are: sent, delivered and read, or the one failed of a delivery
+// failure set by FailDeliveryNext, which it uses up.
+func (s *Server) statusPlan(m SentMessage) (statusTarget, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.targetFor(m)
+	if s.undeliverableLeft > 0 {
+		s.undeliverableLeft--
+		t.failure = deliveryErrors[s.undeliverable][m.Generation]
+		return t, []string{"failed"}
+	}
+	return t, autoStatuses
+}
+
+// goPostStatuses runs autoStatus for t in the background unless the server
+// is closing; the check and wg.Add share the lock with Close so no goroutine
 // starts after Close began waiting.
-func (s *Server) goPostStatuses(m SentMessage) {
+func (s *Server) goPostStatuses(t statusTarget, statuses []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
-	}
-	t := s.targetFor(m)
-	statuses := autoStatuses
-	if s.opts.SentBeforeAnswer {
-		statuses = autoStatuses[1:] // sent was posted before the answer
-	}
-	if s.undeliverableLeft > 0 {
-		s.undeliverableLeft--
-		t.failure = deliveryErrors[s.undeliverable][m.Generation]
-		statuses = []string{"failed"}
 	}
 	s.wg.Add(1)
 	go s.autoStatus(t, statuses)
