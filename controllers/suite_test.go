@@ -103,6 +103,10 @@ type worldOptions struct {
 	autoStatus bool
 	// statusDelay is waited before each auto-posted status.
 	statusDelay time.Duration
+	// earlyStatuses makes the fake post each send's first status before it
+	// answers the send, straight to the receiver, and again every 50 ms while
+	// the receiver refuses it (autoStatus posts the others).
+	earlyStatuses bool
 	// transport wraps the operator's HTTP transport to WhatsApp.
 	transport func(http.RoundTripper) http.RoundTripper
 	// archive is nil but in the archive tests.
@@ -124,6 +128,10 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 	fakeOpts := fakewhatsapp.Options{AccessToken: accessToken, PhoneNumberID: "106540352242922"}
 	if o.autoStatus {
 		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus, fakeOpts.StatusDelay = w.relay(), []byte(appSecret), true, o.statusDelay
+	}
+	if o.earlyStatuses {
+		fakeOpts.WebhookURL, fakeOpts.AppSecret, fakeOpts.AutoStatus = w.passOn(), []byte(appSecret), true
+		fakeOpts.SentBeforeAnswer, fakeOpts.RedeliveryDelay = true, 50*time.Millisecond
 	}
 	if o.transport != nil {
 		w.httpClient = &http.Client{Timeout: 15 * time.Second, Transport: o.transport(http.DefaultTransport)}
@@ -272,6 +280,32 @@ func (w *world) relay() string {
 			time.Sleep(50 * time.Millisecond)
 		}
 		http.Error(rw, "no receiver answered 200", http.StatusBadGateway)
+	}))
+	w.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// passOn is where the fake posts statuses that it delivers again itself: it
+// passes each once to the running operator's receiver, and answers as the
+// receiver did (503 while no operator runs).
+func (w *world) passOn() string {
+	w.t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		url := w.current.Load()
+		if url == nil {
+			http.Error(rw, "no operator runs", http.StatusServiceUnavailable)
+			return
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, *url, r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		rw.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(rw, resp.Body)
 	}))
 	w.t.Cleanup(srv.Close)
 	return srv.URL
