@@ -29,12 +29,13 @@ import (
 // labelled with its name and counted, and the revenue of those orders summed.
 //
 // Exactly once: as for order notifications (see intent.go), before sending
-// the message is re-read from the API server, and on Cloud its intent is
-// recorded in a status write of its own; the send's outcome settles it in the
+// the message is re-read from the API server, and its intent is recorded in
+// a status write of its own; the send's outcome settles it in the
 // reconcile's status write. A crash in between leaves the intent, which the
 // status WhatsApp posts with its callback data resolves; the message is sent
 // again only when none came within IntentTimeout. On-Premises has no callback
-// data: a crash between WhatsApp accepting the message and the status write
+// data: its intent only keeps the receiver asking for early statuses again,
+// and a crash between WhatsApp accepting the message and the status write
 // sends it again.
 type ProductMessageReconciler = messagingReconciler[*commercev1alpha1.ProductMessage, *pmsgScope]
 

@@ -277,7 +277,9 @@ func TestChannelMessageTexts(t *testing.T) {
 	})
 	order := w.placeOrder("ABGGFlCGg0cvAgo6cHbBhfK5760V")
 	w.setState(order, commercev1alpha1.OrderRejected)
-	w.waitOrder(order, "notified", func(o *commercev1alpha1.WhatsAppOrder) bool { return len(o.Status.Notifications) == 1 })
+	w.waitOrder(order, "notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID != ""
+	})
 	if sent := w.fake.Sent(); len(sent) != 1 || sent[0].Text != "Sorry Sheena Nelson, 2 x di9ozbzfi4, 1 x nqryix03ez is sold out." {
 		t.Fatalf("got %+v", texts(sent))
 	}
