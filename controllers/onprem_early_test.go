@@ -59,6 +59,30 @@ func TestOnPremisesFailureBeforeTheRecord(t *testing.T) {
 	}
 }
 
+// TestOnPremisesIntentLeftByACrashIsSentAtOnce: an operator stopped after
+// writing an On-Premises intent, before recording the send. No status can
+// ever resolve that intent (it has no callback data), so the next operator
+// does not wait IntentTimeout for one (the clock does not move here): it
+// sends at once, and the record replaces the intent.
+func TestOnPremisesIntentLeftByACrashIsSentAtOnce(t *testing.T) {
+	w := newWorld(t, commercev1alpha1.APIOnPremises)
+	order := w.placeOrder("ABGGFlCGg0cvAgo6cHbBhfK5760X")
+	w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+	w.stop()
+	w.setState(order, commercev1alpha1.OrderAccepted)
+	order.Status.Notifications = []commercev1alpha1.OrderNotification{{State: commercev1alpha1.OrderAccepted,
+		SentMessage: commercev1alpha1.SentMessage{SentAt: &metav1.Time{Time: w.clock.Now()}}}}
+	must(t, env.Client.Status().Update(ctx, order))
+	w.start()
+	w.waitOrder(order, "the customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return notifiedReason(o) == commercev1alpha1.ReasonSent
+	})
+	sent := w.fake.Sent()
+	if n := order.Status.Notifications; len(sent) != 1 || len(n) != 1 || n[0].MessageID != sent[0].MessageID {
+		t.Fatalf("sent %d, notifications %+v: want the one message recorded in place of the intent", len(sent), n)
+	}
+}
+
 // earlyPosts are the fake's posts of statuses about messageID made before
 // its send was answered.
 func earlyPosts(fake *fakewhatsapp.Server, messageID string) []fakewhatsapp.EarlyStatus {
