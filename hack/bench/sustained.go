@@ -334,7 +334,9 @@ type loadPhase struct {
 }
 
 // sendHook hands the sends the fake WhatsApp accepted to the phase running.
-type sendHook struct{ f atomic.Pointer[func(fakewhatsapp.SentMessage)] }
+type sendHook struct {
+	f atomic.Pointer[func(fakewhatsapp.SentMessage)]
+}
 
 func (h *sendHook) set(f func(fakewhatsapp.SentMessage)) { h.f.Store(&f) }
 
