@@ -81,6 +81,8 @@ type sustainedParams struct {
 	// statusDelays[j] is when status j is posted, after the send.
 	statusDelays []time.Duration
 	drain        time.Duration
+	// recordDelays are the operators' --record-delay, one phase each, in order.
+	recordDelays []time.Duration
 }
 
 func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
@@ -88,6 +90,11 @@ func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
 	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
 	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read about the notification the operator sends, each in its own webhook")
 	p.statusDelays, _ = parseDelays(defaultStatusDelays)
+	p.recordDelays = []time.Duration{operator.DefaultRecordDelay}
+	fs.Func("record-delays", fmt.Sprintf("comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (0: records written at once; default %s)", operator.DefaultRecordDelay), func(v string) (err error) {
+		p.recordDelays, err = parseRecordDelays(v)
+		return err
+	})
 	fs.Func("status-delays", "comma-separated delays after WhatsApp accepted the notification at which sent, delivered and read are posted (default "+defaultStatusDelays+")", func(v string) (err error) {
 		p.statusDelays, err = parseDelays(v)
 		return err
@@ -133,6 +140,32 @@ func parseDelays(v string) ([]time.Duration, error) {
 	return ds, nil
 }
 
+// parseRecordDelays parses the operators' --record-delay values: each 0 (at
+// once, which the operator's option spells negative) up to its maximum.
+func parseRecordDelays(v string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for f := range strings.SplitSeq(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		switch {
+		case err != nil:
+			return nil, err
+		case d < 0 || d > operator.MaxRecordDelay:
+			return nil, fmt.Errorf("record delay %s is not between 0 and %s", d, operator.MaxRecordDelay)
+		case d == 0:
+			d = -1
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+func recordDelayText(d time.Duration) string {
+	if d < 0 {
+		return "0 (records written at once)"
+	}
+	return d.String()
+}
+
 // lastDelay is how long after its send the last status of a message is posted.
 func (p sustainedParams) lastDelay() time.Duration {
 	if p.statusRatio == 0 {
@@ -163,13 +196,8 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	// The direct creates go to a namespace the operator does not watch, so
-	// they leave it no work that would spill into the sustained phase.
+	// The direct creates go to a namespace no operator watches.
 	directNS, err := createNamespace(ctx, direct)
-	if err != nil {
-		return err
-	}
-	loadNS, err := createNamespace(ctx, direct)
 	if err != nil {
 		return err
 	}
@@ -180,23 +208,6 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 		return err
 	}
 	defer func() { _ = fake.Close() }()
-
-	con.printf("starting the operator (receiver and reconcilers) on namespace %s", loadNS)
-	op, err := newLoadOperator(cfg, loadNS, fake.URL())
-	if err != nil {
-		return err
-	}
-	ctx, stopMgr := startManager(ctx, op)
-	defer func() { err = errors.Join(err, stopMgr()) }()
-	url, shutdown, err := serve(op.Receiver.Handler())
-	if err != nil {
-		return err
-	}
-	defer shutdown()
-	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
-	if err != nil {
-		return err
-	}
 
 	// The sustained phase runs without the archive: it measures the operator
 	// keeping up, the rounds measure what the archive costs.
@@ -223,38 +234,79 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 		return err
 	}
 
-	stopProfile := func() {}
-	if p.cpuProfile != "" {
-		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+	var results []*loadResult
+	for v, delay := range p.load.recordDelays {
+		// Profiles cover the last variant: the operator as configured by default.
+		last := v == len(p.load.recordDelays)-1
+		res, err := runVariant(ctx, p, env, cfg, direct, fake, &sends, delay, last, con)
+		if err != nil {
 			return err
 		}
+		res.cpu = res.cpu.net(idle, res.elapsed)
+		results = append(results, res)
 	}
+	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
+	writeIdle(out, idle)
+	writeCeiling(out, p, ceiling, ceilingCPU, requestsAfter.since(requestsBefore))
+	errs := []error{ceilingErr}
+	for v, res := range results {
+		fmt.Fprintf(out, "=== the operator with --record-delay %s ===\n", recordDelayText(p.load.recordDelays[v]))
+		writeLoadResult(out, p.load, res, ceilingCPU, len(ceiling.latencies))
+		fmt.Fprintln(out)
+		errs = append(errs, res.problems())
+	}
+	return errors.Join(errs...)
+}
+
+// runVariant runs one sustained phase against an operator of its own, with
+// recordDelay, on a namespace of its own.
+func runVariant(ctx context.Context, p params, env *testenv.Env, cfg *rest.Config, direct client.Client, fake *fakewhatsapp.Server, sends *sendHook,
+	recordDelay time.Duration, profile bool, con *console) (res *loadResult, err error) {
+	loadNS, err := createNamespace(ctx, direct)
+	if err != nil {
+		return nil, err
+	}
+	con.printf("starting the operator (receiver and reconcilers, --record-delay %s) on namespace %s", recordDelayText(recordDelay), loadNS)
+	op, err := newLoadOperator(cfg, loadNS, fake.URL(), recordDelay)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stopMgr := startManager(ctx, op)
+	defer func() { err = errors.Join(err, stopMgr()) }()
+	url, shutdown, err := serve(op.Receiver.Handler())
+	if err != nil {
+		return nil, err
+	}
+	defer shutdown()
+	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
+	if err != nil {
+		return nil, err
+	}
+	stopProfile := func() {}
 	waitAPIServerProfile := func() error { return nil }
-	if p.apiServerProfile != "" {
+	if profile && p.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+			return nil, err
+		}
+	}
+	if profile && p.apiServerProfile != "" {
 		if waitAPIServerProfile, err = profileAPIServer(ctx, cfg, p.load.duration, p.apiServerProfile); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
 	sends.set(ph.sent)
-	res, err := ph.run(ctx, cfg, env.Scheme)
+	res, err = ph.run(ctx, cfg, env.Scheme)
 	stopProfile()
-	if err = errors.Join(err, waitAPIServerProfile()); err != nil {
-		return err
-	}
-	res.cpu = res.cpu.net(idle, res.elapsed)
-	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
-	writeIdle(out, idle)
-	writeCeiling(out, p, ceiling, ceilingCPU, requestsAfter.since(requestsBefore))
-	writeLoadResult(out, p.load, res, ceilingCPU, len(ceiling.latencies))
-	return errors.Join(ceilingErr, res.problems())
+	return res, errors.Join(err, waitAPIServerProfile())
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
-// main.go does with its defaults, watching only namespace, sending only to
-// the fake WhatsApp API at fakeURL, with no metrics, probes or listener.
-func newLoadOperator(cfg *rest.Config, namespace, fakeURL string) (*operator.Operator, error) {
-	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}})
+// main.go does with its defaults but recordDelay, watching only namespace,
+// sending only to the fake WhatsApp API at fakeURL, with no metrics, probes or
+// listener.
+func newLoadOperator(cfg *rest.Config, namespace, fakeURL string, recordDelay time.Duration) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}, RecordDelay: recordDelay})
 }
 
 // startControlPlane starts etcd and kube-apiserver; stop stops them.
