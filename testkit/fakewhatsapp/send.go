@@ -163,17 +163,23 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 	s.log.Info("send accepted", "generation", m.Generation, "phone_number_id", m.PhoneNumberID, "to", m.Customer(),
 		"type", m.Type, "message_id", m.MessageID, "context", m.ContextMessageID, "text", m.Text, "template", m.TemplateName)
 
-	if s.opts.WebhookURL == "" || (!s.opts.SentBeforeAnswer && !s.opts.AutoStatus) {
-		writeJSON(w, http.StatusOK, sendAnswer(m))
-		return
+	var (
+		t        statusTarget
+		statuses []string
+	)
+	posting := s.opts.WebhookURL != "" && (s.opts.SentBeforeAnswer || s.opts.AutoStatus)
+	if posting {
+		t, statuses = s.statusPlan(m)
 	}
-	t, statuses := s.statusPlan(m)
-	if s.opts.SentBeforeAnswer {
+	if posting && s.opts.SentBeforeAnswer {
 		s.postBeforeAnswer(r.Context(), t, statuses[0])
 		statuses = statuses[1:]
 	}
 	writeJSON(w, http.StatusOK, sendAnswer(m))
-	if s.opts.AutoStatus && len(statuses) > 0 {
+	if s.opts.OnAccepted != nil {
+		s.opts.OnAccepted(m)
+	}
+	if posting && s.opts.AutoStatus && len(statuses) > 0 {
 		s.goPostStatuses(t, statuses)
 	}
 }
