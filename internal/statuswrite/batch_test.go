@@ -270,9 +270,7 @@ func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
 	if err := b.Write(context.Background(), o, deliver("m1", commercev1alpha1.DeliverySent)); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-written; err != nil {
-		t.Fatal(err)
-	}
+	waitWritten(t, written)
 	if n := c.writes.Load(); n != 1 {
 		t.Errorf("%d status writes, want 1 for the deferred change and the status that joined it", n)
 	}
@@ -291,14 +289,7 @@ func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
 	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
 	written := make(chan error, 1)
 	b.Defer(o, deliver("m3", commercev1alpha1.DeliveryDelivered), 200*time.Millisecond, func(err error) { written <- err })
-	select {
-	case err := <-written:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the deferred change was never written")
-	}
+	waitWritten(t, written)
 	if got := deliveryOf(t, o)["m3"]; got != commercev1alpha1.DeliveryDelivered || c.writes.Load() != 1 {
 		t.Errorf("m3 is %q after %d writes, want delivered after 1", got, c.writes.Load())
 	}
@@ -322,5 +313,18 @@ func TestBatcherWritesDeferredChangesOnShutdown(t *testing.T) {
 	}
 	if got := deliveryOf(t, o)["m1"]; got != commercev1alpha1.DeliveryDelivered {
 		t.Errorf("m1 is %q once Start returned, want the deferred delivered written", got)
+	}
+}
+
+// waitWritten waits for a deferred change's outcome.
+func waitWritten(t *testing.T, written <-chan error) {
+	t.Helper()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the deferred change was never written")
 	}
 }
