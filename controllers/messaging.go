@@ -353,7 +353,9 @@ func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot fu
 			sl.set(intent(cb, p.now))
 		}
 	})
-	p.claimed = p.claimed || (err == nil && claimed)
+	// An intent without callback data (On-Premises) names no message to a
+	// status: its record is written at once.
+	p.claimed = p.claimed || (err == nil && claimed && cb != "")
 	if err != nil || !claimed {
 		// The next pass decides from what the API server holds.
 		p.result = requeueNow()

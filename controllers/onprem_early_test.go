@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 )
 
@@ -18,9 +19,12 @@ import (
 // message id. The receiver refuses that status while the send's intent is
 // open for the customer, and applies it once the record names the message:
 // the channel's template goes out, once; it fails the same way, and the
-// order ends CustomerNotified False, with a Warning.
+// order ends CustomerNotified False, with a Warning. The records are written
+// at once, not held for WhatsApp's first status as Cloud's may be (the
+// longest RecordDelay here would outlast the wait): no status can name an
+// On-Premises message before its record does.
 func TestOnPremisesFailureBeforeTheRecord(t *testing.T) {
-	w := newWorldWith(t, commercev1alpha1.APIOnPremises, worldOptions{earlyStatuses: true}, func(s *commercev1alpha1.WhatsAppChannelSpec) {
+	w := newWorldWith(t, commercev1alpha1.APIOnPremises, worldOptions{earlyStatuses: true, recordDelay: operator.MaxRecordDelay}, func(s *commercev1alpha1.WhatsAppChannelSpec) {
 		s.Notifications.Template = &commercev1alpha1.MessageTemplate{Name: "order_update", Language: "en", Namespace: "b1c2d3e4_f5a6_7890"}
 	})
 	must(t, w.fake.FailDeliveryNext(131047, 2))
