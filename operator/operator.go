@@ -327,7 +327,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache,
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.
 		retention.Archive = opts.Archive
-		if err := opts.Archive.AddToManager(mgr, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}, &commercev1alpha1.ProductMessage{}); err != nil {
+		if err := opts.Archive.AddToManager(mgr, opts.Namespaces, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}, &commercev1alpha1.ProductMessage{}); err != nil {
 			return err
 		}
 	}
