@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,6 +62,52 @@ func TestNotifyingAnOrderCostsTwoWritesAndNoRead(t *testing.T) {
 	})
 	if sent := w.fake.Sent(); len(sent) != 1 {
 		t.Errorf("WhatsApp got %d messages, want 1", len(sent))
+	}
+}
+
+// WhatsApp reports a message sent about a second after it took it, each
+// status in its own webhook. The record of the send waits for that first
+// status and shares its write: an order accepted, notified and then sent,
+// delivered and read costs the intent, one write for the record and sent,
+// and one for each later status. The cluster sees one Event about it.
+func TestTheRecordOfANotificationSharesTheWriteOfItsFirstStatus(t *testing.T) {
+	// A record delay far longer than the status takes, so that a busy machine
+	// cannot make the status miss it.
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{autoStatus: true, statusDelay: 700 * time.Millisecond, recordDelay: 20 * time.Second})
+	watch := watchOrders(t, w)
+	order := w.placeOrder("wamid.record-shares")
+	watch.until("the order validated", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+	})
+	writesBefore := orderWrites(t)
+	w.setState(order, commercev1alpha1.OrderAccepted)
+	var writes []string
+	watch.until("the notification read", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		n := o.Status.Notifications
+		if len(n) == 1 {
+			writes = append(writes, fmt.Sprintf("%s:%q/%s", o.Status.Phase, n[0].MessageID, n[0].DeliveryStatus))
+		}
+		return len(n) == 1 && n[0].DeliveryStatus == commercev1alpha1.DeliveryRead
+	})
+	testenv.Consistently(t, 2*time.Second, "four status writes: the intent, the record with sent, delivered, read", func() bool {
+		return orderWrites(t)-writesBefore == 4
+	})
+	if got := orderWrites(t) - writesBefore; got != 4 {
+		t.Errorf("%v status writes after the accept, want 4; the watch saw %v", got, writes)
+	}
+	var got commercev1alpha1.WhatsAppOrder
+	must(t, env.Client.Get(ctx, client.ObjectKeyFromObject(order), &got))
+	if c := meta.FindStatusCondition(got.Status.Conditions, commercev1alpha1.ConditionCustomerNotified); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("CustomerNotified is %+v, want True", c)
+	}
+	if len(w.fake.Sent()) != 1 {
+		t.Errorf("WhatsApp got %d messages, want 1", len(w.fake.Sent()))
+	}
+	// Events are sent in the background: wait for one, then make sure no other follows.
+	w.eventually("an Event about the order", func() bool { return len(w.events(order)) > 0 })
+	testenv.Consistently(t, time.Second, "a single Event about the order", func() bool { return len(w.events(order)) == 1 })
+	if n := w.events(order); len(n) != 1 || n[0].Type != corev1.EventTypeNormal || n[0].Reason != commercev1alpha1.ConditionCustomerNotified {
+		t.Errorf("Events about the order: %+v, want one Normal CustomerNotified", n)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
@@ -48,6 +49,12 @@ type Messaging struct {
 	// before WhatsApp's payment lookup is asked, and again between lookups
 	// (the composition root's default: operator.DefaultPaymentLookupAfter).
 	PaymentLookupAfter time.Duration
+	// Records, when set, is where the status write of a pass that sent
+	// messages under written intents may wait up to RecordDelay for
+	// WhatsApp's first status about them (the receiver's Batcher), so that
+	// the record and the status cost one write; nil writes at once.
+	Records     *statuswrite.Batcher
+	RecordDelay time.Duration
 }
 
 // messagingObject is a resource that messages customers.
@@ -78,6 +85,10 @@ type pass[T messagingObject] struct {
 	// or a final refusal), which is announced even when its reason is the
 	// one already shown.
 	settled bool
+	// claimed: this pass wrote the intent of a message it sent, so the
+	// status names the message by its callback data until the record is
+	// written, and a crash before then loses nothing (see intent.go).
+	claimed bool
 	// blocked holds the resource back whatever its outcome (an invalid cart):
 	// Ready False and Stalled, with its reason and message.
 	blocked *metav1.Condition
@@ -141,7 +152,8 @@ type messagingKind[T messagingObject] struct {
 //	phases      the kind's ordered phases, sending at most what is due: its status fields,
 //	            the outcome
 //	conditions  the outcome condition, Ready, Reconciling and Stalled (outcomes.go)
-//	write       one status write, finishedAt with it, then the events of what changed
+//	write       one status write, finishedAt with it, then the events of what changed;
+//	            after sends under written intents the write is deferred (see deferWrite)
 //	retention   the next look is due when the resource's retention ends, counted from
 //	            the finishedAt just written
 func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKind[T], req ctrl.Request) (ctrl.Result, error) {
@@ -150,6 +162,12 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	p, err := read(ctx, m, newObject[T](), req)
 	if p == nil || err != nil {
 		return ctrl.Result{}, err
+	}
+	if m.Records != nil {
+		// A pass decides from the status its predecessor wrote: wait for it.
+		if wait := m.Records.Deferred(p.obj); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait + deferredMargin}, nil
+		}
 	}
 	if _, expired := m.Retention.period(finishedAt(p.obj), p.channel, p.now); expired {
 		if p.archived, p.result, err = m.Retention.retire(ctx, m.Client, m.Recorder, p.obj); p.archived == nil || err != nil {
@@ -164,6 +182,9 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	if err := s.phases(ctx); err != nil {
 		return ctrl.Result{}, err
 	}
+	if p.deferrable() {
+		return p.deferWrite(ctx, k, s, before), nil
+	}
 	if _, err := statuswrite.Write(ctx, m.Client, m.APIReader, p.obj, statusOf(k, s, before)); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -174,6 +195,47 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	// one that starts its retention, and nothing else may wake it later.
 	keep, _ := m.Retention.period(finishedAt(p.obj), p.channel, p.now)
 	return withRetention(p.result, keep), p.err
+}
+
+// deferredMargin is added to a deferred write's bound before the resource is
+// looked at again, for the write itself.
+const deferredMargin = 100 * time.Millisecond
+
+// deferrable reports whether the pass's status write may wait for WhatsApp's
+// first status: every message it sent went under a written intent, whose
+// callback data lets that status (and so a crash before the write) find it,
+// and nothing is due at once.
+func (p *pass[T]) deferrable() bool {
+	return p.m.Records != nil && p.m.RecordDelay > 0 && p.claimed && p.err == nil && p.result.IsZero()
+}
+
+// deferWrite hands the pass's status write to the Batcher, to be written
+// with the first status WhatsApp reports about the message, or after
+// RecordDelay: a notification then costs the API server the intent's write
+// and a write it would make for the status anyway. The Events go out now,
+// about the send just made. Until the write is made no pass of the resource
+// runs (drive waits), so the write is the latest decision about it; the
+// look after it starts the retention of a resource the pass finished.
+func (p *pass[T]) deferWrite(ctx context.Context, k *messagingKind[T], s kindScope[T], before T) ctrl.Result {
+	log := logf.FromContext(ctx)
+	write := statusOf(k, s, before)
+	p.m.Records.Defer(p.obj, func(o client.Object) {
+		if t, ok := o.(T); ok {
+			write(t)
+		}
+	}, p.m.RecordDelay, func(err error) {
+		if err != nil {
+			// The intents stay: WhatsApp's statuses resolve them, as after a crash.
+			log.Error(err, "writing the record of a send")
+		}
+	})
+	recordArchivePending(p.m.Recorder, p.obj, conditionsOf(before), p.archived)
+	announce(p.m.Recorder, k, s, before)
+	s.events(p.m.Recorder, before)
+	if s.finished() {
+		return ctrl.Result{RequeueAfter: p.m.RecordDelay + deferredMargin}
+	}
+	return ctrl.Result{}
 }
 
 // statusOf is the status write of a pass over a resource read as before:
@@ -220,6 +282,12 @@ func announce[T messagingObject](rec events.EventRecorder, k *messagingKind[T], 
 	if row.event != "" && (p.settled || old == nil || old.Reason != row.reason) {
 		rec.Eventf(p.obj, nil, row.event, s.eventReason(row.reason), k.action, "%s", p.outcome.message)
 	}
+}
+
+// announced reports whether the pass's outcome has a Normal Event of its own
+// (see announce): a message WhatsApp took says what it was about.
+func (p *pass[T]) announced() bool {
+	return p.settled && p.outcome != nil && p.outcome.row().event == corev1.EventTypeNormal
 }
 
 func finishedAt(o messagingObject) *metav1.Time {
@@ -284,6 +352,7 @@ func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot fu
 			sl.set(intent(cb, p.now))
 		}
 	})
+	p.claimed = p.claimed || (err == nil && claimed)
 	if err != nil || !claimed {
 		// The next pass decides from what the API server holds.
 		p.result = requeueNow()

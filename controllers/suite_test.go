@@ -83,6 +83,8 @@ type world struct {
 	alsoWatch []string
 	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
+	// recordDelay is the operator's RecordDelay; its default if zero.
+	recordDelay time.Duration
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
@@ -113,11 +115,13 @@ type worldOptions struct {
 	alsoWatch []string
 	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
+	// recordDelay is the operator's RecordDelay; its default if zero.
+	recordDelay time.Duration
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow, recordDelay: o.recordDelay}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
 	}
@@ -173,7 +177,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 func (w *world) start() {
 	w.t.Helper()
 	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, RecordDelay: w.recordDelay, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {
@@ -226,6 +230,19 @@ func (w *world) touch(obj client.Object) {
 	if err := env.Client.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// events are the Events about obj.
+func (w *world) events(obj client.Object) []eventsv1.Event {
+	var list eventsv1.EventList
+	must(w.t, env.Client.List(ctx, &list, client.InNamespace(w.ns)))
+	var about []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.UID == obj.GetUID() {
+			about = append(about, e)
+		}
+	}
+	return about
 }
 
 func (w *world) hasEvent(obj client.Object, eventType, reason string) bool {

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -228,18 +227,18 @@ func (s *orderScope) apply(o *commercev1alpha1.WhatsAppOrder) {
 }
 
 // events announces a phase change, and the template sent because a text
-// failed once the window had closed.
+// failed once the window had closed. Every Event is a write the API server
+// pays for, so a valid order's first phase has none (its creation and
+// Validated say it), and a phase announced to the customer has only the
+// outcome's Event, which names the phase: an order accepted and notified
+// costs one Event.
 func (s *orderScope) events(rec events.EventRecorder, before *commercev1alpha1.WhatsAppOrder) {
-	if from := before.Status.Phase; from != s.state {
-		eventType, reason := corev1.EventTypeNormal, commercev1alpha1.ReasonPhaseChanged
-		if from == "" {
-			from = "new"
-		}
-		note := fmt.Sprintf("%s -> %s", from, s.state)
-		if s.state == commercev1alpha1.OrderPhaseInvalid {
-			eventType, reason, note = corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidCart, s.validated.Message
-		}
-		rec.Eventf(s.obj, nil, eventType, reason, "Reconcile", "%s", note)
+	switch from := before.Status.Phase; {
+	case from == s.state:
+	case s.state == commercev1alpha1.OrderPhaseInvalid:
+		rec.Eventf(s.obj, nil, corev1.EventTypeWarning, commercev1alpha1.ReasonInvalidCart, "Reconcile", "%s", s.validated.Message)
+	case from != "" && !s.announced():
+		rec.Eventf(s.obj, nil, corev1.EventTypeNormal, commercev1alpha1.ReasonPhaseChanged, "Reconcile", "%s -> %s", from, s.state)
 	}
 	if f := s.step.fallback; f != nil {
 		rec.Eventf(s.obj, nil, corev1.EventTypeWarning, notifiedEventReason(commercev1alpha1.ReasonDeliveryFailed), "Notify",

@@ -39,6 +39,7 @@ import (
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/channelsecret"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/index"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/resourcemetrics"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/statuswrite"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -54,6 +55,13 @@ const (
 	// server and on WhatsApp's send call, so one worker would leave orders
 	// queued behind each other's round trips while the cpus idle.
 	DefaultMaxConcurrentReconciles = 8
+	// DefaultRecordDelay: WhatsApp reports "sent" about a second after it
+	// takes a message, so the record of the send waits up to this for it, and
+	// the two cost one write; a DELIVERY column up to this late is harmless.
+	DefaultRecordDelay = 2 * time.Second
+	// MaxRecordDelay bounds RecordDelay: a record is in memory only while it
+	// waits, and the resource's next pass waits for it.
+	MaxRecordDelay = 30 * time.Second
 )
 
 // RefusedSweepPeriod is how often expired refused webhook elements are
@@ -101,6 +109,11 @@ type Options struct {
 	// MaxConcurrentReconciles is how many objects each controller reconciles
 	// at once; DefaultMaxConcurrentReconciles if zero.
 	MaxConcurrentReconciles int
+	// RecordDelay is how long the record of a message sent on a Cloud channel
+	// (under its written intent) may wait for WhatsApp's first status about
+	// it, to share its write; DefaultRecordDelay if zero, at once if negative,
+	// at most MaxRecordDelay.
+	RecordDelay time.Duration
 	// WithoutCustomerReconcilers leaves out the order, inquiry and product
 	// message reconcilers, for the receiver's own tests and benchmark: nothing
 	// then changes what the receiver stored, or messages anyone.
@@ -160,6 +173,12 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if opts.MaxConcurrentReconciles <= 0 {
 		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
 	}
+	switch {
+	case opts.RecordDelay == 0:
+		opts.RecordDelay = DefaultRecordDelay
+	case opts.RecordDelay > MaxRecordDelay:
+		return nil, fmt.Errorf("the record delay %s is above the most a record may wait in memory, %s", opts.RecordDelay, MaxRecordDelay)
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
 	}
@@ -190,7 +209,12 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := addLeaderOnly(mgr, opts, secrets, allowed); err != nil {
+	// The receiver's status writes and the records the reconcilers defer to
+	// them: run, so that a shutdown writes what waits.
+	if err := mgr.Add(receiver.Statuses()); err != nil {
+		return nil, fmt.Errorf("adding the status writer: %w", err)
+	}
+	if err := addLeaderOnly(mgr, opts, secrets, allowed, receiver.Statuses()); err != nil {
 		return nil, err
 	}
 	return &Operator{Manager: mgr, Receiver: receiver}, nil
@@ -302,7 +326,7 @@ func addEveryReplica(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cach
 // sweeper of expired refused webhook elements, and, unless opts leave them out,
 // the order, inquiry and product message reconcilers, which message customers,
 // with the archive their retention waits for when there is one.
-func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache, allowed whatsapp.AllowedURLs) error {
+func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache, allowed whatsapp.AllowedURLs, statuses *statuswrite.Batcher) error {
 	if err := (&controllers.WhatsAppChannelReconciler{
 		Client:             mgr.GetClient(),
 		APIReader:          mgr.GetAPIReader(),
@@ -334,7 +358,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache,
 	messaging := func(name string) controllers.Messaging {
 		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
 			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout,
-			PaymentLookupAfter: opts.PaymentLookupAfter}
+			PaymentLookupAfter: opts.PaymentLookupAfter, Records: statuses, RecordDelay: opts.RecordDelay}
 	}
 	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)

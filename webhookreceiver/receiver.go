@@ -121,6 +121,12 @@ func New(opts Options) *Receiver {
 	}
 }
 
+// Statuses is the Batcher the receiver writes delivery statuses through. The
+// reconcilers of the same process defer the records of their sends to it, so
+// that a record and WhatsApp's first status about the message share a write;
+// the manager runs it, to write what is deferred at shutdown.
+func (r *Receiver) Statuses() *statuswrite.Batcher { return r.statuses }
+
 // NeedLeaderElection is false: every replica receives webhooks.
 func (r *Receiver) NeedLeaderElection() bool { return false }
 

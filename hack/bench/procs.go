@@ -60,3 +60,35 @@ func (t partCPU) since(earlier partCPU) partCPU {
 	}
 	return d
 }
+
+// idleWindow is how long the control plane's background CPU is measured
+// before the phases, with nothing asked of it: leases, the operator's
+// informers' resyncs, etcd's housekeeping. Each phase's CPU is given net of
+// it, so what a short phase and a long one cost per object compare.
+const idleWindow = 10 * time.Second
+
+// idleCPU is the CPU time each part uses per second when idle.
+func idleCPU(d time.Duration) partCPU {
+	before := readPartCPU()
+	time.Sleep(d)
+	return readPartCPU().since(before).per(d)
+}
+
+// per is t spread over d: CPU time per second.
+func (t partCPU) per(d time.Duration) partCPU {
+	f := float64(time.Second) / float64(d)
+	r := partCPU{self: time.Duration(float64(t.self) * f), children: map[string]time.Duration{}, ok: t.ok}
+	for name, cpu := range t.children {
+		r.children[name] = time.Duration(float64(cpu) * f)
+	}
+	return r
+}
+
+// net is t less the idle CPU rate over elapsed, never below zero.
+func (t partCPU) net(idle partCPU, elapsed time.Duration) partCPU {
+	r := partCPU{self: t.self, children: map[string]time.Duration{}, ok: t.ok && idle.ok}
+	for name, cpu := range t.children {
+		r.children[name] = max(0, cpu-time.Duration(float64(idle.children[name])*elapsed.Seconds()))
+	}
+	return r
+}

@@ -7,12 +7,15 @@ package main
 // open loop keeps the rate and shows the backlog as a growing delay between
 // the POST and the order turning Validated.
 //
-// With -status-ratio, the bench also plays the business and Meta's status
+// With -status-ratio, the bench also plays the business and WhatsApp's status
 // reports: once an order is Validated it accepts it (spec.state Accepted), the
 // order controller tells the customer through the fake WhatsApp API, and the
-// bench posts the first -status-ratio of sent, delivered and read for that very
-// message id as it sees the notification recorded, on a fixed schedule of
-// ratio × rate status webhooks per second.
+// bench posts the first -status-ratio of sent, delivered and read about that
+// very message, each in its own webhook, each -status-delays after the fake
+// accepted the send, as WhatsApp spaces them: sent about a second later,
+// delivered seconds later, read tens of seconds to minutes later. Each status
+// is posted at its time whatever the receiver did with the previous ones
+// (open loop).
 
 import (
 	"context"
@@ -36,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/callbackdata"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
@@ -54,16 +58,11 @@ const (
 	maxDuration = 10 * time.Minute
 )
 
-// statusDelay is how long after the bench sees a notification recorded it
-// reports the message's statuses, about as long as WhatsApp takes to report
-// sent. Without it, a status could reach the receiver before its own cache
-// shows the message id it is about, which is another problem than keeping up.
-const statusDelay = time.Second
-
-// statusLead is how long after the first order the status schedule starts:
-// about when the first statuses are due, so the schedule is not late from its
-// very start.
-const statusLead = 2 * time.Second
+// defaultStatusDelays are when WhatsApp reports sent, delivered and read
+// after it accepted a message, for a customer who has the phone at hand:
+// sent within a second or so, delivered a few seconds later, read tens of
+// seconds later (often minutes).
+const defaultStatusDelays = "1s,3s,20s"
 
 // quiet is how long the orders must go unchanged, once every request is
 // answered, for the phase to end although some status is not shown: it never
@@ -79,13 +78,27 @@ type sustainedParams struct {
 	rate        float64
 	duration    time.Duration
 	statusRatio int
-	drain       time.Duration
+	// statusDelays[j] is when status j is posted, after the send.
+	statusDelays []time.Duration
+	drain        time.Duration
+	// recordDelays are the operators' --record-delay, one phase each, in order.
+	recordDelays []time.Duration
 }
 
 func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
 	fs.Float64Var(&p.rate, "rate", 0, "run the sustained phase instead of the rounds: orders per second, sent open loop (a fixed schedule), after -n direct creates at -c as the baseline")
 	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
-	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read for the notification the operator sends")
+	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read about the notification the operator sends, each in its own webhook")
+	p.statusDelays, _ = parseDelays(defaultStatusDelays)
+	p.recordDelays = []time.Duration{operator.DefaultRecordDelay}
+	fs.Func("record-delays", fmt.Sprintf("comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (0: records written at once; default %s)", operator.DefaultRecordDelay), func(v string) (err error) {
+		p.recordDelays, err = parseRecordDelays(v)
+		return err
+	})
+	fs.Func("status-delays", "comma-separated delays after WhatsApp accepted the notification at which sent, delivered and read are posted (default "+defaultStatusDelays+")", func(v string) (err error) {
+		p.statusDelays, err = parseDelays(v)
+		return err
+	})
 	fs.DurationVar(&p.drain, "drain", 2*time.Minute, "how long after the last order the sustained phase waits for validations and statuses")
 }
 
@@ -99,12 +112,66 @@ func (p sustainedParams) validate() error {
 		return fmt.Errorf("-duration must be positive and at most %s", maxDuration)
 	case p.statusRatio < 0 || p.statusRatio > len(deliveryStatuses):
 		return fmt.Errorf("-status-ratio must be between 0 and %d", len(deliveryStatuses))
+	case len(p.statusDelays) < p.statusRatio:
+		return fmt.Errorf("-status-delays gives %d delays for -status-ratio %d", len(p.statusDelays), p.statusRatio)
 	case p.drain < 0:
 		return errors.New("-drain must not be negative")
 	case p.orders() < 1:
 		return errors.New("-rate × -duration is less than one order")
 	}
 	return nil
+}
+
+// parseDelays parses increasing, non-negative, comma-separated durations.
+func parseDelays(v string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for f := range strings.SplitSeq(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		switch {
+		case err != nil:
+			return nil, err
+		case d < 0 || d > maxDuration:
+			return nil, fmt.Errorf("delay %s is not between 0 and %s", d, maxDuration)
+		case len(ds) > 0 && d < ds[len(ds)-1]:
+			return nil, fmt.Errorf("delay %s comes before the one ahead of it: statuses are reported in order", d)
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+// parseRecordDelays parses the operators' --record-delay values: each 0 (at
+// once, which the operator's option spells negative) up to its maximum.
+func parseRecordDelays(v string) ([]time.Duration, error) {
+	var ds []time.Duration
+	for f := range strings.SplitSeq(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		switch {
+		case err != nil:
+			return nil, err
+		case d < 0 || d > operator.MaxRecordDelay:
+			return nil, fmt.Errorf("record delay %s is not between 0 and %s", d, operator.MaxRecordDelay)
+		case d == 0:
+			d = -1
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+func recordDelayText(d time.Duration) string {
+	if d < 0 {
+		return "0 (records written at once)"
+	}
+	return d.String()
+}
+
+// lastDelay is how long after its send the last status of a message is posted.
+func (p sustainedParams) lastDelay() time.Duration {
+	if p.statusRatio == 0 {
+		return 0
+	}
+	return p.statusDelays[p.statusRatio-1]
 }
 
 // orders is how many orders the phase sends.
@@ -129,39 +196,18 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 	if err != nil {
 		return fmt.Errorf("creating the direct client: %w", err)
 	}
-	// The direct creates go to a namespace the operator does not watch, so
-	// they leave it no work that would spill into the sustained phase.
+	// The direct creates go to a namespace no operator watches.
 	directNS, err := createNamespace(ctx, direct)
 	if err != nil {
 		return err
 	}
-	loadNS, err := createNamespace(ctx, direct)
-	if err != nil {
-		return err
-	}
 
-	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken})
+	var sends sendHook
+	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, OnAccepted: sends.call})
 	if err := fake.Start(); err != nil {
 		return err
 	}
 	defer func() { _ = fake.Close() }()
-
-	con.printf("starting the operator (receiver and reconcilers) on namespace %s", loadNS)
-	op, err := newLoadOperator(cfg, loadNS, fake.URL())
-	if err != nil {
-		return err
-	}
-	ctx, stopMgr := startManager(ctx, op)
-	defer func() { err = errors.Join(err, stopMgr()) }()
-	url, shutdown, err := serve(op.Receiver.Handler())
-	if err != nil {
-		return err
-	}
-	defer shutdown()
-	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
-	if err != nil {
-		return err
-	}
 
 	// The sustained phase runs without the archive: it measures the operator
 	// keeping up, the rounds measure what the archive costs.
@@ -171,42 +217,96 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) (e
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	con.printf("measuring the idle control plane for %s", idleWindow)
+	idle := idleCPU(idleWindow)
+	requestsBefore, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	cpuBefore := readPartCPU()
 	ceiling, ceilingErr := b.measure(ctx, sourceDirect, 1, orderSpecs(sourceDirect, 1, p.n))
-	ceilingCPU := readPartCPU().since(cpuBefore)
+	ceilingCPU := readPartCPU().since(cpuBefore).net(idle, ceiling.elapsed)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	requestsAfter, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return err
+	}
 
-	stopProfile := func() {}
-	if p.cpuProfile != "" {
-		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+	var results []*loadResult
+	for v, delay := range p.load.recordDelays {
+		// Profiles cover the last variant: the operator as configured by default.
+		last := v == len(p.load.recordDelays)-1
+		res, err := runVariant(ctx, p, env, cfg, direct, fake, &sends, delay, last, con)
+		if err != nil {
 			return err
 		}
+		res.cpu = res.cpu.net(idle, res.elapsed)
+		results = append(results, res)
 	}
+	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
+	writeIdle(out, idle)
+	writeCeiling(out, p, ceiling, ceilingCPU, requestsAfter.since(requestsBefore))
+	errs := []error{ceilingErr}
+	for v, res := range results {
+		fmt.Fprintf(out, "=== the operator with --record-delay %s ===\n", recordDelayText(p.load.recordDelays[v]))
+		writeLoadResult(out, p.load, res, ceilingCPU, len(ceiling.latencies))
+		fmt.Fprintln(out)
+		errs = append(errs, res.problems())
+	}
+	return errors.Join(errs...)
+}
+
+// runVariant runs one sustained phase against an operator of its own, with
+// recordDelay, on a namespace of its own.
+func runVariant(ctx context.Context, p params, env *testenv.Env, cfg *rest.Config, direct client.Client, fake *fakewhatsapp.Server, sends *sendHook,
+	recordDelay time.Duration, profile bool, con *console) (res *loadResult, err error) {
+	loadNS, err := createNamespace(ctx, direct)
+	if err != nil {
+		return nil, err
+	}
+	con.printf("starting the operator (receiver and reconcilers, --record-delay %s) on namespace %s", recordDelayText(recordDelay), loadNS)
+	op, err := newLoadOperator(cfg, loadNS, fake.URL(), recordDelay)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stopMgr := startManager(ctx, op)
+	defer func() { err = errors.Join(err, stopMgr()) }()
+	url, shutdown, err := serve(op.Receiver.Handler())
+	if err != nil {
+		return nil, err
+	}
+	defer shutdown()
+	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
+	if err != nil {
+		return nil, err
+	}
+	stopProfile := func() {}
 	waitAPIServerProfile := func() error { return nil }
-	if p.apiServerProfile != "" {
+	if profile && p.cpuProfile != "" {
+		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
+			return nil, err
+		}
+	}
+	if profile && p.apiServerProfile != "" {
 		if waitAPIServerProfile, err = profileAPIServer(ctx, cfg, p.load.duration, p.apiServerProfile); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
-	res, err := ph.run(ctx, cfg, env.Scheme)
+	sends.set(ph.sent)
+	res, err = ph.run(ctx, cfg, env.Scheme)
 	stopProfile()
-	if err = errors.Join(err, waitAPIServerProfile()); err != nil {
-		return err
-	}
-	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
-	writeCeiling(out, p, ceiling, ceilingCPU)
-	writeLoadResult(out, p.load, res)
-	return errors.Join(ceilingErr, res.problems())
+	return res, errors.Join(err, waitAPIServerProfile())
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
-// main.go does with its defaults, watching only namespace, sending only to
-// the fake WhatsApp API at fakeURL, with no metrics, probes or listener.
-func newLoadOperator(cfg *rest.Config, namespace, fakeURL string) (*operator.Operator, error) {
-	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}})
+// main.go does with its defaults but recordDelay, watching only namespace,
+// sending only to the fake WhatsApp API at fakeURL, with no metrics, probes or
+// listener.
+func newLoadOperator(cfg *rest.Config, namespace, fakeURL string, recordDelay time.Duration) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}, RecordDelay: recordDelay})
 }
 
 // startControlPlane starts etcd and kube-apiserver; stop stops them.
@@ -269,30 +369,33 @@ type loadPhase struct {
 	bodies []webhookbody.Signed
 	tr     *tracker
 
-	// orders[i] is the answer to order i; statuses[k] that to the k-th status
-	// webhook of the schedule.
+	// orders[i] is the answer to order i; statuses[i*ratio+j] that to status j
+	// about order i's notification.
 	orders   []answer
 	statuses []answer
-	// statusOf[k] is the order whose notification status k was about.
-	statusOf []int
-	// ready holds the statuses whose message the operator has sent, in the
-	// order the notifications were seen.
-	ready chan statusJob
-	// accepted[i] is when the business's accept of order i returned (Unix ns).
+	// accepted[i] is when the business's accept of order i returned, told[i]
+	// when the fake WhatsApp accepted its notification (Unix ns).
 	accepted  []atomic.Int64
+	told      []atomic.Int64
 	acceptSem chan struct{}
 	acceptErr atomic.Int64
-	// late counts status webhooks sent after their time for want of a sent
-	// message to report on; lateMax is the longest such wait.
-	late, lateMax atomic.Int64
+	// ctx ends the status webhooks still to post; posting counts those
+	// scheduled and not answered yet.
+	ctx     context.Context
+	posting sync.WaitGroup
 }
 
-// statusJob is one status webhook to post: status number rank-1 of
-// deliveryStatuses about order i's notification.
-type statusJob struct {
-	order     int
-	messageID string
-	status    commercev1alpha1.DeliveryStatus
+// sendHook hands the sends the fake WhatsApp accepted to the phase running.
+type sendHook struct {
+	f atomic.Pointer[func(fakewhatsapp.SentMessage)]
+}
+
+func (h *sendHook) set(f func(fakewhatsapp.SentMessage)) { h.f.Store(&f) }
+
+func (h *sendHook) call(m fakewhatsapp.SentMessage) {
+	if f := h.f.Load(); f != nil {
+		(*f)(m)
+	}
 }
 
 func newLoadPhase(p sustainedParams, direct client.Client, post *poster, ns string, con *console) *loadPhase {
@@ -301,13 +404,10 @@ func newLoadPhase(p sustainedParams, direct client.Client, post *poster, ns stri
 		p: p, direct: direct, post: post, ns: ns, con: con,
 		orders:    make([]answer, n),
 		statuses:  make([]answer, n*p.statusRatio),
-		statusOf:  make([]int, n*p.statusRatio),
-		ready:     make(chan statusJob, n*p.statusRatio),
 		accepted:  make([]atomic.Int64, n),
+		told:      make([]atomic.Int64, n),
 		acceptSem: make(chan struct{}, acceptWorkers),
-	}
-	for k := range ph.statusOf {
-		ph.statusOf[k] = -1
+		ctx:       context.Background(),
 	}
 	return ph
 }
@@ -319,14 +419,15 @@ type loadResult struct {
 	specs    []commercev1alpha1.WhatsAppOrderSpec
 	orders   []answer
 	statuses []answer
-	statusOf []int
-	// seen, validated, notified, accepted: Unix ns per order, 0 if never.
-	seen, validated, notified, accepted []int64
-	acceptErrors                        int
-	late                                int
-	lateMax                             time.Duration
-	cpu                                 partCPU
-	counters                            counters
+	// ratio is the number of statuses posted per order.
+	ratio int
+	// seen, validated, accepted, told: Unix ns per order, 0 if never.
+	seen, validated, accepted, told []int64
+	acceptErrors                    int
+	cpu                             partCPU
+	counters                        counters
+	// requests are kube-apiserver's requests served during the phase.
+	requests apiRequests
 	// stored is the exact-once check of the orders; applied counts the
 	// notifications that show the last status posted about them.
 	stored  error
@@ -351,10 +452,15 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 
 	// The phase's context ends at the drain deadline: status webhooks still
 	// waiting for a message to report on are then not sent.
-	deadline := time.Now().Add(ph.p.duration + ph.p.drain + statusLead + time.Second)
+	deadline := time.Now().Add(ph.p.duration + ph.p.drain + ph.p.lastDelay() + time.Second)
 	phaseCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	ph.ctx = phaseCtx
 
+	requestsStart, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	cpuStart, countersStart := readPartCPU(), gatherCounters()
 	start := time.Now().Add(10 * time.Millisecond)
 	var sending sync.WaitGroup
@@ -363,12 +469,6 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 		openLoop(phaseCtx, start, n, ph.p.rate, func(i int) {
 			ph.orders[i] = ph.post.post(phaseCtx, ph.bodies[i])
 			sentOrders.Add(1)
-		})
-	})
-	sending.Go(func() {
-		statusRate := ph.p.rate * float64(ph.p.statusRatio)
-		openLoop(phaseCtx, start.Add(statusLead), len(ph.statuses), statusRate, func(k int) {
-			ph.postStatus(phaseCtx, k, sendTime(start.Add(statusLead), k, statusRate))
 		})
 	})
 	finished := make(chan struct{})
@@ -391,20 +491,29 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	// Statuses not due yet when the phase ended are not posted: their
+	// notification is counted as not showing the last status.
+	cancel()
+	ph.posting.Wait()
 	res := &loadResult{
-		start: start, elapsed: time.Since(start), specs: ph.specs, orders: ph.orders, statuses: ph.statuses, statusOf: ph.statusOf,
+		start: start, elapsed: time.Since(start), specs: ph.specs, orders: ph.orders, statuses: ph.statuses, ratio: ph.p.statusRatio,
 		cpu: readPartCPU().since(cpuStart), counters: gatherCounters().since(countersStart),
-		acceptErrors: int(ph.acceptErr.Load()), late: int(ph.late.Load()), lateMax: time.Duration(ph.lateMax.Load()),
+		acceptErrors: int(ph.acceptErr.Load()),
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	requestsEnd, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.requests = requestsEnd.since(requestsStart)
 	stopTracking()
 	for i := range ph.specs {
 		res.seen = append(res.seen, ph.tr.seen[i].Load())
 		res.validated = append(res.validated, ph.tr.validated[i].Load())
-		res.notified = append(res.notified, ph.tr.notified[i].Load())
 		res.accepted = append(res.accepted, ph.accepted[i].Load())
+		res.told = append(res.told, ph.told[i].Load())
 	}
 	// Checked once the clock has stopped, so listing burdens no measurement.
 	res.stored = verifyStored(ctx, ph.direct, ph.ns, ph.specs)
@@ -434,13 +543,6 @@ func (ph *loadPhase) prepare() error {
 	ph.tr = newTracker(names)
 	if ph.p.statusRatio > 0 {
 		ph.tr.onValidated = func(i int) { go ph.accept(names[i], i) }
-		ph.tr.onNotified = func(i int, messageID string) {
-			time.AfterFunc(statusDelay, func() {
-				for _, st := range deliveryStatuses[:ph.p.statusRatio] {
-					ph.ready <- statusJob{order: i, messageID: messageID, status: st} // never blocks: room for all
-				}
-			})
-		}
 	}
 	return nil
 }
@@ -458,34 +560,36 @@ func (ph *loadPhase) accept(name string, i int) {
 	ph.accepted[i].Store(time.Now().UnixNano())
 }
 
-// postStatus posts the k-th status webhook of the schedule, due at due, about
-// the next sent message, waiting for one if the operator has sent none yet.
-func (ph *loadPhase) postStatus(ctx context.Context, k int, due time.Time) {
-	var job statusJob
-	select {
-	case job = <-ph.ready:
-	case <-ctx.Done():
+// sent is WhatsApp taking the notification m: its statuses are posted each at
+// its delay from now, whatever becomes of the others, as WhatsApp does. Only
+// the first send about an order is reported on.
+func (ph *loadPhase) sent(m fakewhatsapp.SentMessage) {
+	ref, ok := callbackdata.Parse(m.CallbackData)
+	if !ok {
 		return
 	}
-	if wait := time.Since(due); wait > 10*time.Millisecond {
-		ph.late.Add(1)
-		for {
-			old := ph.lateMax.Load()
-			if int64(wait) <= old || ph.lateMax.CompareAndSwap(old, int64(wait)) {
-				break
-			}
-		}
+	i, ok := ph.tr.index[ref.Name]
+	if !ok || !ph.told[i].CompareAndSwap(0, time.Now().UnixNano()) {
+		return
 	}
-	body := statusBody(job.messageID, ph.specs[job.order].Customer.WaID, job.status, time.Now())
-	ph.statusOf[k] = job.order
-	ph.statuses[k] = ph.post.post(ctx, webhookbody.Sign(body, []byte(appSecret)))
+	for j, st := range deliveryStatuses[:ph.p.statusRatio] {
+		ph.posting.Add(1)
+		time.AfterFunc(ph.p.statusDelays[j], func() {
+			defer ph.posting.Done()
+			if ph.ctx.Err() != nil {
+				return
+			}
+			body := statusBody(m, st, time.Now())
+			ph.statuses[i*ph.p.statusRatio+j] = ph.post.post(ph.ctx, webhookbody.Sign(body, []byte(appSecret)))
+		})
+	}
 }
 
-// statusBody is the Cloud webhook Meta sends to report that the message
-// messageID to recipient reached status at.
-func statusBody(messageID, recipient string, status commercev1alpha1.DeliveryStatus, at time.Time) []byte {
+// statusBody is the Cloud webhook WhatsApp sends to report that the message
+// m reached status at, echoing m's callback data as WhatsApp does.
+func statusBody(m fakewhatsapp.SentMessage, status commercev1alpha1.DeliveryStatus, at time.Time) []byte {
 	return webhookbody.New(whatsapp.Cloud, phoneNumberID).Status(payload.Status{
-		MessageID: messageID, RecipientID: recipient, Status: string(status), Timestamp: at,
+		MessageID: m.MessageID, RecipientID: m.Customer(), Status: string(status), Timestamp: at, CallbackData: m.CallbackData,
 	}).Bytes()
 }
 

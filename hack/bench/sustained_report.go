@@ -18,17 +18,31 @@ const window = 10 * time.Second
 func writeSustainedHeader(w io.Writer, p params, apiServer, loadBefore, loadAfter string) {
 	fmt.Fprintf(w, "Sustained load: signed single-order Cloud webhooks at %.1f/s for %s, open loop, %d status webhooks per order\n",
 		p.load.rate, p.load.duration, p.load.statusRatio)
+	if p.load.statusRatio > 0 {
+		delays := make([]string, p.load.statusRatio)
+		for j := range delays {
+			delays[j] = fmt.Sprintf("%s %s", deliveryStatuses[j], p.load.statusDelays[j])
+		}
+		fmt.Fprintf(w, "each status in its own webhook, after WhatsApp accepted the notification: %s\n", strings.Join(delays, ", "))
+	}
 	fmt.Fprintf(w, "GOMAXPROCS %d (NumCPU %d), %s %s/%s, kube-apiserver %s, client-side rate limit off\n",
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, apiServer)
 	fmt.Fprintf(w, "load average before %s, after %s\n\n", loadBefore, loadAfter)
 }
 
+// writeIdle prints the control plane's background CPU, which every phase's
+// CPU is given net of.
+func writeIdle(w io.Writer, idle partCPU) {
+	fmt.Fprintf(w, "idle over %s, CPU per second (subtracted from every phase below): %s\n", idleWindow, cpuPer(idle, 1))
+}
+
 // writeCeiling prints the direct-create baseline: how fast the API server
 // takes plain creates, and what each costs.
-func writeCeiling(w io.Writer, p params, r phaseResult, cpu partCPU) {
+func writeCeiling(w io.Writer, p params, r phaseResult, cpu partCPU, reqs apiRequests) {
 	fmt.Fprintf(w, "direct-create ceiling: %d creates at concurrency %d: %.1f/s, p50 %s, p99 %s, %d failed\n",
 		len(r.latencies)+r.failures, p.concurrency, r.rate(), ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), r.failures)
-	fmt.Fprintf(w, "  CPU per create: %s\n\n", cpuPer(cpu, len(r.latencies)))
+	fmt.Fprintf(w, "  CPU per create: %s\n", cpuPer(cpu, len(r.latencies)))
+	fmt.Fprintf(w, "  kube-apiserver requests per create: %s\n\n", strings.Join(reqs.perObject(len(r.latencies)), ", "))
 }
 
 // cpuPer is each part's CPU time divided by n.
@@ -48,7 +62,7 @@ func cpuPer(cpu partCPU, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult) {
+func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, direct partCPU, creates int) {
 	orders, statuses := summarize(r.orders), summarize(r.statuses)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "webhooks\toffered/s\tsent\tachieved/s\tanswers\tp50\tp99\tmax\t")
@@ -76,14 +90,14 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	header := "window\torders\tanswer p99\twatch p99\tvalidated\tp50\tp99\t"
 	if p.statusRatio > 0 {
-		header += "accept -> notified p50\tp99\tstatus answer p99\t"
+		header += "accept -> sent p50\tp99\tstatus answer p99\t"
 	}
 	fmt.Fprintln(tw, header)
 	for _, win := range r.windows() {
 		line := fmt.Sprintf("%s\t%d\t%s\t%s\t%d\t%s\t%s\t", win.label, win.orders, ms(percentile(win.answers, 99)), ms(percentile(win.seen, 99)), len(win.validated),
 			ms(percentile(win.validated, 50)), ms(percentile(win.validated, 99)))
 		if p.statusRatio > 0 {
-			line += fmt.Sprintf("%s\t%s\t%s\t", ms(percentile(win.notified, 50)), ms(percentile(win.notified, 99)), ms(percentile(win.statusAnswers, 99)))
+			line += fmt.Sprintf("%s\t%s\t%s\t", ms(percentile(win.told, 50)), ms(percentile(win.told, 99)), ms(percentile(win.statusAnswers, 99)))
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -101,8 +115,8 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult) {
 			updated += a.report.Updated
 			unmatched += a.report.Unmatched
 		}
-		fmt.Fprintf(w, "statuses: %d of %d posted (%d late for want of a sent message, by up to %s); receiver: %d updated, %d unmatched\n",
-			len(statuses.latencies), len(r.statuses), r.late, r.lateMax.Round(time.Millisecond), updated, unmatched)
+		fmt.Fprintf(w, "statuses: %d of %d posted; receiver: %d updated, %d unmatched\n",
+			len(statuses.latencies), len(r.statuses), updated, unmatched)
 		fmt.Fprintf(w, "notifications showing the last status posted (%s): %d of %d; accepts failed: %d\n",
 			deliveryStatuses[p.statusRatio-1], r.applied, r.notifiedCount, r.acceptErrors)
 	}
@@ -114,10 +128,19 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult) {
 		for _, c := range r.cpu.children {
 			total += c
 		}
-		fmt.Fprintf(w, "  busy: %.2f of %d cpus\n", total.Seconds()/r.elapsed.Seconds(), runtime.NumCPU())
+		fmt.Fprintf(w, "  busy: %.2f of %d cpus (net of idle)\n", total.Seconds()/r.elapsed.Seconds(), runtime.NumCPU())
 	}
+	if per, base := r.cpu.children[apiServerCommand], direct.children[apiServerCommand]; r.cpu.ok && direct.ok && base > 0 && creates > 0 {
+		order, create := per/time.Duration(n), base/time.Duration(creates)
+		fmt.Fprintf(w, "kube-apiserver CPU per order %s = %.1f direct creates (%s each, same run)\n", ms(order), float64(order)/float64(create), ms(create))
+	}
+	fmt.Fprintf(w, "kube-apiserver requests per order: %s\n", strings.Join(r.requests.perObject(n), ", "))
+	fmt.Fprintf(w, "  writes per order %.2f, of which Events %.2f\n", r.requests.writes("")/float64(n), r.requests.writes("events")/float64(n))
 	writeCounters(w, r.counters, n)
 }
+
+// apiServerCommand is kube-apiserver's command name in /proc.
+const apiServerCommand = "kube-apiserver"
 
 // writeCounters prints the controllers' work and the API requests per order.
 func writeCounters(w io.Writer, c counters, orders int) {
@@ -155,8 +178,8 @@ func writeCounters(w io.Writer, c counters, orders int) {
 type loadWindow struct {
 	label  string
 	orders int
-	// answers, seen, validated, notified and statusAnswers are sorted delays.
-	answers, seen, validated, notified, statusAnswers []time.Duration
+	// answers, seen, validated, told and statusAnswers are sorted delays.
+	answers, seen, validated, told, statusAnswers []time.Duration
 }
 
 // windows groups the orders by the window of their POST, with a last line
@@ -187,18 +210,18 @@ func (r *loadResult) windows() []loadWindow {
 				w.validated = append(w.validated, d)
 			}
 			if r.accepted[i] != 0 {
-				if d, ok := since(time.Unix(0, r.accepted[i]), r.notified[i]); ok {
-					w.notified = append(w.notified, d)
+				if d, ok := since(time.Unix(0, r.accepted[i]), r.told[i]); ok {
+					w.told = append(w.told, d)
 				}
 			}
 		}
 	}
 	for k, a := range r.statuses {
-		if a.sent.IsZero() || r.statusOf[k] < 0 {
+		if a.sent.IsZero() {
 			continue
 		}
 		// A status counts in the window of the order it reports on.
-		win := at(r.orders[r.statusOf[k]].sent)
+		win := at(r.orders[k/r.ratio].sent)
 		win.statusAnswers = append(win.statusAnswers, a.latency)
 		all.statusAnswers = append(all.statusAnswers, a.latency)
 	}
@@ -208,7 +231,7 @@ func (r *loadResult) windows() []loadWindow {
 		slices.Sort(w.answers)
 		slices.Sort(w.seen)
 		slices.Sort(w.validated)
-		slices.Sort(w.notified)
+		slices.Sort(w.told)
 		slices.Sort(w.statusAnswers)
 	}
 	return wins

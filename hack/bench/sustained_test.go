@@ -11,7 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
 
 // An open loop must not wait for answers: every request of the schedule is
@@ -64,10 +66,8 @@ func TestSendTimeIsAFixedSchedule(t *testing.T) {
 
 func TestTrackerNotesEachStepOnce(t *testing.T) {
 	tr := newTracker([]string{"a", "b"})
-	var validated, notified []int
-	var ids []string
+	var validated []int
 	tr.onValidated = func(i int) { validated = append(validated, i) }
-	tr.onNotified = func(i int, id string) { notified, ids = append(notified, i), append(ids, id) }
 	order := func(name string, phase commercev1alpha1.OrderPhase, valid metav1.ConditionStatus, n ...commercev1alpha1.OrderNotification) *commercev1alpha1.WhatsAppOrder {
 		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		o.Status.Phase = phase
@@ -87,9 +87,6 @@ func TestTrackerNotesEachStepOnce(t *testing.T) {
 	tr.observe(order("a", commercev1alpha1.OrderPhase(commercev1alpha1.OrderAccepted), metav1.ConditionTrue, accepted))
 	if len(validated) != 1 || validated[0] != 0 || tr.validated[1].Load() != 0 {
 		t.Errorf("validated calls %v", validated)
-	}
-	if len(notified) != 1 || notified[0] != 0 || ids[0] != "m1" {
-		t.Errorf("notified calls %v %v", notified, ids)
 	}
 	if got := tr.delivery[0].Load(); got != 2 {
 		t.Errorf("delivery rank %d, want delivered's 2", got)
@@ -134,17 +131,18 @@ func TestWindowsGroupOrdersByTheirPost(t *testing.T) {
 		// Order 2 is never validated.
 		seen:      []int64{ns(1500 * time.Millisecond), ns(13 * time.Second), ns(14 * time.Second)},
 		validated: []int64{ns(2 * time.Second), ns(15 * time.Second), 0},
-		notified:  []int64{ns(4 * time.Second), 0, 0},
+		told:      []int64{ns(4 * time.Second), 0, 0},
 		accepted:  []int64{ns(3 * time.Second), 0, 0},
-		statuses:  []answer{{sent: at(5 * time.Second), latency: 4 * time.Millisecond, code: 200}, {}},
-		statusOf:  []int{0, -1},
+		// One status per order, posted for order 0 only.
+		statuses: []answer{{sent: at(5 * time.Second), latency: 4 * time.Millisecond, code: 200}, {}, {}},
+		ratio:    1,
 	}
 	wins := r.windows()
 	if len(wins) != 3 || wins[0].label != "0-10s" || wins[1].label != "10-20s" || wins[2].label != "all" {
 		t.Fatalf("windows %+v", wins)
 	}
 	if w := wins[0]; w.orders != 1 || len(w.validated) != 1 || w.validated[0] != time.Second ||
-		len(w.notified) != 1 || w.notified[0] != time.Second || len(w.statusAnswers) != 1 {
+		len(w.told) != 1 || w.told[0] != time.Second || len(w.statusAnswers) != 1 {
 		t.Errorf("first window %+v", w)
 	}
 	if w := wins[1]; w.orders != 2 || len(w.validated) != 1 || w.validated[0] != 3*time.Second || percentile(w.answers, 99) != 9*time.Millisecond ||
@@ -187,7 +185,8 @@ func TestProblemsNameWhatAUserWouldCallBroken(t *testing.T) {
 // message, on the bench's channel.
 func TestStatusBodyIsReadAsAStatus(t *testing.T) {
 	at := time.Unix(1750096400, 0)
-	d, err := payload.Parse(statusBody("wamid.X==", "16505551234", commercev1alpha1.DeliveryDelivered, at), payload.Cloud)
+	m := fakewhatsapp.SentMessage{Generation: whatsapp.Cloud, To: "16505551234", MessageID: "wamid.X==", CallbackData: "wco1|WhatsAppOrder|shop|o|Accepted"}
+	d, err := payload.Parse(statusBody(m, commercev1alpha1.DeliveryDelivered, at), payload.Cloud)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +195,7 @@ func TestStatusBodyIsReadAsAStatus(t *testing.T) {
 	}
 	el := d.Elements[0]
 	if el.PhoneNumberID != phoneNumberID || el.Status.MessageID != "wamid.X==" || el.Status.Status != "delivered" ||
-		el.Status.RecipientID != "16505551234" || !el.Status.Timestamp.Equal(at) {
+		el.Status.RecipientID != "16505551234" || !el.Status.Timestamp.Equal(at) || el.Status.CallbackData != m.CallbackData {
 		t.Errorf("read back %+v, %+v", el, el.Status)
 	}
 }
@@ -248,5 +247,50 @@ func TestCountersSince(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("counters printed\n%s\nwant %q", out.String(), want)
 		}
+	}
+}
+
+func TestParseDelaysWantsThemInOrder(t *testing.T) {
+	ds, err := parseDelays("1s, 3s,20s")
+	if err != nil || len(ds) != 3 || ds[0] != time.Second || ds[2] != 20*time.Second {
+		t.Errorf("parsed %v, %v", ds, err)
+	}
+	for _, bad := range []string{"3s,1s", "-1s", "soon", "1s,,2s", "11m"} {
+		if _, err := parseDelays(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestAPIRequestsPerObjectByResourceAndVerb(t *testing.T) {
+	metrics := `# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",resource="whatsapporders",subresource="",verb="POST"} 10
+apiserver_request_total{code="200",resource="whatsapporders",subresource="status",verb="PUT"} 30
+apiserver_request_total{code="409",resource="whatsapporders",subresource="status",verb="PUT"} 2
+apiserver_request_total{code="201",resource="events",subresource="",verb="POST"} 10
+apiserver_request_total{code="200",resource="leases",subresource="",verb="PUT"} 5
+apiserver_request_total{code="0",resource="whatsapporders",subresource="",verb="WATCH"} 3
+apiserver_request_total{code="200",resource="",subresource="",verb="GET"} 7
+`
+	before, err := parseAPIRequests(strings.NewReader(`# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",resource="leases",subresource="",verb="PUT"} 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := parseAPIRequests(strings.NewReader(metrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := after.since(before)
+	got := strings.Join(d.perObject(10), "; ")
+	if want := "events POST 1.00; whatsapporders POST 1.00; whatsapporders/status PUT 3.20 (2 conflicts)"; got != want {
+		t.Errorf("per object %q, want %q (no watches, no idle resources, conflicts counted)", got, want)
+	}
+	if w := d.writes(""); w != 52 {
+		t.Errorf("writes %v, want 52", w)
+	}
+	if w := d.writes("events"); w != 10 {
+		t.Errorf("event writes %v, want 10", w)
 	}
 }

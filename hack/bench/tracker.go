@@ -18,25 +18,22 @@ import (
 // tracker watches the orders of the sustained phase, with an informer of its
 // own, as a user's `kubectl get -w` would, and notes when each order was first
 // seen at all (which tells the API server's watch delay from the operator's),
-// seen validated (phase Pending, Validated=True), when its Accepted
-// notification was first seen recorded with a message id, and how far that
-// message's delivery status has come.
+// seen validated (phase Pending, Validated=True), and how far the delivery
+// status of its Accepted notification has come.
 type tracker struct {
 	// index maps an order's name to its number in the phase; read-only.
 	index map[string]int
-	// seen, validated and notified are Unix nanoseconds, 0 until seen.
+	// seen and validated are Unix nanoseconds, 0 until seen.
 	seen      []atomic.Int64
 	validated []atomic.Int64
-	notified  []atomic.Int64
 	// delivery is the rank of the notification's delivery status.
 	delivery []atomic.Int32
 	// lastChange is when an order of the phase last changed (Unix ns).
 	lastChange atomic.Int64
 
-	// onValidated and onNotified are called once per order, from the informer's
-	// goroutine: they must not block.
+	// onValidated is called once per order, from the informer's goroutine:
+	// it must not block.
 	onValidated func(i int)
-	onNotified  func(i int, messageID string)
 }
 
 func newTracker(names []string) *tracker {
@@ -44,7 +41,6 @@ func newTracker(names []string) *tracker {
 		index:     make(map[string]int, len(names)),
 		seen:      make([]atomic.Int64, len(names)),
 		validated: make([]atomic.Int64, len(names)),
-		notified:  make([]atomic.Int64, len(names)),
 		delivery:  make([]atomic.Int32, len(names)),
 	}
 	for i, n := range names {
@@ -102,9 +98,6 @@ func (t *tracker) observe(obj any) {
 			continue
 		}
 		t.delivery[i].Store(int32(deliveryRank(n.DeliveryStatus)))
-		if t.notified[i].CompareAndSwap(0, now) && t.onNotified != nil {
-			t.onNotified(i, n.MessageID)
-		}
 	}
 }
 

@@ -36,7 +36,10 @@ const DefaultBatchTimeout = 10 * time.Second
 //
 // Changes to the same object that reach the Batcher within Window of each
 // other, or while an earlier write of that object is in flight, are applied in
-// one Write. So one object is never written by two of its batches at once:
+// one Write. A deferred change (Defer) waits longer, up to its own bound, for
+// others to share its write: a reconciler's record of a message WhatsApp took
+// waits for WhatsApp's first status about it, which comes about a second
+// later and then costs no write of its own. So one object is never written by two of its batches at once:
 // they would only conflict with each other. The write starts from the copy the
 // Client's cache holds, without a read from the API server; when that copy is
 // stale the API server answers Conflict and Write re-reads through Reader and
@@ -62,6 +65,9 @@ type Batcher struct {
 
 	mu   sync.Mutex
 	keys map[batchKey]*keyState
+	// stopping: the process is shutting down, and deferred changes wait no
+	// more (see Start).
+	stopping bool
 	// ahead are the objects as the Batcher last wrote them, until the cache
 	// shows something else than the version each replaced.
 	ahead map[batchKey]aheadCopy
@@ -89,6 +95,8 @@ type batchKey struct {
 type keyState struct {
 	// pending collects the changes of the next write.
 	pending *batch
+	// deferred counts the deferred changes not written yet.
+	deferred int
 	// writing is closed when the write in flight ends; nil when none is.
 	writing chan struct{}
 }
@@ -97,8 +105,17 @@ type batch struct {
 	// obj is an empty object of the kind, to read the cache's copy into.
 	obj     client.Object
 	changes []func(client.Object)
-	done    chan struct{}
-	err     error
+	// due is when the batch is written; sooner wakes its flush when a change
+	// joins with an earlier due.
+	due    time.Time
+	sooner chan struct{}
+	// start, when set, is the copy a deferred change's caller held: newer than
+	// the cache's when the caller has just written the object itself.
+	start client.Object
+	// deferred are told the outcome of the write, since nobody waits for them.
+	deferred []func(error)
+	done     chan struct{}
+	err      error
 }
 
 // Write applies change to the status of the object obj names (obj is read for
@@ -106,8 +123,61 @@ type batch struct {
 // object that arrive close to it, and returns once they are written. When ctx
 // ends first, Write returns its error, and the change may still be written.
 func (b *Batcher) Write(ctx context.Context, obj client.Object, change func(client.Object)) error {
-	k := batchKey{kind: reflect.TypeOf(obj), key: client.ObjectKeyFromObject(obj)}
+	bt, err := b.join(obj, change, b.Window, nil, nil)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-bt.done:
+		return bt.err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the status write of %s: %w", client.ObjectKeyFromObject(obj), ctx.Err())
+	}
+}
+
+// Defer applies change to the status of the object obj names without waiting
+// for the write, which happens within the bound, sooner when a Write of the
+// same object joins it. obj is the caller's copy, which the write starts
+// from; done, when set, is told how the write ended. A deferred change is in
+// memory only until written: it must be one the caller can lose in a crash
+// (the record of a send whose intent is written). While one is pending,
+// Deferred reports it.
+func (b *Batcher) Defer(obj client.Object, change func(client.Object), within time.Duration, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
+	if _, err := b.join(obj, change, within, obj.DeepCopyObject().(client.Object), done); err != nil {
+		done(err)
+	}
+}
+
+// Deferred reports how long until the deferred changes to the object obj
+// names are written, 0 when none is waiting or being written.
+func (b *Batcher) Deferred(obj client.Object) time.Duration {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.keys[keyOf(obj)]
+	if st == nil || st.deferred == 0 {
+		return 0
+	}
+	wait := time.Millisecond
+	if st.pending != nil && len(st.pending.deferred) > 0 {
+		wait = max(wait, time.Until(st.pending.due))
+	}
+	return wait
+}
+
+func keyOf(obj client.Object) batchKey {
+	return batchKey{kind: reflect.TypeOf(obj), key: client.ObjectKeyFromObject(obj)}
+}
+
+// join adds change to the pending batch of obj's object, which it starts when
+// there is none, due within wait at the latest; a deferred change comes with
+// the caller's copy to start from and what to tell when written.
+func (b *Batcher) join(obj client.Object, change func(client.Object), wait time.Duration, start client.Object, done func(error)) (*batch, error) {
+	k := keyOf(obj)
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.keys == nil {
 		b.keys = map[batchKey]*keyState{}
 	}
@@ -116,33 +186,53 @@ func (b *Batcher) Write(ctx context.Context, obj client.Object, change func(clie
 		st = &keyState{}
 		b.keys[k] = st
 	}
+	if b.stopping {
+		wait = 0
+	}
+	due := time.Now().Add(wait)
 	bt := st.pending
 	if bt == nil {
 		empty, ok := reflect.New(k.kind.Elem()).Interface().(client.Object)
 		if !ok {
-			b.mu.Unlock()
-			return fmt.Errorf("batching a status write: %T is not a pointer to an object", obj)
+			if st.writing == nil {
+				delete(b.keys, k)
+			}
+			return nil, fmt.Errorf("batching a status write: %T is not a pointer to an object", obj)
 		}
-		bt = &batch{obj: empty, done: make(chan struct{})}
+		bt = &batch{obj: empty, due: due, sooner: make(chan struct{}, 1), done: make(chan struct{})}
 		st.pending = bt
 		go b.flush(k, st, bt)
+	} else if due.Before(bt.due) {
+		bt.due = due
+		select {
+		case bt.sooner <- struct{}{}:
+		default:
+		}
+	}
+	if start != nil {
+		bt.start = start
+		bt.deferred = append(bt.deferred, done)
+		st.deferred++
 	}
 	bt.changes = append(bt.changes, change)
 	batchWaiting.Inc()
-	b.mu.Unlock()
-	select {
-	case <-bt.done:
-		return bt.err
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the status write of %s: %w", k.key, ctx.Err())
-	}
+	return bt, nil
 }
 
-// flush writes bt once its window has passed and no other write of the same
-// object is in flight; until then, it keeps collecting changes.
+// flush writes bt once it is due and no other write of the same object is in
+// flight; until then, it keeps collecting changes.
 func (b *Batcher) flush(k batchKey, st *keyState, bt *batch) {
-	time.Sleep(b.Window)
 	b.mu.Lock()
+	for wait := time.Until(bt.due); wait > 0; wait = time.Until(bt.due) {
+		b.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-bt.sooner:
+			t.Stop()
+		}
+		b.mu.Lock()
+	}
 	for st.writing != nil {
 		w := st.writing
 		b.mu.Unlock()
@@ -152,15 +242,19 @@ func (b *Batcher) flush(k batchKey, st *keyState, bt *batch) {
 	st.pending = nil
 	writing := make(chan struct{})
 	st.writing = writing
-	changes := bt.changes
+	changes, start := bt.changes, bt.start
 	b.mu.Unlock()
 
-	bt.err = b.write(k, bt.obj, changes)
+	bt.err = b.write(k, bt.obj, start, changes)
 	batchWaiting.Sub(float64(len(changes)))
 	batchSize.Observe(float64(len(changes)))
 	close(bt.done)
+	for _, done := range bt.deferred {
+		done(bt.err)
+	}
 
 	b.mu.Lock()
+	st.deferred -= len(bt.deferred)
 	st.writing = nil
 	close(writing)
 	if st.pending == nil {
@@ -173,17 +267,22 @@ func (b *Batcher) flush(k batchKey, st *keyState, bt *batch) {
 // Batcher's own later one, see Batcher) and writes it. Its context is its own,
 // not a caller's: the batch serves several callers, and one of them giving up
 // must not fail the others.
-func (b *Batcher) write(k batchKey, obj client.Object, changes []func(client.Object)) error {
+func (b *Batcher) write(k batchKey, obj, start client.Object, changes []func(client.Object)) error {
 	timeout := b.Timeout
 	if timeout <= 0 {
 		timeout = DefaultBatchTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := b.Client.Get(ctx, k.key, obj); err != nil {
+	if err := b.Client.Get(ctx, k.key, obj); err != nil && start == nil {
 		return fmt.Errorf("reading %s from the cache: %w", k.key, err)
 	}
 	obj = b.newest(k, obj)
+	if start != nil && obj.GetResourceVersion() != start.GetResourceVersion() && !b.isAhead(k, obj) {
+		// The deferring caller wrote the object after the version the cache
+		// shows, or another writer did after the caller's; a conflict tells.
+		obj = start
+	}
 	replaced := ""
 	written, err := Write(ctx, b.Client, b.Reader, obj, func(o client.Object) {
 		replaced = o.GetResourceVersion()
@@ -195,6 +294,14 @@ func (b *Batcher) write(k batchKey, obj client.Object, changes []func(client.Obj
 		b.wrote(k, obj, replaced)
 	}
 	return err
+}
+
+// isAhead reports whether obj is the Batcher's own latest write of k.
+func (b *Batcher) isAhead(k batchKey, obj client.Object) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	a, ok := b.ahead[k]
+	return ok && a.obj.GetResourceVersion() == obj.GetResourceVersion()
 }
 
 // newest is cached, or the Batcher's own copy when cached is the version
@@ -233,3 +340,32 @@ func (b *Batcher) wrote(k batchKey, obj client.Object, replaced string) {
 	}
 	b.ahead[k] = aheadCopy{obj: obj.DeepCopyObject().(client.Object), replaced: replaced, at: now}
 }
+
+// Start runs until ctx ends, then writes every deferred change at once and
+// returns when all are written: a shutdown does not wait out their bounds,
+// nor lose them. It makes the Batcher a manager Runnable, on every replica.
+func (b *Batcher) Start(ctx context.Context) error {
+	<-ctx.Done()
+	b.mu.Lock()
+	b.stopping = true
+	var waits []chan struct{}
+	for _, st := range b.keys {
+		if bt := st.pending; bt != nil {
+			bt.due = time.Now()
+			select {
+			case bt.sooner <- struct{}{}:
+			default:
+			}
+			waits = append(waits, bt.done)
+		}
+	}
+	b.mu.Unlock()
+	for _, w := range waits {
+		<-w
+	}
+	return nil
+}
+
+// NeedLeaderElection is false: the receiver on every replica writes through
+// the Batcher.
+func (b *Batcher) NeedLeaderElection() bool { return false }

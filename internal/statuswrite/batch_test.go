@@ -253,3 +253,74 @@ func TestBatcherStartsFromItsOwnWriteWhileTheCacheLags(t *testing.T) {
 		t.Errorf("delivery statuses %v, want m1 read, m2 delivered and m3 failed (the other writer's)", got)
 	}
 }
+
+// A deferred change waits for the next change of the same object and shares
+// its write: the record of a send and WhatsApp's first status about it cost
+// one write, and the status's writer waits only its own window.
+func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	written := make(chan error, 1)
+	b.Defer(o, deliver("m2", commercev1alpha1.DeliveryRead), time.Hour, func(err error) { written <- err })
+	if b.Deferred(o) < 59*time.Minute {
+		t.Errorf("Deferred says %s, want the hour the change may wait", b.Deferred(o))
+	}
+	testenv.Consistently(t, 300*time.Millisecond, "nothing written while the deferred change waits", func() bool { return c.writes.Load() == 0 })
+	if err := b.Write(context.Background(), o, deliver("m1", commercev1alpha1.DeliverySent)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if n := c.writes.Load(); n != 1 {
+		t.Errorf("%d status writes, want 1 for the deferred change and the status that joined it", n)
+	}
+	if got := deliveryOf(t, o); got["m1"] != commercev1alpha1.DeliverySent || got["m2"] != commercev1alpha1.DeliveryRead {
+		t.Errorf("delivery statuses %v, want m1 sent and m2 read", got)
+	}
+	if d := b.Deferred(o); d != 0 {
+		t.Errorf("Deferred says %s once written, want 0", d)
+	}
+}
+
+// Nothing joins: the deferred change is written alone once its bound passes.
+func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	written := make(chan error, 1)
+	b.Defer(o, deliver("m3", commercev1alpha1.DeliveryDelivered), 200*time.Millisecond, func(err error) { written <- err })
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the deferred change was never written")
+	}
+	if got := deliveryOf(t, o)["m3"]; got != commercev1alpha1.DeliveryDelivered || c.writes.Load() != 1 {
+		t.Errorf("m3 is %q after %d writes, want delivered after 1", got, c.writes.Load())
+	}
+}
+
+// A shutdown writes what was deferred at once instead of losing it or
+// waiting out its bound.
+func TestBatcherWritesDeferredChangesOnShutdown(t *testing.T) {
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	b.Defer(o, deliver("m1", commercev1alpha1.DeliveryDelivered), time.Hour, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- b.Start(ctx) }()
+	stop()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("Start did not return after its context ended")
+	}
+	if got := deliveryOf(t, o)["m1"]; got != commercev1alpha1.DeliveryDelivered {
+		t.Errorf("m1 is %q once Start returned, want the deferred delivered written", got)
+	}
+}

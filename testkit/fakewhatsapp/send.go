@@ -167,6 +167,9 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, gen whatsapp
 		s.postSentBeforeAnswer(r.Context(), m)
 	}
 	writeJSON(w, http.StatusOK, sendAnswer(m))
+	if s.opts.OnAccepted != nil {
+		s.opts.OnAccepted(m)
+	}
 	if s.opts.AutoStatus && s.opts.WebhookURL != "" {
 		s.goPostStatuses(m)
 	}

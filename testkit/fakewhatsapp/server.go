@@ -55,6 +55,10 @@ type Options struct {
 	// PhoneNumberID goes into the metadata of Cloud status webhooks for
 	// message ids the fake did not send itself.
 	PhoneNumberID string
+	// OnAccepted, when set, is called with each send the fake accepted, once
+	// its answer is written: a load generator plays WhatsApp's status timing
+	// from it. It must not block.
+	OnAccepted func(SentMessage)
 	// Logger receives one line per send; nil discards.
 	Logger *slog.Logger
 }
