@@ -89,14 +89,14 @@ func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
 	fs.Float64Var(&p.rate, "rate", 0, "run the sustained phase instead of the rounds: orders per second, sent open loop (a fixed schedule), after -n direct creates at -c as the baseline")
 	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
 	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read about the notification the operator sends, each in its own webhook")
-	p.statusDelays, _ = parseDelays(defaultStatusDelays)
+	p.statusDelays, _ = parseStatusDelays(defaultStatusDelays)
 	p.recordDelays = []time.Duration{operator.DefaultRecordDelay}
 	fs.Func("record-delays", fmt.Sprintf("comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (0: records written at once; default %s)", operator.DefaultRecordDelay), func(v string) (err error) {
 		p.recordDelays, err = parseRecordDelays(v)
 		return err
 	})
 	fs.Func("status-delays", "comma-separated delays after WhatsApp accepted the notification at which sent, delivered and read are posted (default "+defaultStatusDelays+")", func(v string) (err error) {
-		p.statusDelays, err = parseDelays(v)
+		p.statusDelays, err = parseStatusDelays(v)
 		return err
 	})
 	fs.DurationVar(&p.drain, "drain", 2*time.Minute, "how long after the last order the sustained phase waits for validations and statuses")
@@ -122,41 +122,47 @@ func (p sustainedParams) validate() error {
 	return nil
 }
 
-// parseDelays parses increasing, non-negative, comma-separated durations.
-func parseDelays(v string) ([]time.Duration, error) {
+// parseDelays parses comma-separated durations, each between 0 and most,
+// and each checked against the ones before it by check.
+func parseDelays(v string, most time.Duration, check func(d time.Duration, before []time.Duration) error) ([]time.Duration, error) {
 	var ds []time.Duration
 	for f := range strings.SplitSeq(v, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(f))
-		switch {
-		case err != nil:
+		if err == nil && (d < 0 || d > most) {
+			err = fmt.Errorf("%s is not between 0 and %s", d, most)
+		}
+		if err == nil && check != nil {
+			err = check(d, ds)
+		}
+		if err != nil {
 			return nil, err
-		case d < 0 || d > maxDuration:
-			return nil, fmt.Errorf("delay %s is not between 0 and %s", d, maxDuration)
-		case len(ds) > 0 && d < ds[len(ds)-1]:
-			return nil, fmt.Errorf("delay %s comes before the one ahead of it: statuses are reported in order", d)
 		}
 		ds = append(ds, d)
 	}
 	return ds, nil
 }
 
-// parseRecordDelays parses the operators' --record-delay values: each 0 (at
-// once, which the operator's option spells negative) up to its maximum.
-func parseRecordDelays(v string) ([]time.Duration, error) {
-	var ds []time.Duration
-	for f := range strings.SplitSeq(v, ",") {
-		d, err := time.ParseDuration(strings.TrimSpace(f))
-		switch {
-		case err != nil:
-			return nil, err
-		case d < 0 || d > operator.MaxRecordDelay:
-			return nil, fmt.Errorf("record delay %s is not between 0 and %s", d, operator.MaxRecordDelay)
-		case d == 0:
-			d = -1
+// parseStatusDelays parses when the statuses are posted: increasing, as
+// WhatsApp reports them in order.
+func parseStatusDelays(v string) ([]time.Duration, error) {
+	return parseDelays(v, maxDuration, func(d time.Duration, before []time.Duration) error {
+		if len(before) > 0 && d < before[len(before)-1] {
+			return fmt.Errorf("delay %s comes before the one ahead of it: statuses are reported in order", d)
 		}
-		ds = append(ds, d)
+		return nil
+	})
+}
+
+// parseRecordDelays parses the operators' --record-delay values, where 0 is
+// "at once", which the operator's option spells negative.
+func parseRecordDelays(v string) ([]time.Duration, error) {
+	ds, err := parseDelays(v, operator.MaxRecordDelay, nil)
+	for i := range ds {
+		if ds[i] == 0 {
+			ds[i] = -1
+		}
 	}
-	return ds, nil
+	return ds, err
 }
 
 func recordDelayText(d time.Duration) string {

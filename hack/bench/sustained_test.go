@@ -251,14 +251,24 @@ func TestCountersSince(t *testing.T) {
 }
 
 func TestParseDelaysWantsThemInOrder(t *testing.T) {
-	ds, err := parseDelays("1s, 3s,20s")
+	ds, err := parseStatusDelays("1s, 3s,20s")
 	if err != nil || len(ds) != 3 || ds[0] != time.Second || ds[2] != 20*time.Second {
 		t.Errorf("parsed %v, %v", ds, err)
 	}
 	for _, bad := range []string{"3s,1s", "-1s", "soon", "1s,,2s", "11m"} {
-		if _, err := parseDelays(bad); err == nil {
+		if _, err := parseStatusDelays(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestRecordDelaysSpellAtOnceAsTheOperatorDoes(t *testing.T) {
+	ds, err := parseRecordDelays("0,2s")
+	if err != nil || len(ds) != 2 || ds[0] >= 0 || ds[1] != 2*time.Second {
+		t.Errorf("parsed %v, %v: want at once (negative), then 2s", ds, err)
+	}
+	if _, err := parseRecordDelays("31s"); err == nil {
+		t.Error("a record delay above the operator's maximum accepted")
 	}
 }
 

@@ -258,9 +258,7 @@ func TestBatcherStartsFromItsOwnWriteWhileTheCacheLags(t *testing.T) {
 // its write: the record of a send and WhatsApp's first status about it cost
 // one write, and the status's writer waits only its own window.
 func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, c, b := deferring(t)
 	written := make(chan error, 1)
 	b.Defer(o, deliver("m2", commercev1alpha1.DeliveryRead), time.Hour, func(err error) { written <- err })
 	if b.Deferred(o) < 59*time.Minute {
@@ -270,9 +268,7 @@ func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
 	if err := b.Write(context.Background(), o, deliver("m1", commercev1alpha1.DeliverySent)); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-written; err != nil {
-		t.Fatal(err)
-	}
+	waitWritten(t, written)
 	if n := c.writes.Load(); n != 1 {
 		t.Errorf("%d status writes, want 1 for the deferred change and the status that joined it", n)
 	}
@@ -286,19 +282,10 @@ func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
 
 // Nothing joins: the deferred change is written alone once its bound passes.
 func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, c, b := deferring(t)
 	written := make(chan error, 1)
 	b.Defer(o, deliver("m3", commercev1alpha1.DeliveryDelivered), 200*time.Millisecond, func(err error) { written <- err })
-	select {
-	case err := <-written:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the deferred change was never written")
-	}
+	waitWritten(t, written)
 	if got := deliveryOf(t, o)["m3"]; got != commercev1alpha1.DeliveryDelivered || c.writes.Load() != 1 {
 		t.Errorf("m3 is %q after %d writes, want delivered after 1", got, c.writes.Load())
 	}
@@ -307,9 +294,7 @@ func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
 // A shutdown writes what was deferred at once instead of losing it or
 // waiting out its bound.
 func TestBatcherWritesDeferredChangesOnShutdown(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, _, b := deferring(t)
 	b.Defer(o, deliver("m1", commercev1alpha1.DeliveryDelivered), time.Hour, nil)
 	ctx, stop := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
@@ -323,4 +308,26 @@ func TestBatcherWritesDeferredChangesOnShutdown(t *testing.T) {
 	if got := deliveryOf(t, o)["m1"]; got != commercev1alpha1.DeliveryDelivered {
 		t.Errorf("m1 is %q once Start returned, want the deferred delivered written", got)
 	}
+}
+
+// waitWritten waits for a deferred change's outcome.
+func waitWritten(t *testing.T, written <-chan error) {
+	t.Helper()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the deferred change was never written")
+	}
+}
+
+// deferring is an order, a client counting its writes, and a Batcher on it
+// with a short window, for the tests of deferred changes.
+func deferring(t *testing.T) (*commercev1alpha1.WhatsAppOrder, *countingClient, *statuswrite.Batcher) {
+	t.Helper()
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	return o, c, &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
 }
