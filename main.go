@@ -31,6 +31,7 @@ func main() {
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles; the receiver runs on all of them.")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease; the pod's own if empty (required out of a cluster).")
 	flag.DurationVar(&opts.PaymentLookupAfter, "payment-lookup-after", operator.DefaultPaymentLookupAfter, "How long a bill waits for a final payment status on the webhook before WhatsApp's payment lookup is asked, and between lookups.")
+	flag.DurationVar(&opts.IntentTimeout, "intent-timeout", operator.DefaultIntentTimeout, "How long a message whose send had an unknown outcome (a crash, a timeout, a 5xx) waits for WhatsApp's status before it is sent again; must be longer than "+operator.MinIntentTimeout.String()+" (the receiver's RecordWait plus the Retry-After it sheds a status with).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
 	flag.DurationVar(&opts.RecordDelay, "record-delay", operator.DefaultRecordDelay, "How long the record of a message sent on a Cloud channel may wait for WhatsApp's first status about it, so both cost one write (0 writes it at once; at most 30s).")
 	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")

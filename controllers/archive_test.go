@@ -178,3 +178,37 @@ func TestAWrongArchivePasswordIsAClearCondition(t *testing.T) {
 		t.Error("the order was deleted although the archive never held it")
 	}
 }
+
+// An order deleted while no operator ran gets deleted_at at the next start,
+// with the last version the archive held; an order still in the cluster
+// keeps its row as it was.
+func TestAnOrderDeletedWhileNoOperatorRanIsRecordedDeleted(t *testing.T) {
+	db := pgtest.Database(t, pgServer)
+	a := newArchive(t, db)
+	w := openWorld(t, commercev1alpha1.APICloud, a)
+	gone, kept := w.placeOrder("wamid.gone"), w.placeOrder("wamid.kept")
+	w.finish(gone)
+	w.eventually("the archive to hold both orders as they are", func() bool {
+		for _, o := range []*commercev1alpha1.WhatsAppOrder{gone, kept} {
+			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+				return false
+			}
+			if ok, err := a.Archived(ctx, o); !ok || err != nil {
+				return false
+			}
+		}
+		return true
+	})
+
+	w.stop()
+	must(t, env.Client.Delete(ctx, gone))
+	w.start()
+	w.eventually("the deletion recorded", func() bool {
+		phase, deleted := archivedPhase(t, db, gone)
+		return phase == "Cancelled" && deleted
+	})
+	// Both rows are on the sweep's first page, checked before it marks any.
+	if phase, deleted := archivedPhase(t, db, kept); phase != "Pending" || deleted {
+		t.Errorf("the live order is archived as %q (deleted %v), want Pending", phase, deleted)
+	}
+}

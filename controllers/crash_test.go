@@ -13,8 +13,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/operator"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/testenv"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 )
 
 // killSwitch stands for the operator's process dying at the worst moment:
@@ -98,6 +100,43 @@ func TestGatewayErrorAfterWhatsAppTookTheMessageTellsEveryCustomerOnce(t *testin
 	w, ks := killableWorld(t)
 	ks.answer = badGateway
 	w.acceptEach(ks, 5, func(i int) { w.afterKill(ks, fmt.Sprintf("order %d: the notification", i)) })
+}
+
+// A send whose outcome is unknown, its status late: the operator dies after
+// WhatsApp took the notification, and the next leader's clock is ahead of
+// the one that stamped the intent by more than the intent timeout, so by
+// sentAt alone the intent has waited in vain and the message would go out
+// again at once. The new leader counts the timeout from when it first saw
+// the intent; the status that comes after the restart, later than the old
+// leader's clock allowed, resolves it, and the customer is told once.
+func TestALateStatusAfterARestartOnAClockAheadTellsTheCustomerOnce(t *testing.T) {
+	ks := &killSwitch{kill: make(chan struct{}, 1)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{transport: func(next http.RoundTripper) http.RoundTripper {
+		ks.next = next
+		return ks
+	}})
+	order := w.placeOrder("wamid.late-status")
+	w.waitOrder(order, "Pending", func(o *commercev1alpha1.WhatsAppOrder) bool { return o.Status.Phase == "Pending" })
+	ks.armed.Store(true)
+	w.setState(order, commercev1alpha1.OrderAccepted)
+	w.afterKill(ks, "the notification")
+	w.waitOrder(order, "the intent kept", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return len(o.Status.Notifications) == 1 && o.Status.Notifications[0].Pending()
+	})
+	w.stop()
+	w.clock.SetTime(w.clock.Now().Add(operator.DefaultIntentTimeout + time.Minute))
+	w.start()
+	w.touch(order)
+	testenv.Consistently(t, 3*time.Second, "nothing sent again while the status may still come", func() bool { return len(w.fake.Sent()) == 1 })
+
+	sent := w.fake.Sent()[0]
+	w.postMessage(w.webhook().Status(payload.Status{MessageID: sent.MessageID, RecipientID: sent.To, CallbackData: sent.CallbackData,
+		Status: string(commercev1alpha1.DeliverySent), Timestamp: time.Now()}))
+	w.waitOrder(order, "the customer notified by the message WhatsApp took", func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified) &&
+			len(o.Status.Notifications) == 1 && o.Status.Notifications[0].MessageID == sent.MessageID
+	})
+	testenv.Consistently(t, 2*time.Second, "one message", func() bool { return len(w.fake.Sent()) == 1 })
 }
 
 // acceptEach accepts kills orders, each announcement going through ks's

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -41,23 +42,112 @@ func TestSendRecord(t *testing.T) {
 	}
 }
 
+// testIntentTimeout is the intent timeout of the decision tests: the default's.
+const testIntentTimeout = 12 * time.Minute
+
+// seenWhenWritten is the intent clock of a process that saw each pending
+// intent among recs as it was written: its own, or read at once.
+func seenWhenWritten(recs ...*commercev1alpha1.SentMessage) intentClock {
+	seen := map[string]seenIntent{}
+	for _, m := range recs {
+		if m.Pending() {
+			seen[m.CallbackData] = seenIntent{sentAt: sentAt(m), first: sentAt(m)}
+		}
+	}
+	return intentClock{timeout: testIntentTimeout, seen: seen}
+}
+
+// An intent waits the timeout from the later of its sentAt and when this
+// process first saw it: a leader whose clock runs ahead of the one that
+// wrote the intent still waits the whole timeout.
 func TestIntentWait(t *testing.T) {
 	now := received.Add(time.Hour)
+	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(d)} }
+	seen := func(sentAt *metav1.Time, first time.Time) map[string]seenIntent {
+		s := seenIntent{first: first}
+		if sentAt != nil {
+			s.sentAt = sentAt.Time
+		}
+		return map[string]seenIntent{"cb": s}
+	}
 	for _, tc := range []struct {
-		cb     string
+		name   string
 		sentAt *metav1.Time
+		seen   map[string]seenIntent
 		want   time.Duration
 	}{
-		{"cb", &metav1.Time{Time: now}, commercev1alpha1.IntentTimeout},
-		{"cb", &metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout + 30*time.Second)}, 30 * time.Second},
-		{"cb", &metav1.Time{Time: now.Add(-commercev1alpha1.IntentTimeout)}, 0},
-		{"cb", nil, 0},
-		// On-Premises: no status can name it, so it waits for nothing.
-		{"", &metav1.Time{Time: now}, 0},
+		{"written now, by this process", at(0), seen(at(0), now), testIntentTimeout},
+		{"written 30s before the timeout, seen then", at(-testIntentTimeout + 30*time.Second), seen(at(-testIntentTimeout+30*time.Second), now.Add(-testIntentTimeout+30*time.Second)), 30 * time.Second},
+		{"timed out, seen when written", at(-testIntentTimeout), seen(at(-testIntentTimeout), now.Add(-testIntentTimeout)), 0},
+		{"stamped by a leader 13 minutes behind, first seen now: the whole timeout", at(-13 * time.Minute), nil, testIntentTimeout},
+		{"stamped 13 minutes back, first seen a minute ago", at(-13 * time.Minute), seen(at(-13*time.Minute), now.Add(-time.Minute)), testIntentTimeout - time.Minute},
+		{"stamped by a leader ahead: sentAt counts", at(5 * time.Minute), seen(at(5*time.Minute), now), testIntentTimeout + 5*time.Minute},
+		{"a new intent under the same callback data is seen afresh", at(-20 * time.Minute), seen(at(-40*time.Minute), now.Add(-30*time.Minute)), testIntentTimeout},
+		{"no sentAt, never seen: seen now", nil, nil, testIntentTimeout},
+		{"no sentAt, seen when the timeout began", nil, seen(nil, now.Add(-testIntentTimeout)), 0},
 	} {
-		if got := intentWait(&commercev1alpha1.SentMessage{CallbackData: tc.cb, SentAt: tc.sentAt}, now); got != tc.want {
-			t.Errorf("callback data %q, sent at %v: wait %v, want %v", tc.cb, tc.sentAt, got, tc.want)
+		c := intentClock{timeout: testIntentTimeout, seen: tc.seen}
+		if got := c.wait(&commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: tc.sentAt}, now); got != tc.want {
+			t.Errorf("%s: wait %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	// On-Premises: no status can name the intent, so it waits for nothing.
+	c := intentClock{timeout: testIntentTimeout}
+	if got := c.wait(&commercev1alpha1.SentMessage{SentAt: at(0)}, now); got != 0 {
+		t.Errorf("an intent without callback data: wait %v, want none", got)
+	}
+}
+
+// The memory of seen intents keeps only what is pending, per resource: an
+// intent resolved, a resource deleted or recreated drops what it had, and an
+// intent seen again keeps the moment it was first seen.
+func TestSeenIntents(t *testing.T) {
+	t0 := received.Add(time.Hour)
+	order := func(uid types.UID, recs ...commercev1alpha1.SentMessage) *commercev1alpha1.WhatsAppOrder {
+		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "o-1", UID: uid}}
+		for _, m := range recs {
+			o.Status.Notifications = append(o.Status.Notifications, commercev1alpha1.OrderNotification{SentMessage: m})
+		}
+		return o
+	}
+	written := &metav1.Time{Time: t0.Add(-20 * time.Minute)}
+	pendingA := commercev1alpha1.SentMessage{CallbackData: "a", SentAt: written}
+	pendingB := commercev1alpha1.SentMessage{CallbackData: "b", SentAt: written}
+	resolvedA := commercev1alpha1.SentMessage{CallbackData: "a", SentAt: written, MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliverySent}
+	s := newSeenIntents()
+	key := types.NamespacedName{Namespace: "shop", Name: "o-1"}
+
+	first := s.observe(order("u1", pendingA, pendingB), t0)
+	if first["a"].first != t0 || first["b"].first != t0 || len(first) != 2 {
+		t.Fatalf("first look: %+v, want both seen at %s", first, t0)
+	}
+	if again := s.observe(order("u1", pendingA, pendingB), t0.Add(time.Minute)); again["a"].first != t0 {
+		t.Errorf("seen again: %+v, want still first seen at %s", again, t0)
+	}
+	if after := s.observe(order("u1", resolvedA, pendingB), t0.Add(2*time.Minute)); len(after) != 1 || after["b"].first != t0 {
+		t.Errorf("after a was resolved: %+v, want only b", after)
+	}
+	if len(first) != 2 {
+		t.Errorf("a map handed out changed: %+v", first)
+	}
+	if recreated := s.observe(order("u2", pendingB), t0.Add(3*time.Minute)); recreated["b"].first != t0.Add(3*time.Minute) {
+		t.Errorf("a recreated resource: %+v, want its intent seen afresh", recreated)
+	}
+	s.wrote(order("u2"), "c", t0.Add(4*time.Minute))
+	if got := s.of[key].seen; len(got) != 2 || got["c"].first != t0.Add(4*time.Minute) || got["c"].sentAt != t0.Add(4*time.Minute).Truncate(time.Second) {
+		t.Errorf("after writing c: %+v", got)
+	}
+	if none := s.observe(order("u2", resolvedA), t0.Add(5*time.Minute)); none != nil || len(s.of) != 0 {
+		t.Errorf("nothing pending: %+v, %d resources remembered, want none", none, len(s.of))
+	}
+	s.observe(order("u2", pendingB), t0)
+	s.forget(key)
+	if len(s.of) != 0 {
+		t.Errorf("a deleted resource is still remembered: %+v", s.of)
+	}
+	var unset *seenIntents
+	if got := unset.observe(order("u1", pendingA), t0); got != nil {
+		t.Errorf("no memory: %+v", got)
 	}
 }
 
@@ -153,7 +243,7 @@ func TestClaimable(t *testing.T) {
 	}{
 		{"nothing recorded", nil, true},
 		{"an intent within the bound", &commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at(-time.Minute)}, false},
-		{"an intent past the bound", &commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at(-commercev1alpha1.IntentTimeout)}, true},
+		{"an intent past the bound", &commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: at(-testIntentTimeout)}, true},
 		{"a resolved intent", &commercev1alpha1.SentMessage{CallbackData: "cb", MessageID: "wamid.1", SentAt: at(-time.Hour)}, false},
 		{"a refusal", &commercev1alpha1.SentMessage{CallbackData: "cb", DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, false},
 		{"an On-Premises record", &commercev1alpha1.SentMessage{MessageID: "op", SentAt: at(-time.Hour)}, false},
@@ -162,7 +252,11 @@ func TestClaimable(t *testing.T) {
 		// status can resolve it, so it is sent again at once.
 		{"an On-Premises intent", &commercev1alpha1.SentMessage{SentAt: at(-time.Second)}, true},
 	} {
-		if got := claimable(tc.rec, now); got != tc.want {
+		var recs []*commercev1alpha1.SentMessage
+		if tc.rec != nil {
+			recs = append(recs, tc.rec)
+		}
+		if got := seenWhenWritten(recs...).claimable(tc.rec, now); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}

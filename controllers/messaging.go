@@ -56,6 +56,12 @@ type Messaging struct {
 	// the record and the status cost one write; nil writes at once.
 	Records     *statuswrite.Batcher
 	RecordDelay time.Duration
+	// IntentTimeout is how long a pending intent waits for WhatsApp's status
+	// before its message is sent again (see intentClock); the composition
+	// root's --intent-timeout.
+	IntentTimeout time.Duration
+	// intents is when this process first saw each pending intent.
+	intents *seenIntents
 }
 
 // messagingObject is a resource that messages customers.
@@ -77,6 +83,8 @@ type pass[T messagingObject] struct {
 	now        time.Time
 	// archived is the Archived condition while retention waits for the archive.
 	archived *metav1.Condition
+	// intents says how long the pending intents read still wait.
+	intents intentClock
 
 	// outcome is what this pass decided about the kind's message (the
 	// outcome condition: CustomerNotified, Answered, Sent); nil leaves the
@@ -310,13 +318,18 @@ func newObject[T messagingObject]() T {
 // read is the driver's first phase: the resource, its channel and the time.
 func read[T messagingObject](ctx context.Context, m *Messaging, obj T, req ctrl.Request) (*pass[T], error) {
 	if err := m.Get(ctx, req.NamespacedName, obj); err != nil || !obj.GetDeletionTimestamp().IsZero() {
+		if client.IgnoreNotFound(err) == nil {
+			m.intents.forget(req.NamespacedName)
+		}
 		return nil, client.IgnoreNotFound(err)
 	}
 	ch, err := getChannel(ctx, m.Client, obj.GetNamespace(), obj.ChannelName())
 	if err != nil {
 		return nil, err
 	}
-	return &pass[T]{m: m, obj: obj, generation: obj.GetGeneration(), channel: ch, now: m.Clock.Now()}, nil
+	now := m.Clock.Now()
+	return &pass[T]{m: m, obj: obj, generation: obj.GetGeneration(), channel: ch, now: now,
+		intents: intentClock{timeout: m.IntentTimeout, seen: m.intents.observe(obj, now)}}, nil
 }
 
 // freshRead reads p's resource from the API server, for a kind to check
@@ -340,7 +353,7 @@ type intentSlot struct {
 // claimIntent writes the intent to send a message with callback data cb, on
 // the version this pass read, so a stale cache conflicts and the re-read finds
 // what another pass recorded, and reports whether this pass may send it: the
-// slot holds no record, or a pending intent that waited IntentTimeout in vain
+// slot holds no record, or a pending intent that waited its timeout in vain
 // or is own, the one this pass wrote for a send WhatsApp refused. slot says
 // false when the status no longer lets the message be sent at all.
 func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot func(T) (intentSlot, bool)) bool {
@@ -348,7 +361,7 @@ func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot fu
 	_, err := statuswrite.Write(ctx, p.m.Client, p.m.APIReader, p.obj, func(o T) {
 		sl, ok := slot(o)
 		rec := sl.current
-		claimed = ok && (claimable(rec, p.now) || (own != "" && rec.Pending() && rec.CallbackData == own))
+		claimed = ok && (p.intents.claimable(rec, p.now) || (own != "" && rec.Pending() && rec.CallbackData == own))
 		if claimed {
 			sl.set(intent(cb, p.now))
 		}
@@ -356,6 +369,9 @@ func (p *pass[T]) claimIntent(ctx context.Context, what, cb, own string, slot fu
 	// An intent without callback data (On-Premises) names no message to a
 	// status: its record is written at once.
 	p.claimed = p.claimed || (err == nil && claimed && cb != "")
+	if err == nil && claimed && cb != "" {
+		p.m.intents.wrote(p.obj, cb, p.now)
+	}
 	if err != nil || !claimed {
 		// The next pass decides from what the API server holds.
 		p.result = requeueNow()
@@ -425,6 +441,11 @@ func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Requ
 func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 	var s S
 	k := s.kind()
+	// Zero would send again at once every message whose outcome is unknown.
+	if r.IntentTimeout <= 0 {
+		return fmt.Errorf("%s: no intent timeout", k.name)
+	}
+	r.intents = newSeenIntents()
 	gvk, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme())
 	if err != nil {
 		return err

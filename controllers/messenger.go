@@ -77,7 +77,7 @@ type sendResult struct {
 	// Unanswered is a Retrying send whose outcome is unknown: no answer at
 	// all (a timeout, a reset connection) or a 5xx, which WhatsApp or a proxy
 	// in front of it may give after the message was taken. WhatsApp may have
-	// accepted it, so its intent stays until a status or IntentTimeout.
+	// accepted it, so its intent stays until a status or its timeout.
 	Unanswered bool
 	// Err is the send's error as the WhatsApp client returned it (a
 	// *whatsapp.Error keeps its class and code); nil when the send never

@@ -66,7 +66,7 @@ func TestOnPremisesFailureBeforeTheRecord(t *testing.T) {
 // TestOnPremisesIntentLeftByACrashIsSentAtOnce: an operator stopped after
 // writing an On-Premises intent, before recording the send. No status can
 // ever resolve that intent (it has no callback data), so the next operator
-// does not wait IntentTimeout for one (the clock does not move here): it
+// does not wait the intent timeout for one (the clock does not move here): it
 // sends at once, and the record replaces the intent.
 func TestOnPremisesIntentLeftByACrashIsSentAtOnce(t *testing.T) {
 	w := newWorld(t, commercev1alpha1.APIOnPremises)

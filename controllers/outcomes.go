@@ -129,7 +129,7 @@ func readiness(phase, doing string, o *outcome, blocked *metav1.Condition) []met
 func recordedOutcome(m *commercev1alpha1.SentMessage, what string) *outcome {
 	switch {
 	case m.Pending():
-		return outcomeFor(commercev1alpha1.ReasonAwaitingStatus, fmt.Sprintf("%s may have reached WhatsApp (a restart, a timeout or a 5xx came before its answer): waiting up to %s for WhatsApp's status before sending it again", what, commercev1alpha1.IntentTimeout))
+		return outcomeFor(commercev1alpha1.ReasonAwaitingStatus, fmt.Sprintf("%s may have reached WhatsApp (a restart, a timeout or a 5xx came before its answer): waiting for WhatsApp's status, up to the operator's intent timeout, before sending it again", what))
 	case failedLater(m):
 		return outcomeFor(commercev1alpha1.ReasonDeliveryFailed, fmt.Sprintf("WhatsApp accepted %s (message %s), then could not deliver it: %s", what, m.MessageID, describeError(m.Error)))
 	case m.DeliveryStatus == commercev1alpha1.DeliveryFailed && windowCode(m.Error):

@@ -97,12 +97,12 @@ func (s *inquiryScope) phases(ctx context.Context) error {
 // window decides what is due now, and all of it but the reply.
 func (s *inquiryScope) window() {
 	s.expiresAt = s.obj.Spec.ReceivedAt.Add(window)
-	s.action, s.state, s.outcome = inquiryDue(s.obj, s.now, s.answeredBy)
+	s.action, s.state, s.outcome = inquiryDue(s.obj, s.now, s.intents, s.answeredBy)
 	switch s.action {
 	case awaitingReply:
 		s.result = ctrl.Result{RequeueAfter: s.expiresAt.Sub(s.now)}
 	case awaitingStatus:
-		s.result = ctrl.Result{RequeueAfter: intentWait(s.obj.Status.Reply, s.now)}
+		s.result = ctrl.Result{RequeueAfter: s.intents.wait(s.obj.Status.Reply, s.now)}
 	}
 }
 
@@ -112,7 +112,7 @@ func (s *inquiryScope) reply(ctx context.Context) {
 	if !s.freshRead(ctx, &fresh, "replying") {
 		return
 	}
-	if action, _, _ := inquiryDue(&fresh, s.now, s.answeredBy); action != replyDue {
+	if action, _, _ := inquiryDue(&fresh, s.now, s.intents, s.answeredBy); action != replyDue {
 		s.result = requeueNow() // the next pass decides from what the API server holds
 		return
 	}
@@ -128,7 +128,7 @@ func (s *inquiryScope) reply(ctx context.Context) {
 	s.recorded, s.settled = true, s.record != nil
 	switch {
 	case s.keepIntent:
-		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+		s.result = ctrl.Result{RequeueAfter: s.m.IntentTimeout}
 	case s.state == commercev1alpha1.InquiryOpen:
 		s.afterSend(res, "replying to the inquiry")
 	}

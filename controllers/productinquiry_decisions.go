@@ -20,7 +20,7 @@ const (
 	// windowExpired: the window closed before a reply went out.
 	windowExpired
 	// replyDue: a reply is set inside the window and has not been sent, or
-	// its intent has waited IntentTimeout for a status in vain.
+	// its intent has waited its timeout for a status in vain.
 	replyDue
 	// awaitingStatus: the reply's intent, left by a restart, waits for the
 	// status webhook that says whether WhatsApp accepted it.
@@ -35,7 +35,7 @@ const (
 // accepted that answer, so the inquiry is Answered whatever the clock says.
 // A reply WhatsApp accepted and then failed to deliver fails the inquiry,
 // whenever that is reported.
-func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, answeredBy string) (inquiryAction, commercev1alpha1.InquiryPhase, *outcome) {
+func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, intents intentClock, answeredBy string) (inquiryAction, commercev1alpha1.InquiryPhase, *outcome) {
 	r := q.Status.Reply
 	switch {
 	case r != nil && failedLater(r):
@@ -51,7 +51,7 @@ func inquiryDue(q *commercev1alpha1.ProductInquiry, now time.Time, answeredBy st
 	expiresAt := q.Spec.ReceivedAt.Add(window)
 	if r != nil {
 		switch {
-		case r.Pending() && intentWait(r, now) > 0:
+		case r.Pending() && intents.wait(r, now) > 0:
 			return awaitingStatus, commercev1alpha1.InquiryOpen, recordedOutcome(r, "the reply")
 		case r.Pending():
 			return replyDue, commercev1alpha1.InquiryOpen, nil

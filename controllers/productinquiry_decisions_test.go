@@ -46,7 +46,7 @@ func TestInquiryDue(t *testing.T) {
 			time.Hour, settled, commercev1alpha1.InquiryAnswered, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), "")
+			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), seenWhenWritten(sentMessages(tc.q)...), "")
 			answered := asCondition(o, commercev1alpha1.ConditionAnswered)
 			if action != tc.want || phase != tc.wantPhase {
 				t.Errorf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
@@ -79,7 +79,7 @@ func TestInquiryAnsweredWithProducts(t *testing.T) {
 		{"expired before", testInquiry("", commercev1alpha1.InquiryExpired), 25 * time.Hour, settled, commercev1alpha1.InquiryExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), "summer-picks")
+			action, phase, o := inquiryDue(tc.q, received.Add(tc.at), seenWhenWritten(sentMessages(tc.q)...), "summer-picks")
 			answered := asCondition(o, commercev1alpha1.ConditionAnswered)
 			if action != tc.want || phase != tc.wantPhase {
 				t.Fatalf("action %d phase %s, want %d %s", action, phase, tc.want, tc.wantPhase)
@@ -154,7 +154,7 @@ func TestInquiryReplyFailedLater(t *testing.T) {
 		"resolving the intent": withReply(testInquiry("Yes", commercev1alpha1.InquiryOpen), intentResolved),
 	} {
 		t.Run(name, func(t *testing.T) {
-			action, phase, o := inquiryDue(q, received.Add(time.Hour), "")
+			action, phase, o := inquiryDue(q, received.Add(time.Hour), seenWhenWritten(sentMessages(q)...), "")
 			c := asCondition(o, commercev1alpha1.ConditionAnswered)
 			if action != settled || phase != commercev1alpha1.InquiryFailed || c == nil || c.Status != metav1.ConditionFalse ||
 				c.Reason != commercev1alpha1.ReasonDeliveryFailed || !strings.Contains(c.Message, "131026") {

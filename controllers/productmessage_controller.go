@@ -33,7 +33,7 @@ import (
 // a status write of its own; the send's outcome settles it in the
 // reconcile's status write. A crash in between leaves the intent, which the
 // status WhatsApp posts with its callback data resolves; the message is sent
-// again only when none came within IntentTimeout. On-Premises has no callback
+// again only when none came within the intent timeout. On-Premises has no callback
 // data: its intent only keeps the receiver asking for early statuses again,
 // and a crash between WhatsApp accepting the message and the status write
 // sends it again.
@@ -159,7 +159,7 @@ func (s *pmsgScope) send(ctx context.Context) {
 		s.state, s.result = fresh.Status.Phase, requeueNow()
 		return
 	}
-	if o, phase, wait := productMessageRecorded(&fresh, s.now); o != nil {
+	if o, phase, wait := productMessageRecorded(&fresh, s.now, s.intents); o != nil {
 		s.state, s.outcome = phase, o
 		switch phase {
 		case commercev1alpha1.ProductMessageSent:
@@ -191,7 +191,7 @@ func (s *pmsgScope) send(ctx context.Context) {
 		case out.again:
 			continue
 		case s.keepIntent:
-			s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+			s.result = ctrl.Result{RequeueAfter: s.m.IntentTimeout}
 		case s.state == commercev1alpha1.ProductMessagePending:
 			s.afterSend(res, "sending the product message")
 		case s.state == commercev1alpha1.ProductMessageSent:

@@ -187,7 +187,7 @@ func TestRateLimitsAndServerErrorsAreRetried(t *testing.T) {
 	must(t, w.fake.FailNext(fakewhatsapp.FailServerError, 2))
 	pm := w.productMessage("retried", singleProduct)
 	// WhatsApp may have taken a message it answered 5xx: it is sent again
-	// only once IntentTimeout passed without a status.
+	// only once the intent timeout passed without a status.
 	w.waitMessage(pm, "sent", func(pm *commercev1alpha1.ProductMessage) bool {
 		w.timeOut(pm, pm.Status.SentMessage)
 		return pm.Status.Phase == commercev1alpha1.ProductMessageSent

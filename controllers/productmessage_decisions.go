@@ -133,9 +133,9 @@ func productMessageOutcome(pm *commercev1alpha1.ProductMessage, form commercev1a
 // status (Pending, and how long it still waits), an intent the receiver
 // resolved (Sent, or Failed when the status said failed), or neither (nil),
 // when the message is to be sent.
-func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time) (*outcome, commercev1alpha1.ProductMessagePhase, time.Duration) {
+func productMessageRecorded(pm *commercev1alpha1.ProductMessage, now time.Time, intents intentClock) (*outcome, commercev1alpha1.ProductMessagePhase, time.Duration) {
 	rec := &pm.Status.SentMessage
-	switch wait := intentWait(rec, now); {
+	switch wait := intents.wait(rec, now); {
 	case rec.Pending() && wait > 0:
 		return recordedOutcome(rec, "the message"), commercev1alpha1.ProductMessagePending, wait
 	case failedLater(rec):

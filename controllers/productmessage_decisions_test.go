@@ -185,8 +185,8 @@ func TestProductMessageRecorded(t *testing.T) {
 		wantPhase  commercev1alpha1.ProductMessagePhase
 	}{
 		{"nothing recorded: send", commercev1alpha1.SentMessage{}, "", 0, commercev1alpha1.ProductMessagePending},
-		{"intent just written: wait for its status", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-30 * time.Second)}, commercev1alpha1.ReasonAwaitingStatus, commercev1alpha1.IntentTimeout - 30*time.Second, commercev1alpha1.ProductMessagePending},
-		{"intent waited out the bound: send again", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-commercev1alpha1.IntentTimeout)}, "", 0, commercev1alpha1.ProductMessagePending},
+		{"intent just written: wait for its status", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-30 * time.Second)}, commercev1alpha1.ReasonAwaitingStatus, testIntentTimeout - 30*time.Second, commercev1alpha1.ProductMessagePending},
+		{"intent waited out the bound: send again", commercev1alpha1.SentMessage{CallbackData: cb, SentAt: at(-testIntentTimeout)}, "", 0, commercev1alpha1.ProductMessagePending},
 		{"intent resolved by the receiver: sent", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliverySent, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonSent, 0, commercev1alpha1.ProductMessageSent},
 		// As for a reply: the status said WhatsApp took it, then could not deliver it.
 		{"intent resolved by a failed status: failed", commercev1alpha1.SentMessage{CallbackData: cb, MessageID: "wamid.1", DeliveryStatus: commercev1alpha1.DeliveryFailed, SentAt: at(-time.Hour)}, commercev1alpha1.ReasonDeliveryFailed, 0, commercev1alpha1.ProductMessageFailed},
@@ -194,7 +194,7 @@ func TestProductMessageRecorded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pm := testMessage(func(pm *commercev1alpha1.ProductMessage) { pm.Status.SentMessage = tc.rec })
-			o, phase, wait := productMessageRecorded(pm, now)
+			o, phase, wait := productMessageRecorded(pm, now, seenWhenWritten(sentMessages(pm)...))
 			cond := asCondition(o, commercev1alpha1.ConditionSent)
 			if (cond == nil) != (tc.wantReason == "") || (cond != nil && cond.Reason != tc.wantReason) || wait != tc.wantWait || phase != tc.wantPhase {
 				t.Errorf("got %+v, wait %s, phase %s; want reason %q, wait %s, phase %s", cond, wait, phase, tc.wantReason, tc.wantWait, tc.wantPhase)

@@ -85,6 +85,8 @@ type world struct {
 	allow []string
 	// recordDelay is the operator's RecordDelay; its default if zero.
 	recordDelay time.Duration
+	// timedOut is when (real time) timeOut last moved the clock for an intent.
+	timedOut map[string]time.Time
 }
 
 func newWorld(t *testing.T, api commercev1alpha1.APIGeneration, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
@@ -125,7 +127,8 @@ type worldOptions struct {
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow, recordDelay: o.recordDelay}
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow, recordDelay: o.recordDelay,
+		timedOut: map[string]time.Time{}}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
 	}
@@ -331,7 +334,7 @@ func (w *world) passOn() string {
 // waitNotifications waits until o has n notifications, none an intent still
 // pending. A restart can stop the operator after it recorded an intent but
 // before its send reached WhatsApp; no status will ever come for it, so, as
-// time would, the test moves the clock past IntentTimeout and the operator
+// time would, the test moves the clock past the intent timeout and the operator
 // sends it. An intent whose send did reach the fake is left to its status.
 func (w *world) waitNotifications(o *commercev1alpha1.WhatsAppOrder, n int) {
 	w.t.Helper()
@@ -351,18 +354,29 @@ func (w *world) waitNotifications(o *commercev1alpha1.WhatsAppOrder, n int) {
 	})
 }
 
-// timeOut moves the clock past IntentTimeout of obj's pending intent m, as
-// time would for a send WhatsApp did not take (no status will come), and
-// wakes obj.
+// timeOut moves the clock past the intent timeout of obj's pending intent
+// m, as time would for a send WhatsApp did not take (no status will come),
+// and wakes obj. The operator counts the timeout from the later of sentAt and
+// when it first saw the intent, so the clock moves a timeout past the later
+// of sentAt and now. An operator that first sees the intent after the move
+// (one started meanwhile) needs another: the same intent is timed out again
+// only a few seconds later, so that polling does not race the clock through
+// the customer's 24-hour window.
 func (w *world) timeOut(obj client.Object, m commercev1alpha1.SentMessage) {
-	if m.Pending() && !intentTimedOut(m, w.clock.Now()) {
-		w.clock.SetTime(m.SentAt.Add(commercev1alpha1.IntentTimeout))
-		w.touch(obj)
+	if !m.Pending() {
+		return
 	}
-}
-
-func intentTimedOut(m commercev1alpha1.SentMessage, now time.Time) bool {
-	return m.SentAt != nil && !now.Before(m.SentAt.Add(commercev1alpha1.IntentTimeout))
+	key := m.CallbackData + "@" + m.SentAt.String()
+	if last, ok := w.timedOut[key]; ok && time.Since(last) < 3*time.Second {
+		return
+	}
+	from := w.clock.Now()
+	if m.SentAt != nil && m.SentAt.After(from) {
+		from = m.SentAt.Time
+	}
+	w.clock.SetTime(from.Add(operator.DefaultIntentTimeout))
+	w.timedOut[key] = time.Now()
+	w.touch(obj)
 }
 
 // fakeGot reports whether the fake accepted a send with callback data cb.

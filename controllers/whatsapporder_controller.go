@@ -99,7 +99,7 @@ func (s *orderScope) validate() {
 // notify does what nextNotification decides: nothing, wait for the status of
 // an intent left by a restart, or send one message.
 func (s *orderScope) notify(ctx context.Context) {
-	s.step = nextNotification(s.obj, s.channel, s.now)
+	s.step = nextNotification(s.obj, s.channel, s.now, s.intents)
 	if s.step.kind == stepNone {
 		s.outcome = recordedNotified(s.obj.Status.Notifications)
 		if s.outcome == nil {
@@ -113,13 +113,13 @@ func (s *orderScope) notify(ctx context.Context) {
 	// claimIntent), so that write is the check. Before waiting on an
 	// intent, ask the API server: it may be this operator's own, settled a
 	// moment ago (status updates start no reconcile, so a stale wait would
-	// last the whole IntentTimeout).
+	// last the whole intent timeout).
 	if s.step.kind == stepAwait {
 		var fresh commercev1alpha1.WhatsAppOrder
 		if !s.freshRead(ctx, &fresh, "notifying") {
 			return
 		}
-		if next := nextNotification(&fresh, s.channel, s.now); !next.sameAs(s.step) {
+		if next := nextNotification(&fresh, s.channel, s.now, s.intents); !next.sameAs(s.step) {
 			s.result = requeueNow()
 			return
 		}
@@ -141,7 +141,7 @@ func (s *orderScope) notify(ctx context.Context) {
 			s.result = requeueNow() // the next due state, or the template after a refused text
 		}
 	case rec.keepIntent:
-		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+		s.result = ctrl.Result{RequeueAfter: s.m.IntentTimeout}
 	default:
 		s.afterSend(res, "notifying the customer of "+string(s.step.state))
 	}
@@ -152,7 +152,7 @@ func (s *orderScope) notify(ctx context.Context) {
 func (s *orderScope) moreDue(rec *notificationRecord) bool {
 	after := s.obj.DeepCopy()
 	after.Status.Notifications = rec.applyTo(after.Status.Notifications)
-	return nextNotification(after, s.channel, s.now).kind == stepSend
+	return nextNotification(after, s.channel, s.now, s.intents).kind == stepSend
 }
 
 // sendNotification sends the message s.step decided on. The intent is

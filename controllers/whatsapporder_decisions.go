@@ -124,15 +124,15 @@ func (s notifyStep) sameAs(o notifyStep) bool {
 
 // nextNotification decides the one thing the notify phase does now, in this
 // order: an intent left by a crash waits for its status, or is sent again
-// once IntentTimeout has passed; a text WhatsApp reported failed because the
+// once its timeout has passed; a text WhatsApp reported failed because the
 // window had closed is followed by the channel's template, once; the first
 // due state is announced, as text inside the window, as the template outside.
-func nextNotification(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, now time.Time) notifyStep {
+func nextNotification(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, now time.Time, intents intentClock) notifyStep {
 	sent := o.Status.Notifications
 	for i := range sent {
 		if sent[i].Pending() {
 			step := notifyStep{kind: stepSend, state: sent[i].State, template: sent[i].Template != ""}
-			if wait := intentWait(&sent[i].SentMessage, now); wait > 0 {
+			if wait := intents.wait(&sent[i].SentMessage, now); wait > 0 {
 				step.kind, step.wait = stepAwait, wait
 			}
 			return step

@@ -155,9 +155,9 @@ func TestNextNotification(t *testing.T) {
 		{name: "shipped, accepted told: shipped", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", accepted)}, ch: bare, at: now, wantKind: stepSend, wantState: s},
 		{name: "fresh intent waits for its status", state: s,
 			sent: []commercev1alpha1.OrderNotification{notif(a, "", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(30 * time.Second)})},
-			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: commercev1alpha1.IntentTimeout - 30*time.Second},
+			ch:   bare, at: now, wantKind: stepAwait, wantState: a, wantWait: testIntentTimeout - 30*time.Second},
 		{name: "intent past the timeout is sent again, before anything else", state: s,
-			sent: []commercev1alpha1.OrderNotification{notif(a, "order_update", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(commercev1alpha1.IntentTimeout)})},
+			sent: []commercev1alpha1.OrderNotification{notif(a, "order_update", commercev1alpha1.SentMessage{CallbackData: "cb", SentAt: sentAt(testIntentTimeout)})},
 			ch:   withTemplate, at: now, wantKind: stepSend, wantState: a, wantTemplate: true},
 		{name: "text failed later, window closed: template", state: s, sent: []commercev1alpha1.OrderNotification{notif(a, "", closedLater)}, ch: withTemplate, at: now,
 			wantKind: stepSend, wantState: a, wantTemplate: true},
@@ -171,7 +171,7 @@ func TestNextNotification(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOrder(tc.state)
 			o.Status.Notifications = tc.sent
-			got := nextNotification(o, tc.ch, tc.at)
+			got := nextNotification(o, tc.ch, tc.at, seenWhenWritten(sentMessages(o)...))
 			if got.kind != tc.wantKind || got.state != tc.wantState || got.template != tc.wantTemplate || got.wait != tc.wantWait {
 				t.Errorf("got %+v, want kind %d state %q template %v wait %v", got, tc.wantKind, tc.wantState, tc.wantTemplate, tc.wantWait)
 			}
@@ -190,7 +190,7 @@ func TestRecordedNotified(t *testing.T) {
 	}{
 		{"accepted", commercev1alpha1.SentMessage{MessageID: "wamid.a"}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
 		{"delivered", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryRead}, metav1.ConditionTrue, commercev1alpha1.ReasonSent, "wamid.a"},
-		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "12m0s"},
+		{"intent", commercev1alpha1.SentMessage{CallbackData: "cb"}, metav1.ConditionFalse, commercev1alpha1.ReasonAwaitingStatus, "intent timeout"},
 		{"failed later", commercev1alpha1.SentMessage{MessageID: "wamid.a", DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 131026, Title: "Message undeliverable"}},
 			metav1.ConditionFalse, commercev1alpha1.ReasonDeliveryFailed, "131026 Message undeliverable"},
 		{"refused, window closed", commercev1alpha1.SentMessage{DeliveryStatus: commercev1alpha1.DeliveryFailed, Error: &commercev1alpha1.MessageError{Code: 470}},

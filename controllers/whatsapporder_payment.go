@@ -49,7 +49,7 @@ type billStep struct {
 // paid, wait for the status of an intent left by a crash, or send the bill.
 // A settled bill whose payment is not final is looked up lookupAfter after
 // it was sent, and again every lookupAfter.
-func nextBill(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, phase commercev1alpha1.OrderPhase, now time.Time, lookupAfter time.Duration) billStep {
+func nextBill(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppChannel, phase commercev1alpha1.OrderPhase, now time.Time, intents intentClock, lookupAfter time.Duration) billStep {
 	p := o.Spec.Payment
 	if p == nil {
 		return billStep{kind: stepNone}
@@ -58,7 +58,7 @@ func nextBill(o *commercev1alpha1.WhatsAppOrder, ch *commercev1alpha1.WhatsAppCh
 	switch {
 	case st != nil && st.Pending():
 		step := billStep{kind: stepSend}
-		if wait := intentWait(&st.SentMessage, now); wait > 0 {
+		if wait := intents.wait(&st.SentMessage, now); wait > 0 {
 			return billStep{kind: stepAwait, wait: wait}
 		}
 		step.details, step.template, step.refusal = billFor(o, ch, now)
@@ -293,7 +293,7 @@ func paymentNews(before, after client.Object) bool {
 // pass must send nothing else: a bill sent or awaited comes before the
 // order cards that name it.
 func (s *orderScope) pay(ctx context.Context) bool {
-	s.bill = nextBill(s.obj, s.channel, s.state, s.now, s.m.PaymentLookupAfter)
+	s.bill = nextBill(s.obj, s.channel, s.state, s.now, s.intents, s.m.PaymentLookupAfter)
 	switch {
 	case s.bill.refusal != "":
 		s.billFailed = outcomeFor(commercev1alpha1.ReasonPaymentNotPossible, s.bill.refusal)
@@ -305,7 +305,7 @@ func (s *orderScope) pay(ctx context.Context) bool {
 		// The intent may be this operator's own, settled a moment ago: the
 		// API server says (as for notifications).
 		var fresh commercev1alpha1.WhatsAppOrder
-		if s.freshRead(ctx, &fresh, "billing") && nextBill(&fresh, s.channel, s.state, s.now, s.m.PaymentLookupAfter).kind != stepAwait {
+		if s.freshRead(ctx, &fresh, "billing") && nextBill(&fresh, s.channel, s.state, s.now, s.intents, s.m.PaymentLookupAfter).kind != stepAwait {
 			s.result = requeueNow()
 			return true
 		}
@@ -355,7 +355,7 @@ func (s *orderScope) pay(ctx context.Context) bool {
 	case s.billRecord != nil:
 		s.billFailed = outcomeFor(res.Reason, "WhatsApp refused the bill: "+res.Message)
 	case s.billKeep:
-		s.result = ctrl.Result{RequeueAfter: commercev1alpha1.IntentTimeout}
+		s.result = ctrl.Result{RequeueAfter: s.m.IntentTimeout}
 	default:
 		s.billFailed = outcomeFor(res.Reason, res.Message)
 		s.afterSend(res, "sending the bill")

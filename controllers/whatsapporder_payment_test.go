@@ -54,7 +54,7 @@ func TestNextBill(t *testing.T) {
 			if phase == "" {
 				phase = commercev1alpha1.OrderPhase(commercev1alpha1.OrderPending)
 			}
-			got := nextBill(o, cloud, phase, now, 15*time.Minute)
+			got := nextBill(o, cloud, phase, now, seenWhenWritten(sentMessages(o)...), 15*time.Minute)
 			if got.kind != tc.want || got.template != tc.template || (tc.refusal == "") != (got.refusal == "") || !strings.Contains(got.refusal, tc.refusal) {
 				t.Fatalf("nextBill = kind %d template %v refusal %q, want kind %d template %v refusal %q", got.kind, got.template, got.refusal, tc.want, tc.template, tc.refusal)
 			}

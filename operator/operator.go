@@ -106,6 +106,10 @@ type Options struct {
 	// before WhatsApp's payment lookup is asked, and between lookups;
 	// DefaultPaymentLookupAfter if zero.
 	PaymentLookupAfter time.Duration
+	// IntentTimeout is how long a send whose outcome is unknown waits for
+	// WhatsApp's status before it is sent again; DefaultIntentTimeout if zero.
+	// New refuses one not longer than MinIntentTimeout.
+	IntentTimeout time.Duration
 	// MaxConcurrentReconciles is how many objects each controller reconciles
 	// at once; DefaultMaxConcurrentReconciles if zero.
 	MaxConcurrentReconciles int
@@ -172,6 +176,13 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 	}
 	if opts.MaxConcurrentReconciles <= 0 {
 		opts.MaxConcurrentReconciles = DefaultMaxConcurrentReconciles
+	}
+	if opts.IntentTimeout == 0 {
+		opts.IntentTimeout = DefaultIntentTimeout
+	}
+	if opts.IntentTimeout <= MinIntentTimeout {
+		return nil, fmt.Errorf("the intent timeout %s must be longer than %s: the receiver asks WhatsApp to resend a status for up to %s while the record of its message is not visible (RecordWait), and a status it sheds comes back %s later at the earliest, so a shorter wait sends again messages whose status may still come",
+			opts.IntentTimeout, MinIntentTimeout, webhookreceiver.RecordWait, webhookreceiver.RetryBusy)
 	}
 	switch {
 	case opts.RecordDelay == 0:
@@ -351,14 +362,15 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache,
 	if opts.Archive != nil {
 		// Set only here: a nil *archive.Archive in the interface would not be nil.
 		retention.Archive = opts.Archive
-		if err := opts.Archive.AddToManager(mgr, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}, &commercev1alpha1.ProductMessage{}); err != nil {
+		if err := opts.Archive.AddToManager(mgr, opts.Namespaces, &commercev1alpha1.WhatsAppOrder{}, &commercev1alpha1.ProductInquiry{}, &commercev1alpha1.ProductMessage{}); err != nil {
 			return err
 		}
 	}
 	messaging := func(name string) controllers.Messaging {
 		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
 			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout,
-			PaymentLookupAfter: opts.PaymentLookupAfter, Records: statuses, RecordDelay: opts.RecordDelay}
+			PaymentLookupAfter: opts.PaymentLookupAfter, Records: statuses, RecordDelay: opts.RecordDelay,
+			IntentTimeout: opts.IntentTimeout}
 	}
 	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)

@@ -17,8 +17,9 @@ import (
 const (
 	DefaultMaxStores     = 64
 	DefaultAdmissionWait = time.Second
-	// retryBusy is the Retry-After of a body shed for want of capacity.
-	retryBusy = 5 * time.Second
+	// RetryBusy is the Retry-After of a body shed for want of capacity: the
+	// least a shed status is late by (operator.MinIntentTimeout counts it).
+	RetryBusy = 5 * time.Second
 )
 
 var shed = prometheus.NewCounter(prometheus.CounterOpts{

@@ -63,7 +63,7 @@ var answers = map[verdict]struct {
 	verdictBadSignature:       {http.StatusUnauthorized, 0},
 	verdictVerifyRefused:      {http.StatusForbidden, 0},
 	verdictSomeFailed:         {http.StatusServiceUnavailable, 10 * time.Second},
-	verdictBusy:               {http.StatusServiceUnavailable, retryBusy},
+	verdictBusy:               {http.StatusServiceUnavailable, RetryBusy},
 }
 
 // response is a verdict and what the answer's body says: the report of a

@@ -1,8 +1,6 @@
 package v1alpha1
 
 import (
-	"time"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -87,26 +85,16 @@ type SentMessage struct {
 	// WhatsApp accepting the message and its id being recorded. On Cloud the
 	// receiver matches a status carrying this callback data to the intent and
 	// records its message id; the operator sends again only when no status has
-	// come for IntentTimeout after sentAt. An On-Premises intent has no
-	// callbackData: while it is open, the receiver asks for a status about an
-	// unknown message to the same recipient again later (the send's record will
-	// name it), and a crash before the record sends the message again.
+	// come within its intent timeout (--intent-timeout), counted from the later
+	// of sentAt and when the current leader first saw the intent. An
+	// On-Premises intent has no callbackData: while it is open, the receiver
+	// asks for a status about an unknown message to the same recipient again
+	// later (the send's record will name it), and a crash before the record
+	// sends the message again.
 	// +optional
 	// +kubebuilder:validation:MaxLength=512
 	CallbackData string `json:"callbackData,omitempty"`
 }
-
-// IntentTimeout is how long an intent with callbackData (a SentMessage with
-// callbackData and no messageID, Cloud) waits for a status webhook naming it before the message is sent
-// again. WhatsApp posts "sent" within seconds of accepting a message, but a
-// receiver that sheds load answers 503 and Meta retries with growing delays,
-// and a send answered 5xx or not at all keeps its intent too: twelve minutes
-// outlasts Meta's early retries and the receiver's own RecordWait (10
-// minutes, in which it asks WhatsApp to resend a status whose record is not
-// visible yet), so a status that comes at all comes before the resend, and
-// stays under the payment lookup (15 minutes, operator/timeouts.go). A
-// customer whose message WhatsApp did not take waits that long for it.
-const IntentTimeout = 12 * time.Minute
 
 // Pending reports whether m is an intent whose outcome is not known yet: it was
 // recorded before sending (with callback data on Cloud, without on

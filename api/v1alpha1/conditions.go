@@ -83,7 +83,7 @@ const (
 	ReasonDeliveryFailed = "DeliveryFailed"
 	// ReasonAwaitingStatus: the outcome of a send is unknown (the operator
 	// restarted between sending a message and recording it, or the send got
-	// no answer or a 5xx), and the operator waits (at most IntentTimeout) for
+	// no answer or a 5xx), and the operator waits (at most its intent timeout) for
 	// the status webhook that says whether WhatsApp accepted it, before
 	// sending again.
 	ReasonAwaitingStatus = "AwaitingStatus"

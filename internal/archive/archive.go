@@ -39,7 +39,8 @@ var tables = map[string]string{
 type Options struct {
 	// Scheme names the kind of each object, for its table and its document.
 	Scheme *runtime.Scheme
-	// BatchSize caps the rows of one write; 500 by default.
+	// BatchSize caps the rows of one write, and of one page of the sweep for
+	// deletions no informer saw; 500 by default.
 	BatchSize int
 	// Linger is how long the writer lets changes gather before a write that
 	// would not fill a batch: fewer, fuller batches cost PostgreSQL, and the
@@ -86,8 +87,12 @@ type Archive struct {
 	mu       sync.Mutex
 	pending  map[types.UID]entry
 	inFlight int // entries taken from pending by a write not yet finished
+	feeds    int // feeds running, which a stopping writer waits for
 	lastErr  error
 	wake     chan struct{}
+	// migrated is closed once the schema is up to date, for the sweep.
+	migrated     chan struct{}
+	migratedOnce sync.Once
 }
 
 // entry is the newest version of one resource not yet written.
@@ -124,12 +129,13 @@ func New(url string, opts Options) (*Archive, error) {
 		return nil, fmt.Errorf("archive database %s: %w", Redact(url), err)
 	}
 	a := &Archive{
-		pool:    pool,
-		url:     Redact(url),
-		opts:    opts,
-		metrics: newMetrics(opts.Registerer),
-		pending: map[types.UID]entry{},
-		wake:    make(chan struct{}, 1),
+		pool:     pool,
+		url:      Redact(url),
+		opts:     opts,
+		metrics:  newMetrics(opts.Registerer),
+		pending:  map[types.UID]entry{},
+		wake:     make(chan struct{}, 1),
+		migrated: make(chan struct{}),
 	}
 	return a, nil
 }
@@ -156,27 +162,54 @@ func (a *Archive) enqueue(obj client.Object, deleted bool) error {
 	}
 	a.metrics.backlog.Set(float64(len(a.pending) + a.inFlight))
 	a.mu.Unlock()
+	a.wakeWriter()
+	return nil
+}
+
+func (a *Archive) wakeWriter() {
 	select {
 	case a.wake <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+// feeding counts a feed that starts (+1) or has stopped (-1).
+func (a *Archive) feeding(delta int) {
+	a.mu.Lock()
+	a.feeds += delta
+	a.mu.Unlock()
+	a.wakeWriter()
+}
+
+func (a *Archive) feedsRunning() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.feeds
 }
 
 func (a *Archive) entryFor(obj client.Object) (entry, error) {
-	gvk, err := apiutil.GVKForObject(obj, a.opts.Scheme)
+	gvk, table, err := a.tableOf(obj)
 	if err != nil {
-		return entry{}, fmt.Errorf("archive: %w", err)
-	}
-	table, ok := tables[gvk.Kind]
-	if !ok {
-		return entry{}, fmt.Errorf("archive: %s is not an archived kind", gvk.Kind)
+		return entry{}, err
 	}
 	version, err := resourceVersion(obj)
 	if err != nil {
 		return entry{}, err
 	}
 	return entry{table: table, gvk: gvk, obj: obj, version: version}, nil
+}
+
+// tableOf names obj's kind and the table that holds it.
+func (a *Archive) tableOf(obj client.Object) (schema.GroupVersionKind, string, error) {
+	gvk, err := apiutil.GVKForObject(obj, a.opts.Scheme)
+	if err != nil {
+		return gvk, "", fmt.Errorf("archive: %w", err)
+	}
+	table, ok := tables[gvk.Kind]
+	if !ok {
+		return gvk, "", fmt.Errorf("archive: %s is not an archived kind", gvk.Kind)
+	}
+	return gvk, table, nil
 }
 
 // resourceVersion reads the resourceVersion as the number it is for every

@@ -10,22 +10,29 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
-// AddToManager runs the archive in mgr: the writer, and a feed that enqueues
+// AddToManager runs the archive in mgr: the writer, a feed that enqueues
 // every version of kinds (e.g. &WhatsAppOrder{}) that the manager's informers
-// see, on creation, on every change and on deletion.
+// see, on creation, on every change and on deletion, and a sweep that marks
+// the rows of resources deleted while no leader watched. namespaces are the
+// ones mgr's caches watch (empty: all); the sweep leaves the rows of others
+// alone, which another deployment sharing the database may watch.
 //
-// Both run on the elected leader only, which runs the retention that asks the
+// All run on the elected leader only, which runs the retention that asks the
 // archive: one writer per resource keeps PostgreSQL at one upsert per change,
 // where every replica writing would multiply that for nothing. A new leader's
 // informers list every live resource again, so what a leader that stopped had
 // not written yet is written by the next one (the upsert makes it harmless to
-// write a version twice).
-func (a *Archive) AddToManager(mgr manager.Manager, kinds ...client.Object) error {
+// write a version twice), and its sweep records what left meanwhile.
+func (a *Archive) AddToManager(mgr manager.Manager, namespaces []string, kinds ...client.Object) error {
 	if err := mgr.Add(a); err != nil {
 		return fmt.Errorf("adding the archive writer: %w", err)
 	}
 	if err := mgr.Add(&feed{archive: a, informers: mgr.GetCache(), kinds: kinds}); err != nil {
 		return fmt.Errorf("adding the archive feed: %w", err)
+	}
+	if err := mgr.Add(&sweep{archive: a, informers: mgr.GetCache(), cache: mgr.GetCache(), api: mgr.GetAPIReader(),
+		namespaces: namespaces, kinds: kinds}); err != nil {
+		return fmt.Errorf("adding the archive sweep: %w", err)
 	}
 	return nil
 }
@@ -40,6 +47,9 @@ type feed struct {
 }
 
 func (f *feed) Start(ctx context.Context) error {
+	f.archive.feeding(1)
+	// Deferred first, so it runs after the handlers are removed.
+	defer f.archive.feeding(-1)
 	log := f.archive.opts.Log
 	enqueue := func(obj any, deleted bool) {
 		if tomb, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {

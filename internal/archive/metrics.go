@@ -6,6 +6,8 @@ type metrics struct {
 	backlog  prometheus.Gauge
 	written  prometheus.Counter
 	failures prometheus.Counter
+	// unseenDeletions counts rows the sweep marked deleted.
+	unseenDeletions prometheus.Counter
 }
 
 // newMetrics makes one archive's metrics, registered with reg when it is not
@@ -24,9 +26,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "whatsapp_archive_failures_total",
 			Help: "Failed attempts to migrate or write to the archive; each is retried.",
 		}),
+		unseenDeletions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "whatsapp_archive_unseen_deletions_total",
+			Help: "Archived resources found deleted at a leader's start, deleted while no leader watched.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.backlog, m.written, m.failures)
+		reg.MustRegister(m.backlog, m.written, m.failures, m.unseenDeletions)
 	}
 	return m
 }

@@ -30,15 +30,9 @@ func (a *Archive) Start(ctx context.Context) error {
 		a.metrics.failures.Inc()
 		failing = true
 		log.Error(err, what+"; retrying", "retryIn", backoff.String(), "backlog", a.Backlog())
-		t := time.NewTimer(backoff)
-		defer t.Stop()
+		wait := backoff
 		backoff = min(2*backoff, a.opts.MaxBackoff)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
+		return sleep(ctx, wait)
 	}
 	succeeded := func() {
 		a.setErr(nil)
@@ -53,6 +47,7 @@ func (a *Archive) Start(ctx context.Context) error {
 		applied, err := a.Migrate(ctx)
 		if err == nil {
 			log.Info("archive schema up to date", "appliedMigrations", applied)
+			a.migratedOnce.Do(func() { close(a.migrated) })
 			succeeded()
 			break
 		}
@@ -94,21 +89,30 @@ func (a *Archive) lingered(ctx context.Context) bool {
 	if n == 0 || n >= a.opts.BatchSize || a.opts.Linger <= 0 {
 		return true
 	}
-	t := time.NewTimer(a.opts.Linger)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return sleep(ctx, a.opts.Linger)
 }
 
 // drain writes what is pending within drainTimeout, on a writer that stops.
+// The feeds stop at the same time: it also writes what they enqueue until
+// they have, so the last version an informer delivered is written.
 func (a *Archive) drain() error {
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	for batch := a.take(); len(batch) > 0; batch = a.take() {
+	for {
+		feeds := a.feedsRunning()
+		batch := a.take()
+		if len(batch) == 0 {
+			if feeds == 0 {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				a.opts.Log.Info("archive writer stopped before its feeds; the next leader writes what they still had", "backlog", a.Backlog())
+				return nil
+			case <-a.wake:
+			}
+			continue
+		}
 		if err := a.write(ctx, batch); err != nil {
 			a.giveBack(batch)
 			a.opts.Log.Info("archive writer stopped with a backlog; the next leader writes it", "backlog", a.Backlog(), "error", err.Error())
@@ -116,7 +120,6 @@ func (a *Archive) drain() error {
 		}
 		a.done(batch)
 	}
-	return nil
 }
 
 // take moves up to BatchSize pending entries in flight.

@@ -258,9 +258,7 @@ func TestBatcherStartsFromItsOwnWriteWhileTheCacheLags(t *testing.T) {
 // its write: the record of a send and WhatsApp's first status about it cost
 // one write, and the status's writer waits only its own window.
 func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, c, b := deferring(t)
 	written := make(chan error, 1)
 	b.Defer(o, deliver("m2", commercev1alpha1.DeliveryRead), time.Hour, func(err error) { written <- err })
 	if b.Deferred(o) < 59*time.Minute {
@@ -284,9 +282,7 @@ func TestBatcherDeferredChangeSharesTheNextWrite(t *testing.T) {
 
 // Nothing joins: the deferred change is written alone once its bound passes.
 func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, c, b := deferring(t)
 	written := make(chan error, 1)
 	b.Defer(o, deliver("m3", commercev1alpha1.DeliveryDelivered), 200*time.Millisecond, func(err error) { written <- err })
 	waitWritten(t, written)
@@ -298,9 +294,7 @@ func TestBatcherWritesADeferredChangeWithinItsBound(t *testing.T) {
 // A shutdown writes what was deferred at once instead of losing it or
 // waiting out its bound.
 func TestBatcherWritesDeferredChangesOnShutdown(t *testing.T) {
-	o := sentOrder(t)
-	c := newCountingClient(t, nil)
-	b := &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
+	o, _, b := deferring(t)
 	b.Defer(o, deliver("m1", commercev1alpha1.DeliveryDelivered), time.Hour, nil)
 	ctx, stop := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
@@ -327,4 +321,13 @@ func waitWritten(t *testing.T, written <-chan error) {
 	case <-time.After(time.Minute):
 		t.Fatal("the deferred change was never written")
 	}
+}
+
+// deferring is an order, a client counting its writes, and a Batcher on it
+// with a short window, for the tests of deferred changes.
+func deferring(t *testing.T) (*commercev1alpha1.WhatsAppOrder, *countingClient, *statuswrite.Batcher) {
+	t.Helper()
+	o := sentOrder(t)
+	c := newCountingClient(t, nil)
+	return o, c, &statuswrite.Batcher{Client: c, Reader: c, Window: 10 * time.Millisecond}
 }
