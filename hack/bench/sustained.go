@@ -188,123 +188,141 @@ func (p sustainedParams) orders() int {
 // runSustained measures the direct-create ceiling, then the sustained phase,
 // on one control plane with the whole operator running (receiver and
 // reconcilers, sending through the fake WhatsApp API), and prints both.
-func runSustained(ctx context.Context, p params, out io.Writer, con *console) (err error) {
+func runSustained(ctx context.Context, p params, out io.Writer, con *console) error {
 	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
 	loadBefore := loadAverage()
-
-	env, stopEnv, err := startControlPlane(con)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, stopEnv()) }()
-	cfg := unthrottled(env.Config)
-	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
-	if err != nil {
-		return fmt.Errorf("creating the direct client: %w", err)
-	}
-	// The direct creates go to a namespace no operator watches.
-	directNS, err := createNamespace(ctx, direct)
-	if err != nil {
-		return err
-	}
-
-	var sends sendHook
-	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, OnAccepted: sends.call})
-	if err := fake.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = fake.Close() }()
-
-	// The sustained phase runs without the archive: it measures the operator
-	// keeping up, the rounds measure what the archive costs.
-	b := &bench{p: p, ns: directNS, direct: direct, con: con, archiving: &archiving{}}
-	if p.warmup > 0 {
-		if _, err := b.measure(ctx, sourceDirect, 0, orderSpecs(sourceDirect, 0, p.warmup)); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-	}
-	con.printf("measuring the idle control plane for %s", idleWindow)
-	idle := idleCPU(idleWindow)
-	requestsBefore, err := readAPIRequests(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	cpuBefore := readPartCPU()
-	ceiling, ceilingErr := b.measure(ctx, sourceDirect, 1, orderSpecs(sourceDirect, 1, p.n))
-	ceilingCPU := readPartCPU().since(cpuBefore).net(idle, ceiling.elapsed)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	requestsAfter, err := readAPIRequests(ctx, cfg)
-	if err != nil {
-		return err
-	}
-
-	var results []*loadResult
+	var (
+		results []variantResult
+		version string
+		errs    []error
+	)
+	// Each variant gets a control plane of its own, so that none pays for the
+	// objects and the heap another left behind, and its own direct-create
+	// baseline, measured on that control plane right before it.
 	for v, delay := range p.load.recordDelays {
-		// Profiles cover the last variant: the operator as configured by default.
 		last := v == len(p.load.recordDelays)-1
-		res, err := runVariant(ctx, p, env, cfg, direct, fake, &sends, delay, last, con)
+		r, err := runVariant(ctx, p, delay, last, con)
 		if err != nil {
 			return err
 		}
-		res.cpu = res.cpu.net(idle, res.elapsed)
-		results = append(results, res)
+		version = r.version
+		results = append(results, r)
 	}
-	writeSustainedHeader(out, p, serverVersion(cfg), loadBefore, loadAverage())
-	writeIdle(out, idle)
-	writeCeiling(out, p, ceiling, ceilingCPU, requestsAfter.since(requestsBefore))
-	errs := []error{ceilingErr}
-	for v, res := range results {
-		fmt.Fprintf(out, "=== the operator with --record-delay %s ===\n", recordDelayText(p.load.recordDelays[v]))
-		writeLoadResult(out, p.load, res, ceilingCPU, len(ceiling.latencies))
+	writeSustainedHeader(out, p, version, loadBefore, loadAverage())
+	for v, r := range results {
+		fmt.Fprintf(out, "=== the operator with --record-delay %s, on a control plane of its own ===\n", recordDelayText(p.load.recordDelays[v]))
+		writeIdle(out, r.idle)
+		writeCeiling(out, p, r.ceiling, r.ceilingCPU, r.ceilingRequests)
+		writeLoadResult(out, p.load, r.load, r.ceilingCPU, len(r.ceiling.latencies))
 		fmt.Fprintln(out)
-		errs = append(errs, res.problems())
+		errs = append(errs, r.ceilingErr, r.load.problems())
 	}
 	return errors.Join(errs...)
 }
 
-// runVariant runs one sustained phase against an operator of its own, with
-// recordDelay, on a namespace of its own.
-func runVariant(ctx context.Context, p params, env *testenv.Env, cfg *rest.Config, direct client.Client, fake *fakewhatsapp.Server, sends *sendHook,
-	recordDelay time.Duration, profile bool, con *console) (res *loadResult, err error) {
+// variantResult is what one variant measured: the idle control plane, its
+// direct-create baseline and the sustained phase.
+type variantResult struct {
+	version         string
+	idle            partCPU
+	ceiling         phaseResult
+	ceilingErr      error
+	ceilingCPU      partCPU
+	ceilingRequests apiRequests
+	load            *loadResult
+}
+
+// runVariant starts a control plane, measures it idle and its direct-create
+// baseline, then runs one sustained phase against an operator with
+// recordDelay, and stops it all.
+func runVariant(ctx context.Context, p params, recordDelay time.Duration, profile bool, con *console) (r variantResult, err error) {
+	env, stopEnv, err := startControlPlane(con)
+	if err != nil {
+		return r, err
+	}
+	defer func() { err = errors.Join(err, stopEnv()) }()
+	cfg := unthrottled(env.Config)
+	r.version = serverVersion(cfg)
+	direct, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		return r, fmt.Errorf("creating the direct client: %w", err)
+	}
+	// The direct creates go to a namespace the operator does not watch.
+	directNS, err := createNamespace(ctx, direct)
+	if err != nil {
+		return r, err
+	}
 	loadNS, err := createNamespace(ctx, direct)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
+	b := &bench{p: p, ns: directNS, direct: direct, con: con, archiving: &archiving{}}
+	if p.warmup > 0 {
+		if _, err := b.measure(ctx, sourceDirect, 0, orderSpecs(sourceDirect, 0, p.warmup)); err != nil {
+			return r, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	con.printf("measuring the idle control plane for %s", idleWindow)
+	r.idle = idleCPU(idleWindow)
+	requestsBefore, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return r, err
+	}
+	cpuBefore := readPartCPU()
+	r.ceiling, r.ceilingErr = b.measure(ctx, sourceDirect, 1, orderSpecs(sourceDirect, 1, p.n))
+	r.ceilingCPU = readPartCPU().since(cpuBefore).net(r.idle, r.ceiling.elapsed)
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	requestsAfter, err := readAPIRequests(ctx, cfg)
+	if err != nil {
+		return r, err
+	}
+	r.ceilingRequests = requestsAfter.since(requestsBefore)
+
+	var sends sendHook
+	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, OnAccepted: sends.call})
+	if err := fake.Start(); err != nil {
+		return r, err
+	}
+	defer func() { _ = fake.Close() }()
 	con.printf("starting the operator (receiver and reconcilers, --record-delay %s) on namespace %s", recordDelayText(recordDelay), loadNS)
 	op, err := newLoadOperator(cfg, loadNS, fake.URL(), recordDelay)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	ctx, stopMgr := startManager(ctx, op)
 	defer func() { err = errors.Join(err, stopMgr()) }()
 	url, shutdown, err := serve(op.Receiver.Handler())
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	defer shutdown()
 	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	stopProfile := func() {}
 	waitAPIServerProfile := func() error { return nil }
 	if profile && p.cpuProfile != "" {
 		if stopProfile, err = startCPUProfile(p.cpuProfile); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
 	if profile && p.apiServerProfile != "" {
 		if waitAPIServerProfile, err = profileAPIServer(ctx, cfg, p.load.duration, p.apiServerProfile); err != nil {
-			return nil, err
+			return r, err
 		}
 	}
 	ph := newLoadPhase(p.load, direct, &poster{http: openLoopClient(), url: url + path}, loadNS, con)
 	sends.set(ph.sent)
-	res, err = ph.run(ctx, cfg, env.Scheme)
+	r.load, err = ph.run(ctx, cfg, env.Scheme)
 	stopProfile()
-	return res, errors.Join(err, waitAPIServerProfile())
+	if err = errors.Join(err, waitAPIServerProfile()); err != nil {
+		return r, err
+	}
+	r.load.cpu = r.load.cpu.net(r.idle, r.load.elapsed)
+	return r, nil
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
