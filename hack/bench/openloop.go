@@ -58,6 +58,12 @@ type answer struct {
 	report receiverReport
 	// refusal is the start of an answer other than 200, to show why.
 	refusal string
+	// retryAfter is the answer's Retry-After, for a refusal that has one.
+	retryAfter time.Duration
+	// redelivered counts the posts after this first one that WhatsApp's
+	// retries made (see redeliver), and final is the last one's code.
+	redelivered int
+	final       int
 }
 
 // refusalBytes is how much of a refusal is kept.
@@ -117,8 +123,40 @@ func (p *poster) post(ctx context.Context, body webhookbody.Signed) answer {
 	_ = json.Unmarshal(raw, &a.report)
 	if a.code != http.StatusOK {
 		a.refusal = string(bytes.TrimSpace(raw[:min(len(raw), refusalBytes)]))
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			a.retryAfter = time.Duration(secs) * time.Second
+		}
 	}
 	return a
+}
+
+// defaultRedelivery is how long WhatsApp waits before it posts a refused
+// webhook again when the answer says nothing.
+const defaultRedelivery = 5 * time.Second
+
+// redeliver posts body as WhatsApp delivers a webhook: again after each
+// answer other than 200, after its Retry-After, until one is 200 or ctx
+// ends. It returns the first answer, with the number of posts after it and
+// the last one's code.
+func (p *poster) redeliver(ctx context.Context, body webhookbody.Signed) answer {
+	first := p.post(ctx, body)
+	first.final = first.code
+	last := first
+	for last.code != http.StatusOK {
+		wait := last.retryAfter
+		if wait <= 0 {
+			wait = defaultRedelivery
+		}
+		select {
+		case <-ctx.Done():
+			return first
+		case <-time.After(wait):
+		}
+		last = p.post(ctx, body)
+		first.redelivered++
+		first.final = last.code
+	}
+	return first
 }
 
 // answerStats summarizes the answers of one kind of webhook.

@@ -491,7 +491,7 @@ func (ph *loadPhase) run(ctx context.Context, cfg *rest.Config, scheme *k8srunti
 	var sentOrders atomic.Int64
 	sending.Go(func() {
 		openLoop(phaseCtx, start, n, ph.p.rate, func(i int) {
-			ph.orders[i] = ph.post.post(phaseCtx, ph.bodies[i])
+			ph.orders[i] = ph.post.redeliver(phaseCtx, ph.bodies[i])
 			sentOrders.Add(1)
 		})
 	})
@@ -604,7 +604,7 @@ func (ph *loadPhase) sent(m fakewhatsapp.SentMessage) {
 				return
 			}
 			body := statusBody(m, st, time.Now())
-			ph.statuses[i*ph.p.statusRatio+j] = ph.post.post(ph.ctx, webhookbody.Sign(body, []byte(appSecret)))
+			ph.statuses[i*ph.p.statusRatio+j] = ph.post.redeliver(ph.ctx, webhookbody.Sign(body, []byte(appSecret)))
 		})
 	}
 }

@@ -83,6 +83,14 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, direct partC
 			fmt.Fprintf(w, "  refused: %s\n", r)
 		}
 	}
+	for _, k := range []struct {
+		name string
+		as   []answer
+	}{{"orders", r.orders}, {"statuses", r.statuses}} {
+		if refused, posts, never := redeliveries(k.as); refused > 0 {
+			fmt.Fprintf(w, "  %s refused at first: %d, posted again %d times after Retry-After as WhatsApp does; never taken: %d\n", k.name, refused, posts, never)
+		}
+	}
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "POST -> Validated (phase Pending, Validated=True, seen by a watch), by 10-second window of the POST;")
@@ -235,6 +243,22 @@ func (r *loadResult) windows() []loadWindow {
 		slices.Sort(w.statusAnswers)
 	}
 	return wins
+}
+
+// redeliveries counts the webhooks first answered other than 200, the posts
+// made again for them, and those never answered 200.
+func redeliveries(as []answer) (refused, posts, never int) {
+	for _, a := range as {
+		if a.sent.IsZero() || a.code == 200 {
+			continue
+		}
+		refused++
+		posts += a.redelivered
+		if a.final != 200 {
+			never++
+		}
+	}
+	return refused, posts, never
 }
 
 func countSeen(times []int64) int {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	commercev1alpha1 "github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/api/v1alpha1"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/fakewhatsapp"
+	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/testkit/webhookbody"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/webhookreceiver/payload"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
 )
@@ -302,5 +305,38 @@ apiserver_request_total{code="200",resource="leases",subresource="",verb="PUT"} 
 	}
 	if w := d.writes("events"); w != 10 {
 		t.Errorf("event writes %v, want 10", w)
+	}
+}
+
+func TestRedeliveriesCountWhatWhatsAppPostedAgain(t *testing.T) {
+	at := time.Unix(1, 0)
+	as := []answer{
+		{sent: at, code: 200, final: 200},
+		{sent: at, code: 503, redelivered: 2, final: 200},
+		{sent: at, code: 503, redelivered: 1, final: 503},
+		{},
+	}
+	if refused, posts, never := redeliveries(as); refused != 2 || posts != 3 || never != 1 {
+		t.Errorf("refused %d, posts %d, never %d; want 2, 3, 1", refused, posts, never)
+	}
+}
+
+// A webhook refused with 503 is posted again after its Retry-After, as
+// WhatsApp does, until it is taken; the first answer is what is reported.
+func TestRedeliverPostsAgainAfterRetryAfter(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if posts.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"created":1}`))
+	}))
+	defer srv.Close()
+	p := &poster{http: srv.Client(), url: srv.URL}
+	a := p.redeliver(context.Background(), webhookbody.Sign([]byte(`{}`), []byte("secret")))
+	if a.code != http.StatusServiceUnavailable || a.final != http.StatusOK || a.redelivered != 1 || posts.Load() != 2 {
+		t.Errorf("first %d, final %d, redelivered %d, posts %d; want 503, 200, 1, 2", a.code, a.final, a.redelivered, posts.Load())
 	}
 }
