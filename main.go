@@ -33,7 +33,7 @@ func main() {
 	flag.DurationVar(&opts.PaymentLookupAfter, "payment-lookup-after", operator.DefaultPaymentLookupAfter, "How long a bill waits for a final payment status on the webhook before WhatsApp's payment lookup is asked, and between lookups.")
 	flag.DurationVar(&opts.IntentTimeout, "intent-timeout", operator.DefaultIntentTimeout, "How long a message whose send had an unknown outcome (a crash, a timeout, a 5xx) waits for WhatsApp's status before it is sent again; must be longer than "+operator.MinIntentTimeout.String()+" (the receiver's RecordWait plus the Retry-After it sheds a status with).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
-	flag.DurationVar(&opts.RecordDelay, "record-delay", operator.DefaultRecordDelay, "How long the record of a message sent on a Cloud channel may wait for WhatsApp's first status about it, so both cost one write (0 writes it at once; at most 30s).")
+	flag.DurationVar(&opts.RecordDelay, "record-delay", 0, "How long the record of a message sent on a Cloud channel may wait for WhatsApp's first status about it, so both cost one write (0, the default, writes it at once; at most 30s).")
 	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	// No default from the environment here: --help would print the password.
@@ -44,9 +44,6 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	opts.Namespaces = splitList(namespaces)
-	if opts.RecordDelay == 0 {
-		opts.RecordDelay = -1 // the flag's 0 is "at once", the option's is the default
-	}
 	// An empty list is kept empty (it allows nothing) rather than made the default.
 	opts.AllowedAPIURLs = append([]string{}, splitList(allowedURLs)...)
 	if archiveURL == "" {

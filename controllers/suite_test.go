@@ -83,7 +83,7 @@ type world struct {
 	alsoWatch []string
 	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
-	// recordDelay is the operator's RecordDelay; its default if zero.
+	// recordDelay is the operator's RecordDelay: records are written at once if zero.
 	recordDelay time.Duration
 	// timedOut is when (real time) timeOut last moved the clock for an intent.
 	timedOut map[string]time.Time
@@ -121,7 +121,7 @@ type worldOptions struct {
 	alsoWatch []string
 	// allow are API URLs the operator may send to besides Meta's and the fake's.
 	allow []string
-	// recordDelay is the operator's RecordDelay; its default if zero.
+	// recordDelay is the operator's RecordDelay: records are written at once if zero.
 	recordDelay time.Duration
 }
 

@@ -55,10 +55,6 @@ const (
 	// server and on WhatsApp's send call, so one worker would leave orders
 	// queued behind each other's round trips while the cpus idle.
 	DefaultMaxConcurrentReconciles = 8
-	// DefaultRecordDelay: WhatsApp reports "sent" about a second after it
-	// takes a message, so the record of the send waits up to this for it, and
-	// the two cost one write; a DELIVERY column up to this late is harmless.
-	DefaultRecordDelay = 2 * time.Second
 	// MaxRecordDelay bounds RecordDelay: a record is in memory only while it
 	// waits, and the resource's next pass waits for it.
 	MaxRecordDelay = 30 * time.Second
@@ -115,8 +111,12 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// RecordDelay is how long the record of a message sent on a Cloud channel
 	// (under its written intent) may wait for WhatsApp's first status about
-	// it, to share its write; DefaultRecordDelay if zero, at once if negative,
-	// at most MaxRecordDelay.
+	// it, to share its write (WhatsApp reports "sent" about a second after it
+	// took the message); zero writes it at once, and at most MaxRecordDelay.
+	// Off by default: measured (docs/benchmarks.md), the write saved costs
+	// kube-apiserver little, and near saturation the reconciler, no longer
+	// waiting for it, took capacity from the receiver, which then shed
+	// webhooks.
 	RecordDelay time.Duration
 	// WithoutCustomerReconcilers leaves out the order, inquiry and product
 	// message reconcilers, for the receiver's own tests and benchmark: nothing
@@ -184,11 +184,8 @@ func New(cfg *rest.Config, opts Options) (*Operator, error) {
 		return nil, fmt.Errorf("the intent timeout %s must be longer than %s: the receiver asks WhatsApp to resend a status for up to %s while the record of its message is not visible (RecordWait), and a status it sheds comes back %s later at the earliest, so a shorter wait sends again messages whose status may still come",
 			opts.IntentTimeout, MinIntentTimeout, webhookreceiver.RecordWait, webhookreceiver.RetryBusy)
 	}
-	switch {
-	case opts.RecordDelay == 0:
-		opts.RecordDelay = DefaultRecordDelay
-	case opts.RecordDelay > MaxRecordDelay:
-		return nil, fmt.Errorf("the record delay %s is above the most a record may wait in memory, %s", opts.RecordDelay, MaxRecordDelay)
+	if opts.RecordDelay < 0 || opts.RecordDelay > MaxRecordDelay {
+		return nil, fmt.Errorf("the record delay %s is not between 0 and the most a record may wait in memory, %s", opts.RecordDelay, MaxRecordDelay)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}

@@ -90,8 +90,8 @@ func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
 	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
 	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read about the notification the operator sends, each in its own webhook")
 	p.statusDelays, _ = parseStatusDelays(defaultStatusDelays)
-	p.recordDelays = []time.Duration{operator.DefaultRecordDelay}
-	fs.Func("record-delays", fmt.Sprintf("comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (0: records written at once; default %s)", operator.DefaultRecordDelay), func(v string) (err error) {
+	p.recordDelays = []time.Duration{0}
+	fs.Func("record-delays", "comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (default 0: records written at once)", func(v string) (err error) {
 		p.recordDelays, err = parseRecordDelays(v)
 		return err
 	})
@@ -153,20 +153,13 @@ func parseStatusDelays(v string) ([]time.Duration, error) {
 	})
 }
 
-// parseRecordDelays parses the operators' --record-delay values, where 0 is
-// "at once", which the operator's option spells negative.
+// parseRecordDelays parses the operators' --record-delay values.
 func parseRecordDelays(v string) ([]time.Duration, error) {
-	ds, err := parseDelays(v, operator.MaxRecordDelay, nil)
-	for i := range ds {
-		if ds[i] == 0 {
-			ds[i] = -1
-		}
-	}
-	return ds, err
+	return parseDelays(v, operator.MaxRecordDelay, nil)
 }
 
 func recordDelayText(d time.Duration) string {
-	if d < 0 {
+	if d == 0 {
 		return "0 (records written at once)"
 	}
 	return d.String()
