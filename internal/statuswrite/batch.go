@@ -36,11 +36,11 @@ const DefaultBatchTimeout = 10 * time.Second
 //
 // Changes to the same object that reach the Batcher within Window of each
 // other, or while an earlier write of that object is in flight, are applied in
-// one Write. A deferred change (Defer) waits longer, up to its own bound, for
-// others to share its write: a reconciler's record of a message WhatsApp took
-// waits for WhatsApp's first status about it, which comes about a second
-// later and then costs no write of its own. So one object is never written by two of its batches at once:
-// they would only conflict with each other. The write starts from the copy the
+// one Write. So one object is never written by two of its batches at once:
+// they would only conflict with each other. A deferred change (Defer) waits
+// longer, up to its own bound, for others to share its write: a reconciler's
+// record of a message WhatsApp took waits for WhatsApp's first status about
+// it, which comes about a second later and then costs no write of its own. The write starts from the copy the
 // Client's cache holds, without a read from the API server; when that copy is
 // stale the API server answers Conflict and Write re-reads through Reader and
 // applies every change of the batch again, as its conflict strategy says.
@@ -203,11 +203,7 @@ func (b *Batcher) join(obj client.Object, change func(client.Object), wait time.
 		st.pending = bt
 		go b.flush(k, st, bt)
 	} else if due.Before(bt.due) {
-		bt.due = due
-		select {
-		case bt.sooner <- struct{}{}:
-		default:
-		}
+		bt.hurry(due)
 	}
 	if start != nil {
 		bt.start = start
@@ -217,6 +213,15 @@ func (b *Batcher) join(obj client.Object, change func(client.Object), wait time.
 	bt.changes = append(bt.changes, change)
 	batchWaiting.Inc()
 	return bt, nil
+}
+
+// hurry brings bt's write forward to due, waking its flush; b.mu is held.
+func (bt *batch) hurry(due time.Time) {
+	bt.due = due
+	select {
+	case bt.sooner <- struct{}{}:
+	default:
+	}
 }
 
 // flush writes bt once it is due and no other write of the same object is in
@@ -351,11 +356,7 @@ func (b *Batcher) Start(ctx context.Context) error {
 	var waits []chan struct{}
 	for _, st := range b.keys {
 		if bt := st.pending; bt != nil {
-			bt.due = time.Now()
-			select {
-			case bt.sooner <- struct{}{}:
-			default:
-			}
+			bt.hurry(time.Now())
 			waits = append(waits, bt.done)
 		}
 	}
