@@ -197,13 +197,20 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	if _, err := statuswrite.Write(ctx, m.Client, m.APIReader, p.obj, statusOf(k, s, before)); err != nil {
 		return ctrl.Result{}, err
 	}
-	recordArchivePending(m.Recorder, p.obj, conditionsOf(before), p.archived)
-	announce(m.Recorder, k, s, before)
-	s.events(m.Recorder, before)
+	tell(k, s, before)
 	// From the status as written: the pass that finishes a resource is the
 	// one that starts its retention, and nothing else may wake it later.
 	keep, _ := m.Retention.period(finishedAt(p.obj), p.channel, p.now)
 	return withRetention(p.result, keep), p.err
+}
+
+// tell emits the Events of a pass over a resource read as before: the
+// archive's, the outcome's and the kind's own.
+func tell[T messagingObject](k *messagingKind[T], s kindScope[T], before T) {
+	p := s.core()
+	recordArchivePending(p.m.Recorder, p.obj, conditionsOf(before), p.archived)
+	announce(p.m.Recorder, k, s, before)
+	s.events(p.m.Recorder, before)
 }
 
 // deferredMargin is added to a deferred write's bound before the resource is
@@ -238,9 +245,7 @@ func (p *pass[T]) deferWrite(ctx context.Context, k *messagingKind[T], s kindSco
 			log.Error(err, "writing the record of a send")
 		}
 	})
-	recordArchivePending(p.m.Recorder, p.obj, conditionsOf(before), p.archived)
-	announce(p.m.Recorder, k, s, before)
-	s.events(p.m.Recorder, before)
+	tell(k, s, before)
 	if s.finished() {
 		return ctrl.Result{RequeueAfter: p.m.RecordDelay + deferredMargin}
 	}
