@@ -59,13 +59,7 @@ func TestSentBeforeAnswerWithAutoStatus(t *testing.T) {
 	if _, err := cloudClient(t, s, "any").SendText(t.Context(), whatsapp.Send{To: whatsapp.Recipient{WaID: customer}}, "hi"); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		select {
-		case <-rc.arrived:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("only %d of 3 status webhooks arrived", len(rc.all()))
-		}
-	}
+	rc.await(t, 3)
 	var got []string
 	for _, d := range rc.all() {
 		got = append(got, statusesOf(t, d.body)[0].Status)

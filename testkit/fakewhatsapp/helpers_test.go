@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/internal/hubsignature"
 	"github.com/whatsapp-commerce-operator/whatsapp-commerce-operator/whatsapp"
@@ -103,6 +104,18 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.arrived <- struct{}{}
 	if status != 0 {
 		http.Error(w, "refused by test", status)
+	}
+}
+
+// await waits for n more webhooks to arrive, at most 5 s for each.
+func (rc *receiver) await(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-rc.arrived:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of %d status webhooks arrived", len(rc.all()), n)
+		}
 	}
 }
 

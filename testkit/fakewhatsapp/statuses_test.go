@@ -197,13 +197,7 @@ func TestAutoStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		select {
-		case <-rc.arrived:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("only %d of 3 status webhooks arrived", len(rc.all()))
-		}
-	}
+	rc.await(t, 3)
 	var got []string
 	for _, d := range rc.all() {
 		st := statusesOf(t, d.body)[0]
@@ -257,13 +251,7 @@ func TestAutoStatusEchoesCallbackDataAndPricing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 4 {
-		select {
-		case <-rc.arrived:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("only %d of 4 status webhooks arrived", len(rc.all()))
-		}
-	}
+	rc.await(t, 4)
 	for _, d := range rc.all() {
 		st := statusesOf(t, d.body)[0]
 		switch st.ID {
