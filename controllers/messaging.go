@@ -172,7 +172,7 @@ func drive[T messagingObject](ctx context.Context, m *Messaging, k *messagingKin
 	if p == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	if m.Records != nil {
+	if m.Records != nil && m.RecordDelay > 0 {
 		// A pass decides from the status its predecessor wrote: wait for it.
 		if wait := m.Records.Deferred(p.obj); wait > 0 {
 			return ctrl.Result{RequeueAfter: wait + deferredMargin}, nil
