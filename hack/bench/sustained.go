@@ -206,7 +206,8 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) er
 		fmt.Fprintf(out, "=== the operator with --record-delay %s, on a control plane of its own ===\n", recordDelayText(p.load.recordDelays[v]))
 		writeIdle(out, r.idle)
 		writeCeiling(out, p, r.ceiling, r.ceilingCPU, r.ceilingRequests)
-		writeLoadResult(out, p.load, r.load, r.ceilingCPU, len(r.ceiling.latencies))
+		writePrices(out, r.prices, r.createCPU())
+		writeLoadResult(out, p.load, r.load, r.createCPU(), r.prices, r.paced)
 		fmt.Fprintln(out)
 		errs = append(errs, r.ceilingErr, r.load.problems())
 	}
@@ -222,7 +223,17 @@ type variantResult struct {
 	ceilingErr      error
 	ceilingCPU      partCPU
 	ceilingRequests apiRequests
+	prices          []price
+	paced           pacedCreates
 	load            *loadResult
+}
+
+// createCPU is kube-apiserver's CPU per direct create of the baseline.
+func (r variantResult) createCPU() time.Duration {
+	if n := len(r.ceiling.latencies); r.ceilingCPU.ok && n > 0 {
+		return r.ceilingCPU.children[apiServerCommand] / time.Duration(n)
+	}
+	return 0
 }
 
 // runVariant starts a control plane, measures it idle and its direct-create
@@ -272,6 +283,9 @@ func runVariant(ctx context.Context, p params, recordDelay time.Duration, profil
 		return r, err
 	}
 	r.ceilingRequests = requestsAfter.since(requestsBefore)
+	if r.prices, err = measurePrices(ctx, direct, directNS, p.concurrency, r.idle, con); err != nil {
+		return r, err
+	}
 
 	var sends sendHook
 	fake := fakewhatsapp.New(fakewhatsapp.Options{AccessToken: accessToken, OnAccepted: sends.call})
@@ -315,6 +329,9 @@ func runVariant(ctx context.Context, p params, recordDelay time.Duration, profil
 		return r, err
 	}
 	r.load.cpu = r.load.cpu.net(r.idle, r.load.elapsed)
+	if writes := r.load.requests.writes(""); writes > 0 {
+		r.paced = measurePacedCreates(ctx, direct, directNS, p.n, writes/r.load.elapsed.Seconds(), r.idle, con)
+	}
 	return r, nil
 }
 
@@ -400,6 +417,9 @@ type loadPhase struct {
 	// scheduled and not answered yet.
 	ctx     context.Context
 	posting sync.WaitGroup
+	// unposted counts the status webhooks scheduled and not yet posted: the
+	// phase is not over while one is due.
+	unposted atomic.Int64
 }
 
 // sendHook hands the sends the fake WhatsApp accepted to the phase running.
@@ -569,8 +589,7 @@ func (ph *loadPhase) accept(name string, i int) {
 	ph.acceptSem <- struct{}{}
 	defer func() { <-ph.acceptSem }()
 	obj := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: ph.ns, Name: name}}
-	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"state":"`+string(commercev1alpha1.OrderAccepted)+`"}}`))
-	if err := ph.direct.Patch(context.Background(), obj, patch); err != nil {
+	if err := ph.direct.Patch(context.Background(), obj, client.RawPatch(types.MergePatchType, acceptPatch)); err != nil {
 		ph.acceptErr.Add(1)
 		return
 	}
@@ -591,8 +610,10 @@ func (ph *loadPhase) sent(m fakewhatsapp.SentMessage) {
 	}
 	for j, st := range deliveryStatuses[:ph.p.statusRatio] {
 		ph.posting.Add(1)
+		ph.unposted.Add(1)
 		time.AfterFunc(ph.p.statusDelays[j], func() {
 			defer ph.posting.Done()
+			defer ph.unposted.Add(-1)
 			if ph.ctx.Err() != nil {
 				return
 			}
@@ -614,6 +635,9 @@ func statusBody(m fakewhatsapp.SentMessage, status commercev1alpha1.DeliveryStat
 // status shown on its message (or the orders have gone quiet: a status lost
 // is never shown).
 func (ph *loadPhase) caughtUp() bool {
+	if ph.unposted.Load() > 0 {
+		return false
+	}
 	shown := true
 	for i := range ph.specs {
 		if ph.tr.validated[i].Load() == 0 {

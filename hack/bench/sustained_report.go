@@ -62,7 +62,7 @@ func cpuPer(cpu partCPU, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, direct partCPU, creates int) {
+func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, create time.Duration, prices []price, paced pacedCreates) {
 	orders, statuses := summarize(r.orders), summarize(r.statuses)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "webhooks\toffered/s\tsent\tachieved/s\tanswers\tp50\tp99\tmax\t")
@@ -138,9 +138,11 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, direct partC
 		}
 		fmt.Fprintf(w, "  busy: %.2f of %d cpus (net of idle)\n", total.Seconds()/r.elapsed.Seconds(), runtime.NumCPU())
 	}
-	if per, base := r.cpu.children[apiServerCommand], direct.children[apiServerCommand]; r.cpu.ok && direct.ok && base > 0 && creates > 0 {
-		order, create := per/time.Duration(n), base/time.Duration(creates)
-		fmt.Fprintf(w, "kube-apiserver CPU per order %s = %.1f direct creates (%s each, same run)\n", ms(order), float64(order)/float64(create), ms(create))
+	if r.cpu.ok && create > 0 {
+		order := r.cpu.children[apiServerCommand] / time.Duration(n)
+		ratio := float64(order) / float64(create)
+		fmt.Fprintf(w, "kube-apiserver CPU per order %s = %.1f direct creates (%s each, same run)\n", ms(order), ratio, ms(create))
+		writePricedLoad(w, r.requests, n, prices, create, ratio, paced, order)
 	}
 	fmt.Fprintf(w, "kube-apiserver requests per order: %s\n", strings.Join(r.requests.perObject(n), ", "))
 	fmt.Fprintf(w, "  writes per order %.2f, of which Events %.2f\n", r.requests.writes("")/float64(n), r.requests.writes("events")/float64(n))
