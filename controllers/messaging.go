@@ -430,10 +430,12 @@ func (p *pass[T]) afterSend(res sendResult, what string) {
 // messagingReconciler is the reconciler of the messaging kind whose scope is S.
 type messagingReconciler[T messagingObject, S kindScope[T]] struct {
 	Messaging
+	newFirst *newFirst
 }
 
 // Reconcile runs one pass of the skeleton (see drive) over a resource.
 func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	r.newFirst.reached(req.NamespacedName)
 	var s S
 	return drive(ctx, &r.Messaging, s.kind(), req)
 }
@@ -441,7 +443,7 @@ func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Requ
 // SetupWithManager registers the reconciler: a resource wakes on its own spec
 // and annotations, on delivery news in its status (an intent resolved, a
 // message failed), on its channel turning Ready, and on what its kind watches
-// besides. The cache indexes it lists by are registered once for every
+// besides; one just created goes ahead of the queue (newFirst). The cache indexes it lists by are registered once for every
 // replica (internal/index).
 func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 	var s S
@@ -451,6 +453,7 @@ func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("%s: no intent timeout", k.name)
 	}
 	r.intents = newSeenIntents()
+	r.newFirst = newNewFirst(newFirstShare)
 	gvk, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme())
 	if err != nil {
 		return err
@@ -472,7 +475,8 @@ func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 		})
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(newObject[T](), builder.WithPredicates(triggers)).
+		For(newObject[T](), builder.WithPredicates(triggers, notCreated)).
+		Watches(newObject[T](), r.newFirst.handler()).
 		Watches(&commercev1alpha1.WhatsAppChannel{}, onChannel(mgr.GetClient(), newList), builder.WithPredicates(channelTurnedReady))
 	if k.watches != nil {
 		b = k.watches(b, mgr.GetClient())
