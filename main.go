@@ -34,6 +34,7 @@ func main() {
 	flag.DurationVar(&opts.IntentTimeout, "intent-timeout", operator.DefaultIntentTimeout, "How long a message whose send had an unknown outcome (a crash, a timeout, a 5xx) waits for WhatsApp's status before it is sent again; must be longer than "+operator.MinIntentTimeout.String()+" (the receiver's RecordWait plus the Retry-After it sheds a status with).")
 	flag.DurationVar(&opts.SecretResyncPeriod, "secret-resync-period", operator.DefaultSecretResyncPeriod, "How often channel Secrets are re-read; a rotated Secret takes effect within this period.")
 	flag.DurationVar(&opts.RecordDelay, "record-delay", 0, "How long the record of a message sent on a Cloud channel may wait for WhatsApp's first status about it, so both cost one write (0, the default, writes it at once; at most 30s).")
+	flag.BoolVar(&opts.ArrivalOrder, "arrival-order", false, "Keep each controller's queue in the order events arrive; by default a resource just created goes ahead of queued work, up to 32 of a namespace at a time, so that under load new orders are validated while older sends wait.")
 	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many orders, inquiries and channels each controller reconciles at once.")
 	flag.StringVar(&namespaces, "namespaces", "", "Comma-separated namespaces to watch; empty watches all. Shard by running one deployment per set of namespaces.")
 	// No default from the environment here: --help would print the password.

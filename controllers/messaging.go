@@ -60,6 +60,9 @@ type Messaging struct {
 	// before its message is sent again (see intentClock); the composition
 	// root's --intent-timeout.
 	IntentTimeout time.Duration
+	// ArrivalOrder queues resources just created in line with the rest
+	// instead of ahead of it (newFirst).
+	ArrivalOrder bool
 	// intents is when this process first saw each pending intent.
 	intents *seenIntents
 }
@@ -453,7 +456,11 @@ func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("%s: no intent timeout", k.name)
 	}
 	r.intents = newSeenIntents()
-	r.newFirst = newNewFirst(newFirstShare)
+	share := newFirstShare
+	if r.ArrivalOrder {
+		share = 0
+	}
+	r.newFirst = newNewFirst(share)
 	gvk, err := apiutil.GVKForObject(newObject[T](), mgr.GetScheme())
 	if err != nil {
 		return err

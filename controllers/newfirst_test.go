@@ -101,3 +101,13 @@ func TestResourcesListedAtStartAreNotNew(t *testing.T) {
 		t.Error("a resource took a second place")
 	}
 }
+
+// With --arrival-order (a share of 0) the queue keeps the order events came in.
+func TestInArrivalOrderNothingGoesAhead(t *testing.T) {
+	qt := newQueueUnderTest(t, 0)
+	qt.accepted(order("shop", "old"))
+	qt.created(order("shop", "new"))
+	if got, want := qt.order(2), []string{"shop/old", "shop/new"}; !slices.Equal(got, want) {
+		t.Errorf("the workers took %v, want %v", got, want)
+	}
+}

@@ -118,6 +118,11 @@ type Options struct {
 	// waiting for it, took capacity from the receiver, which then shed
 	// webhooks.
 	RecordDelay time.Duration
+	// ArrivalOrder keeps each controller's queue in the order events arrive;
+	// by default a resource just created goes ahead of queued work, up to 32
+	// of a namespace at a time, so that under load new orders are validated
+	// while older sends wait.
+	ArrivalOrder bool
 	// WithoutCustomerReconcilers leaves out the order, inquiry and product
 	// message reconcilers, for the receiver's own tests and benchmark: nothing
 	// then changes what the receiver stored, or messages anyone.
@@ -367,7 +372,7 @@ func addLeaderOnly(mgr ctrl.Manager, opts Options, secrets *channelsecret.Cache,
 		return controllers.Messaging{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder(name),
 			Messenger: messenger, Clock: opts.Clock, Retention: retention, ReconcileTimeout: ReconcileTimeout,
 			PaymentLookupAfter: opts.PaymentLookupAfter, Records: statuses, RecordDelay: opts.RecordDelay,
-			IntentTimeout: opts.IntentTimeout}
+			IntentTimeout: opts.IntentTimeout, ArrivalOrder: opts.ArrivalOrder}
 	}
 	if err := (&controllers.WhatsAppOrderReconciler{Messaging: messaging("whatsapporder-controller")}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the order controller: %w", err)

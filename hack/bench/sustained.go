@@ -81,8 +81,8 @@ type sustainedParams struct {
 	// statusDelays[j] is when status j is posted, after the send.
 	statusDelays []time.Duration
 	drain        time.Duration
-	// recordDelays are the operators' --record-delay, one phase each, in order.
-	recordDelays []time.Duration
+	// operators are the operators to run, one phase each, in order.
+	operators []operatorVariant
 }
 
 func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
@@ -90,9 +90,9 @@ func addSustainedFlags(fs *flag.FlagSet, p *sustainedParams) {
 	fs.DurationVar(&p.duration, "duration", time.Minute, "how long the sustained phase sends orders")
 	fs.IntVar(&p.statusRatio, "status-ratio", 0, "status webhooks per order (0-3): the bench accepts each validated order and posts the first N of sent, delivered, read about the notification the operator sends, each in its own webhook")
 	p.statusDelays, _ = parseStatusDelays(defaultStatusDelays)
-	p.recordDelays = []time.Duration{0}
-	fs.Func("record-delays", "comma-separated --record-delay of the operator, one sustained phase each, in this order, in one run (default 0: records written at once)", func(v string) (err error) {
-		p.recordDelays, err = parseRecordDelays(v)
+	p.operators = []operatorVariant{{}}
+	fs.Func("operators", "comma-separated operators, one sustained phase each, in this order, in one run: \"default\" (main.go's defaults), or settings joined by +: record-delay=DURATION, arrival-order (default \"default\")", func(v string) (err error) {
+		p.operators, err = parseOperators(v)
 		return err
 	})
 	fs.Func("status-delays", "comma-separated delays after WhatsApp accepted the notification at which sent, delivered and read are posted (default "+defaultStatusDelays+")", func(v string) (err error) {
@@ -153,16 +153,52 @@ func parseStatusDelays(v string) ([]time.Duration, error) {
 	})
 }
 
-// parseRecordDelays parses the operators' --record-delay values.
-func parseRecordDelays(v string) ([]time.Duration, error) {
-	return parseDelays(v, operator.MaxRecordDelay, nil)
+// operatorVariant is how the operator of one sustained phase differs from
+// main.go's defaults.
+type operatorVariant struct {
+	recordDelay  time.Duration
+	arrivalOrder bool
 }
 
-func recordDelayText(d time.Duration) string {
-	if d == 0 {
-		return "0 (records written at once)"
+// String is the variant as the operator's flags.
+func (v operatorVariant) String() string {
+	var flags []string
+	if v.recordDelay > 0 {
+		flags = append(flags, "--record-delay "+v.recordDelay.String())
 	}
-	return d.String()
+	if v.arrivalOrder {
+		flags = append(flags, "--arrival-order")
+	}
+	if len(flags) == 0 {
+		return "the defaults"
+	}
+	return strings.Join(flags, " ")
+}
+
+// parseOperators parses -operators.
+func parseOperators(v string) ([]operatorVariant, error) {
+	var vs []operatorVariant
+	for _, item := range strings.Split(v, ",") {
+		var op operatorVariant
+		for _, setting := range strings.Split(strings.TrimSpace(item), "+") {
+			name, value, _ := strings.Cut(setting, "=")
+			switch name {
+			case "default":
+			case "arrival-order":
+				op.arrivalOrder = true
+			case "record-delay":
+				d, err := time.ParseDuration(value)
+				if err != nil || d < 0 || d > operator.MaxRecordDelay {
+					return nil, fmt.Errorf("record-delay=%q: want a duration from 0 to %s, the operator's bounds", value, operator.MaxRecordDelay)
+				}
+				op.recordDelay = d
+			default:
+				return nil, fmt.Errorf("%q: not an operator setting (default, record-delay=DURATION, arrival-order)", setting)
+			}
+		}
+		vs = append(vs, op)
+	}
+	return vs, nil
 }
 
 // lastDelay is how long after its send the last status of a message is posted.
@@ -192,9 +228,9 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) er
 	// Each variant gets a control plane of its own, so that none pays for the
 	// objects and the heap another left behind, and its own direct-create
 	// baseline, measured on that control plane right before it.
-	for v, delay := range p.load.recordDelays {
-		last := v == len(p.load.recordDelays)-1
-		r, err := runVariant(ctx, p, delay, last, con)
+	for v, op := range p.load.operators {
+		last := v == len(p.load.operators)-1
+		r, err := runVariant(ctx, p, op, last, con)
 		if err != nil {
 			return err
 		}
@@ -203,7 +239,7 @@ func runSustained(ctx context.Context, p params, out io.Writer, con *console) er
 	}
 	writeSustainedHeader(out, p, version, loadBefore, loadAverage())
 	for v, r := range results {
-		fmt.Fprintf(out, "=== the operator with --record-delay %s, on a control plane of its own ===\n", recordDelayText(p.load.recordDelays[v]))
+		fmt.Fprintf(out, "=== the operator with %s, on a control plane of its own ===\n", p.load.operators[v])
 		writeIdle(out, r.idle)
 		writeCeiling(out, p, r.ceiling, r.ceilingCPU, r.ceilingRequests)
 		writePrices(out, r.prices, r.createCPU())
@@ -238,8 +274,8 @@ func (r variantResult) createCPU() time.Duration {
 
 // runVariant starts a control plane, measures it idle and its direct-create
 // baseline, then runs one sustained phase against an operator with
-// recordDelay, and stops it all.
-func runVariant(ctx context.Context, p params, recordDelay time.Duration, profile bool, con *console) (r variantResult, err error) {
+// op, and stops it all.
+func runVariant(ctx context.Context, p params, op operatorVariant, profile bool, con *console) (r variantResult, err error) {
 	env, stopEnv, err := startControlPlane(con)
 	if err != nil {
 		return r, err
@@ -293,19 +329,19 @@ func runVariant(ctx context.Context, p params, recordDelay time.Duration, profil
 		return r, err
 	}
 	defer func() { _ = fake.Close() }()
-	con.printf("starting the operator (receiver and reconcilers, --record-delay %s) on namespace %s", recordDelayText(recordDelay), loadNS)
-	op, err := newLoadOperator(cfg, loadNS, fake.URL(), recordDelay)
+	con.printf("starting the operator (receiver and reconcilers, %s) on namespace %s", op, loadNS)
+	o, err := newLoadOperator(cfg, loadNS, fake.URL(), op)
 	if err != nil {
 		return r, err
 	}
-	ctx, stopMgr := startManager(ctx, op)
+	ctx, stopMgr := startManager(ctx, o)
 	defer func() { err = errors.Join(err, stopMgr()) }()
-	url, shutdown, err := serve(op.Receiver.Handler())
+	url, shutdown, err := serve(o.Receiver.Handler())
 	if err != nil {
 		return r, err
 	}
 	defer shutdown()
-	path, err := createChannel(ctx, direct, op.GetClient(), loadNS, fake.URL())
+	path, err := createChannel(ctx, direct, o.GetClient(), loadNS, fake.URL())
 	if err != nil {
 		return r, err
 	}
@@ -336,11 +372,11 @@ func runVariant(ctx context.Context, p params, recordDelay time.Duration, profil
 }
 
 // newLoadOperator builds the whole operator, receiver and reconcilers, as
-// main.go does with its defaults but recordDelay, watching only namespace,
+// main.go does with its defaults but op's, watching only namespace,
 // sending only to the fake WhatsApp API at fakeURL, with no metrics, probes or
 // listener.
-func newLoadOperator(cfg *rest.Config, namespace, fakeURL string, recordDelay time.Duration) (*operator.Operator, error) {
-	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}, RecordDelay: recordDelay})
+func newLoadOperator(cfg *rest.Config, namespace, fakeURL string, op operatorVariant) (*operator.Operator, error) {
+	return operator.New(cfg, operator.Options{Namespaces: []string{namespace}, AllowedAPIURLs: []string{fakeURL + "/"}, RecordDelay: op.recordDelay, ArrivalOrder: op.arrivalOrder})
 }
 
 // startControlPlane starts etcd and kube-apiserver; stop stops them.

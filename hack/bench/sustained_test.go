@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -265,13 +266,19 @@ func TestParseDelaysWantsThemInOrder(t *testing.T) {
 	}
 }
 
-func TestRecordDelaysAreBoundedAsTheOperatorBoundsThem(t *testing.T) {
-	ds, err := parseRecordDelays("0,2s")
-	if err != nil || len(ds) != 2 || ds[0] != 0 || ds[1] != 2*time.Second {
-		t.Errorf("parsed %v, %v: want at once, then 2s", ds, err)
+func TestOperatorVariantsAreTheOperatorsSettings(t *testing.T) {
+	vs, err := parseOperators("default,record-delay=2s,arrival-order+record-delay=1s")
+	want := []operatorVariant{{}, {recordDelay: 2 * time.Second}, {recordDelay: time.Second, arrivalOrder: true}}
+	if err != nil || !slices.Equal(vs, want) {
+		t.Errorf("parsed %v, %v: want %v", vs, err, want)
 	}
-	if _, err := parseRecordDelays("31s"); err == nil {
-		t.Error("a record delay above the operator's maximum accepted")
+	if got := want[2].String(); got != "--record-delay 1s --arrival-order" {
+		t.Errorf("shown as %q", got)
+	}
+	for _, bad := range []string{"record-delay=31s", "record-delay=-1s", "record-delay=soon", "fast", "default,"} {
+		if _, err := parseOperators(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
 
