@@ -446,8 +446,8 @@ func (r *messagingReconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Requ
 // SetupWithManager registers the reconciler: a resource wakes on its own spec
 // and annotations, on delivery news in its status (an intent resolved, a
 // message failed), on its channel turning Ready, and on what its kind watches
-// besides; one just created goes ahead of the queue (newFirst). The cache indexes it lists by are registered once for every
-// replica (internal/index).
+// besides; one just created goes ahead of the queue (newFirst). The cache
+// indexes it lists by are registered once for every replica (internal/index).
 func (r *messagingReconciler[T, S]) SetupWithManager(mgr ctrl.Manager) error {
 	var s S
 	k := s.kind()

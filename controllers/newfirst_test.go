@@ -18,7 +18,6 @@ import (
 // The controller's queue as the manager builds it, fed through the same
 // handlers: the kind's own watch and newFirst.
 type queueUnderTest struct {
-	t     *testing.T
 	q     priorityqueue.PriorityQueue[reconcile.Request]
 	first *newFirst
 }
@@ -26,7 +25,7 @@ type queueUnderTest struct {
 func newQueueUnderTest(t *testing.T, share int) *queueUnderTest {
 	q := priorityqueue.New[reconcile.Request]("test")
 	t.Cleanup(q.ShutDown)
-	return &queueUnderTest{t: t, q: q, first: newNewFirst(share)}
+	return &queueUnderTest{q: q, first: newNewFirst(share)}
 }
 
 func order(namespace, name string) *commercev1alpha1.WhatsAppOrder {

@@ -122,35 +122,23 @@ func (p sustainedParams) validate() error {
 	return nil
 }
 
-// parseDelays parses comma-separated durations, each between 0 and most,
-// and each checked against the ones before it by check.
-func parseDelays(v string, most time.Duration, check func(d time.Duration, before []time.Duration) error) ([]time.Duration, error) {
+// parseStatusDelays parses when the statuses are posted: comma-separated
+// durations up to maxDuration, increasing, as WhatsApp reports them in order.
+func parseStatusDelays(v string) ([]time.Duration, error) {
 	var ds []time.Duration
 	for f := range strings.SplitSeq(v, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(f))
-		if err == nil && (d < 0 || d > most) {
-			err = fmt.Errorf("%s is not between 0 and %s", d, most)
-		}
-		if err == nil && check != nil {
-			err = check(d, ds)
-		}
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, err
+		case d < 0 || d > maxDuration:
+			return nil, fmt.Errorf("%s is not between 0 and %s", d, maxDuration)
+		case len(ds) > 0 && d < ds[len(ds)-1]:
+			return nil, fmt.Errorf("delay %s comes before the one ahead of it: statuses are reported in order", d)
 		}
 		ds = append(ds, d)
 	}
 	return ds, nil
-}
-
-// parseStatusDelays parses when the statuses are posted: increasing, as
-// WhatsApp reports them in order.
-func parseStatusDelays(v string) ([]time.Duration, error) {
-	return parseDelays(v, maxDuration, func(d time.Duration, before []time.Duration) error {
-		if len(before) > 0 && d < before[len(before)-1] {
-			return fmt.Errorf("delay %s comes before the one ahead of it: statuses are reported in order", d)
-		}
-		return nil
-	})
 }
 
 // operatorVariant is how the operator of one sustained phase differs from
