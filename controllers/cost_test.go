@@ -2,6 +2,9 @@ package controllers_test
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +202,76 @@ func TestNotificationsReuseTheAccessTokenUntilWhatsAppRefusesIt(t *testing.T) {
 	}
 	if sent := w.fake.Sent(); len(sent) != 4 {
 		t.Errorf("WhatsApp accepted %d messages for 4 accepted orders: %+v", len(sent), sent)
+	}
+}
+
+// sendGate holds every send to WhatsApp until it is let through, one at a
+// time, and counts the sends waiting at it.
+type sendGate struct {
+	next    http.RoundTripper
+	tokens  chan struct{}
+	waiting atomic.Int32
+}
+
+func (g *sendGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/messages") {
+		g.waiting.Add(1)
+		<-g.tokens
+		g.waiting.Add(-1)
+	}
+	return g.next.RoundTrip(req)
+}
+
+// A controller busy sending still validates a new order before the sends
+// queued before it: the business sees the order while older notifications
+// wait their turn.
+func TestANewOrderIsValidatedBeforeQueuedSends(t *testing.T) {
+	gate := &sendGate{tokens: make(chan struct{}, 16)}
+	w := newWorldWith(t, commercev1alpha1.APICloud, worldOptions{workers: 1, transport: func(next http.RoundTripper) http.RoundTripper {
+		gate.next = next
+		return gate
+	}})
+	// Registered after the world's, so it runs first: a failing test lets
+	// every send through before the operator is stopped.
+	t.Cleanup(func() { close(gate.tokens) })
+	pending := func(name string) *commercev1alpha1.WhatsAppOrder {
+		o := &commercev1alpha1.WhatsAppOrder{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: name}, Spec: commercev1alpha1.WhatsAppOrderSpec{
+			Channel: "shop", MessageID: "wamid." + name, ReceivedAt: metav1.NewTime(w.clock.Now()), State: commercev1alpha1.OrderPending,
+			Customer: commercev1alpha1.Customer{WaID: customer}, CatalogID: "c",
+			Items: []commercev1alpha1.OrderItem{{ProductRetailerID: "a", Quantity: 1, ItemPrice: "7.99", Currency: "USD"}},
+		}}
+		w.create(o)
+		return o
+	}
+	validated := func(o *commercev1alpha1.WhatsAppOrder) bool {
+		return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionValidated)
+	}
+	older := []*commercev1alpha1.WhatsAppOrder{pending("older-1"), pending("older-2"), pending("older-3")}
+	for _, o := range older {
+		w.waitOrder(o, "an older order validated", validated)
+	}
+	// The only worker sends about the first order and waits at the gate; the
+	// other two are accepted meanwhile, and their sends queue behind it.
+	w.setState(older[0], commercev1alpha1.OrderAccepted)
+	w.eventually("the first send waiting at the gate", func() bool { return gate.waiting.Load() == 1 })
+	w.setState(older[1], commercev1alpha1.OrderAccepted)
+	w.setState(older[2], commercev1alpha1.OrderAccepted)
+	fresh := pending("fresh")
+
+	gate.tokens <- struct{}{}
+	w.waitOrder(fresh, "the new order validated", validated)
+	// The worker took the new order first: no send of the orders accepted
+	// before it has even reached the gate.
+	if got := len(w.fake.Sent()); got != 1 {
+		t.Errorf("%d messages sent before the new order was validated, want 1 (the one in flight)", got)
+	}
+	testenv.Consistently(t, 500*time.Millisecond, "no other send before the new order's validation", func() bool { return gate.waiting.Load() <= 1 })
+	for range 2 {
+		gate.tokens <- struct{}{}
+	}
+	for _, o := range older[1:] {
+		w.waitOrder(o, "the older order's customer notified", func(o *commercev1alpha1.WhatsAppOrder) bool {
+			return meta.IsStatusConditionTrue(o.Status.Conditions, commercev1alpha1.ConditionCustomerNotified)
+		})
 	}
 }

@@ -85,6 +85,8 @@ type world struct {
 	allow []string
 	// recordDelay is the operator's RecordDelay: records are written at once if zero.
 	recordDelay time.Duration
+	// workers is the operator's MaxConcurrentReconciles; its default if zero.
+	workers int
 	// timedOut is when (real time) timeOut last moved the clock for an intent.
 	timedOut map[string]time.Time
 }
@@ -123,11 +125,13 @@ type worldOptions struct {
 	allow []string
 	// recordDelay is the operator's RecordDelay: records are written at once if zero.
 	recordDelay time.Duration
+	// workers is the operator's MaxConcurrentReconciles; its default if zero.
+	workers int
 }
 
 func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptions, customize ...func(*commercev1alpha1.WhatsAppChannelSpec)) *world {
 	t.Helper()
-	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow, recordDelay: o.recordDelay,
+	w := &world{t: t, ns: env.Namespace(t), clock: clocktesting.NewFakePassiveClock(time.Now().Truncate(time.Second)), archive: o.archive, secretResync: o.secretResync, alsoWatch: o.alsoWatch, allow: o.allow, recordDelay: o.recordDelay, workers: o.workers,
 		timedOut: map[string]time.Time{}}
 	if w.secretResync == 0 {
 		w.secretResync = time.Second
@@ -188,7 +192,7 @@ func newWorldWith(t *testing.T, api commercev1alpha1.APIGeneration, o worldOptio
 func (w *world) start() {
 	w.t.Helper()
 	op, err := operator.New(env.Config, operator.Options{Namespaces: append([]string{w.ns}, w.alsoWatch...), Clock: w.clock, SecretResyncPeriod: w.secretResync,
-		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, RecordDelay: w.recordDelay, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
+		Archive: w.archive, ArchiveRecheck: 100 * time.Millisecond, HTTPClient: w.httpClient, RecordDelay: w.recordDelay, MaxConcurrentReconciles: w.workers, AllowedAPIURLs: slices.Concat(whatsapp.DefaultAllowedURLs, []string{w.fake.URL() + "/"}, w.allow)})
 	must(w.t, err)
 	w.receiver = httptest.NewServer(op.Receiver.Handler())
 	if w.channel != nil {
