@@ -445,6 +445,18 @@ func (b *bench) warmUp(ctx context.Context) error {
 // behind (watch events in flight, the API server's garbage) burdens neither.
 const settle = 500 * time.Millisecond
 
+// settleDown collects this process's garbage and waits settle, or until ctx
+// ends, before a phase.
+func settleDown(ctx context.Context) error {
+	runtime.GC()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settle):
+		return nil
+	}
+}
+
 // measure runs one phase (round 0 is the warm-up) creating the orders of
 // specs, directly or through the receiver. Any failed operation makes an error.
 func (b *bench) measure(ctx context.Context, source string, round int, specs []commercev1alpha1.WhatsAppOrderSpec) (phaseResult, error) {
@@ -462,11 +474,8 @@ func (b *bench) measure(ctx context.Context, source string, round int, specs []c
 	if round == 0 {
 		name = "warm-up " + source
 	}
-	runtime.GC()
-	select {
-	case <-ctx.Done():
-		return phaseResult{}, ctx.Err()
-	case <-time.After(settle):
+	if err := settleDown(ctx); err != nil {
+		return phaseResult{}, err
 	}
 	// Switched after the settle, so the previous phase's late watch events
 	// stay on their side of the switch.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -82,11 +81,14 @@ type price struct {
 }
 
 // apiServer is kube-apiserver's CPU per request.
-func (p price) apiServer() time.Duration {
-	if p.n == 0 {
+func (p price) apiServer() time.Duration { return apiServerPer(p.cpu, p.n) }
+
+// apiServerPer is kube-apiserver's CPU in cpu spread over n requests; 0 for none.
+func apiServerPer(cpu partCPU, n int) time.Duration {
+	if n <= 0 {
 		return 0
 	}
-	return p.cpu.children[apiServerCommand] / time.Duration(p.n)
+	return cpu.children[apiServerCommand] / time.Duration(n)
 }
 
 // measurePrices replays each request kind on every order of the baseline
@@ -100,11 +102,8 @@ func measurePrices(ctx context.Context, c client.Client, ns string, concurrency 
 	orders := list.Items
 	prices := make([]price, 0, len(replays))
 	for _, r := range replays {
-		runtime.GC()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(settle):
+		if err := settleDown(ctx); err != nil {
+			return nil, err
 		}
 		before := readPartCPU()
 		res := runPhase(ctx, len(orders), concurrency, func(ctx context.Context, i int) error { return r.do(ctx, c, &orders[i]) },
@@ -211,12 +210,7 @@ type pacedCreates struct {
 }
 
 // apiServer is kube-apiserver's CPU per paced create.
-func (p pacedCreates) apiServer() time.Duration {
-	if p.n == 0 {
-		return 0
-	}
-	return p.cpu.children[apiServerCommand] / time.Duration(p.n)
-}
+func (p pacedCreates) apiServer() time.Duration { return apiServerPer(p.cpu, p.n) }
 
 // measurePacedCreates creates n more orders in ns open loop at rate per
 // second. The baseline's creates come in a burst at full concurrency, where
@@ -227,11 +221,8 @@ func (p pacedCreates) apiServer() time.Duration {
 // requests.
 func measurePacedCreates(ctx context.Context, c client.Client, ns string, n int, rate float64, idle partCPU, con *console) pacedCreates {
 	specs := orderSpecs(sourceDirect, 2, n)
-	runtime.GC()
-	select {
-	case <-ctx.Done():
+	if settleDown(ctx) != nil {
 		return pacedCreates{}
-	case <-time.After(settle):
 	}
 	progress := con.counter(fmt.Sprintf("direct creates at %.0f/s", rate), n)
 	var done, failed atomic.Int64

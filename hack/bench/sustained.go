@@ -254,10 +254,10 @@ type variantResult struct {
 
 // createCPU is kube-apiserver's CPU per direct create of the baseline.
 func (r variantResult) createCPU() time.Duration {
-	if n := len(r.ceiling.latencies); r.ceilingCPU.ok && n > 0 {
-		return r.ceilingCPU.children[apiServerCommand] / time.Duration(n)
+	if !r.ceilingCPU.ok {
+		return 0
 	}
-	return 0
+	return apiServerPer(r.ceilingCPU, len(r.ceiling.latencies))
 }
 
 // runVariant starts a control plane, measures it idle and its direct-create

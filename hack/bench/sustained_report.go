@@ -139,7 +139,7 @@ func writeLoadResult(w io.Writer, p sustainedParams, r *loadResult, create time.
 		fmt.Fprintf(w, "  busy: %.2f of %d cpus (net of idle)\n", total.Seconds()/r.elapsed.Seconds(), runtime.NumCPU())
 	}
 	if r.cpu.ok && create > 0 {
-		order := r.cpu.children[apiServerCommand] / time.Duration(n)
+		order := apiServerPer(r.cpu, n)
 		ratio := float64(order) / float64(create)
 		fmt.Fprintf(w, "kube-apiserver CPU per order %s = %.1f direct creates (%s each, same run)\n", ms(order), ratio, ms(create))
 		writePricedLoad(w, r.requests, n, prices, create, ratio, paced, order)
